@@ -7,7 +7,19 @@ import importlib
 import typer
 
 #: Modules under ``risk.commands`` that define ``register(app)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "synth",
+    "features",
+    "train",
+    "promote",
+    "score",
+    "audit",
+    "users",
+    "audit_log",
+    "review",
+    "docs",
+    "demo",
+)
 
 
 def register_all(app: typer.Typer) -> None:
