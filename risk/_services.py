@@ -101,7 +101,7 @@ class CatalogError(ValueError):
     """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ServiceCatalog:
     """A validated services catalog.
 
@@ -121,7 +121,8 @@ class ServiceCatalog:
     ----------
     services : pandas.DataFrame
         The catalog in file order; ``domains``, ``eligibility`` and ``districts`` hold tuples of
-        codes, with ``*`` expanded to the region's districts.
+        codes, with ``*`` expanded to the region's districts. Treat it as read-only: the
+        matching indexes are built from it once.
 
     Examples
     --------
