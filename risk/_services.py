@@ -145,6 +145,8 @@ class ServiceCatalog:
     _by_district: dict[str, np.ndarray] = field(init=False, repr=False, compare=False)
     _requires: np.ndarray = field(init=False, repr=False, compare=False)
     _serves: np.ndarray = field(init=False, repr=False, compare=False)
+    _id_rank: np.ndarray = field(init=False, repr=False, compare=False)
+    _match_columns: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         frame = _validate(self.services, self.source)
@@ -152,6 +154,12 @@ class ServiceCatalog:
         # Dense masks so that matching is a few vectorised operations per family.
         object.__setattr__(self, "_requires", _mask(frame["eligibility"], ELIGIBILITY))
         object.__setattr__(self, "_serves", _mask(frame["domains"], DOMAINS).astype(float))
+        object.__setattr__(
+            self, "_id_rank", np.argsort(np.argsort(frame["service_id"].to_numpy(dtype=str)))
+        )
+        object.__setattr__(
+            self, "_match_columns", [frame.columns.get_loc(c) for c in MATCH_COLUMNS[:-1]]
+        )
         by_district: dict[str, list[int]] = {d: [] for ds in _DISTRICTS.values() for d in ds}
         for i, districts in enumerate(frame["districts"]):
             for d in districts:
@@ -235,16 +243,12 @@ class ServiceCatalog:
         weights = _weight_vector(domain_weights)
         if limit is not None and limit < 0:
             raise CatalogError(f"limit must be non-negative; got {limit}")
-        eligible = ~(self._requires[rows] & ~have).any(axis=1)
-        rows = rows[eligible]
-        found = self.services.iloc[rows].reset_index(drop=True)
-        found["relevance"] = np.round(self._serves[rows] @ weights, _RELEVANCE_DECIMALS)
-        found = found.sort_values(
-            ["relevance", "service_id"], ascending=[False, True], kind="stable"
-        )
-        if limit is not None:
-            found = found.head(limit)
-        return found.loc[:, list(MATCH_COLUMNS)].reset_index(drop=True)
+        rows = rows[~(self._requires[rows] & ~have).any(axis=1)]
+        relevance = np.round(self._serves[rows] @ weights, _RELEVANCE_DECIMALS)
+        order = np.lexsort((self._id_rank[rows], -relevance))[:limit]
+        found = self.services.iloc[rows[order], self._match_columns].reset_index(drop=True)
+        found["relevance"] = relevance[order]
+        return found
 
     def _rows(self, district: str) -> np.ndarray:
         try:
