@@ -1,15 +1,40 @@
 """Records, their schema and validation, and the signals built from them."""
 
+from features._build import build_features, build_snapshots, screening_population
+from features._docs import render_features_markdown, render_records_markdown
+from features._encode import FeatureError
 from features._records import Records, RecordsError, load_records
+from features._registry import (
+    DEFAULT_LOOKBACK_DAYS,
+    DOMAIN_NAMES,
+    DOMAINS,
+    FEATURES,
+    FeatureSpec,
+    context_features,
+    risk_features,
+)
 from features._schema import EVENT_TYPES, OUTCOME_TYPES, SOURCES, TABLES, EventType
 
 __all__ = [
+    "DEFAULT_LOOKBACK_DAYS",
+    "DOMAINS",
+    "DOMAIN_NAMES",
     "EVENT_TYPES",
+    "FEATURES",
     "OUTCOME_TYPES",
     "SOURCES",
     "TABLES",
     "EventType",
+    "FeatureError",
+    "FeatureSpec",
     "Records",
     "RecordsError",
+    "build_features",
+    "build_snapshots",
+    "context_features",
     "load_records",
+    "render_features_markdown",
+    "render_records_markdown",
+    "risk_features",
+    "screening_population",
 ]
