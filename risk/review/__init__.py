@@ -1,0 +1,63 @@
+"""The human review queue: every flag before a person, every action in a hash-chained log."""
+
+from risk.review._audit import ACTIONS, VerifyResult, canonical_json, row_hash, verify_chain
+from risk.review._decisions import DECISIONS, MIN_RATIONALE_LENGTH, Decision, DecisionCode
+from risk.review._disputes import exclude_disputed
+from risk.review._errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    DecisionConflict,
+    InvalidDecision,
+    InvalidUser,
+    ReviewError,
+    StoreUnavailable,
+    UnknownItem,
+)
+from risk.review._queue import (
+    DECISION_COLUMNS,
+    DEFAULT_SLA_WORKING_DAYS,
+    ITEM_COLUMNS,
+    STATUSES,
+    EnqueueResult,
+    ReviewItem,
+    ReviewQueue,
+    verify_audit_log,
+)
+from risk.review._screening import SCORE_COLUMNS, ScreeningLike
+from risk.review._users import ROLES, LoginPolicy, Role, User, can_access
+
+__all__ = [
+    "ACTIONS",
+    "DECISIONS",
+    "DECISION_COLUMNS",
+    "DEFAULT_SLA_WORKING_DAYS",
+    "ITEM_COLUMNS",
+    "MIN_RATIONALE_LENGTH",
+    "ROLES",
+    "SCORE_COLUMNS",
+    "STATUSES",
+    "AccessDenied",
+    "AuthenticationFailed",
+    "Decision",
+    "DecisionCode",
+    "DecisionConflict",
+    "EnqueueResult",
+    "InvalidDecision",
+    "InvalidUser",
+    "LoginPolicy",
+    "ReviewError",
+    "ReviewItem",
+    "ReviewQueue",
+    "Role",
+    "ScreeningLike",
+    "StoreUnavailable",
+    "UnknownItem",
+    "User",
+    "VerifyResult",
+    "can_access",
+    "canonical_json",
+    "exclude_disputed",
+    "row_hash",
+    "verify_audit_log",
+    "verify_chain",
+]

@@ -1,0 +1,115 @@
+"""The store's tables (SQLAlchemy Core), mirrored by the Alembic migrations.
+
+Timestamps are naive UTC ``DateTime`` values on both backends. Audit timestamps are ISO strings
+so that the hash chain covers exactly the text stored.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(128), primary_key=True),
+    sa.Column("model_version", sa.String(128), nullable=False),
+    sa.Column("as_of", sa.String(32), nullable=False),
+    sa.Column("n_scored", sa.Integer, nullable=False),
+    sa.Column("n_flags", sa.Integer, nullable=False),
+    sa.Column("tier_counts_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("flag_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("family_id", sa.String(128), nullable=False),
+    sa.Column("district", sa.String(128), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("log_odds", sa.Float, nullable=False),
+    sa.Column("tier", sa.String(32), nullable=False),
+    sa.Column("rank_in_district", sa.Integer, nullable=False),
+    sa.Column("payload_json", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("escalated_at", sa.DateTime, nullable=True),
+    sa.Column("decided_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("run_id", "family_id", name="uq_flags_run_family"),
+    sa.CheckConstraint("status IN ('open', 'escalated', 'decided')", name="ck_flags_status"),
+    sa.Index("ix_flags_status_district", "status", "district"),
+    sa.Index("ix_flags_family", "family_id"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flag_id", sa.Integer, sa.ForeignKey("flags.flag_id"), nullable=False),
+    sa.Column("user_name", sa.String(128), sa.ForeignKey("users.name"), nullable=False),
+    sa.Column("decided_at", sa.DateTime, nullable=False),
+    sa.Column("decision", sa.String(32), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("services_offered_json", sa.Text, nullable=False),
+    sa.Column("agrees_with_model", sa.Boolean, nullable=False),
+    sa.Column("item_version", sa.Integer, nullable=False),
+    sa.Index("ix_decisions_flag", "flag_id"),
+)
+
+disputed_records = sa.Table(
+    "disputed_records",
+    metadata,
+    sa.Column("dispute_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(128), nullable=False),
+    sa.Column("family_id", sa.String(128), nullable=False),
+    sa.Column("user_name", sa.String(128), sa.ForeignKey("users.name"), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("disputed_at", sa.DateTime, nullable=False),
+    sa.Index("ix_disputed_family", "family_id"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False),
+    sa.Column("locked_until", sa.DateTime, nullable=True),
+    sa.CheckConstraint("role IN ('specialist', 'supervisor', 'admin')", name="ck_users_role"),
+)
+
+user_districts = sa.Table(
+    "user_districts",
+    metadata,
+    sa.Column("user_name", sa.String(128), sa.ForeignKey("users.name"), primary_key=True),
+    sa.Column("district", sa.String(128), primary_key=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("details_json", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row (id = 1): the chain head. Locking it serialises appends; it also records the last
+# seq and hash, so deleting the newest audit rows is detected too.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)

@@ -1,0 +1,1026 @@
+"""The review queue: every flag of a run in front of a person, every action audited."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from risk.review import _models as m
+from risk.review._audit import AuditEntry, VerifyResult, append, verify_chain
+from risk.review._decisions import Decision, check_decision, check_dispute_reason
+from risk.review._errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    DecisionConflict,
+    InvalidUser,
+    ReviewError,
+    UnknownItem,
+)
+from risk.review._screening import ScreeningLike, prepare_run
+from risk.review._store import (
+    make_engine,
+    migrate,
+    read_transaction,
+    resolve_url,
+    translate_errors,
+    write_transaction,
+)
+from risk.review._users import (
+    LoginPolicy,
+    User,
+    burn_password_check,
+    can_access,
+    hash_password,
+    validate_user,
+    verify_password,
+)
+
+T = TypeVar("T")
+
+#: Rows per INSERT statement when enqueueing a run.
+ENQUEUE_CHUNK = 2000
+#: Working days after which an open item escalates to a supervisor.
+DEFAULT_SLA_WORKING_DAYS = 10
+
+ITEM_COLUMNS: tuple[str, ...] = (
+    "flag_id",
+    "run_id",
+    "family_id",
+    "district",
+    "status",
+    "score",
+    "log_odds",
+    "tier",
+    "rank_in_district",
+    "version",
+    "created_at",
+    "escalated_at",
+    "decided_at",
+    "model_version",
+    "as_of",
+)
+DECISION_COLUMNS: tuple[str, ...] = (
+    "decision_id",
+    "flag_id",
+    "run_id",
+    "family_id",
+    "district",
+    "user",
+    "decided_at",
+    "decision",
+    "rationale",
+    "services_offered",
+    "agrees_with_model",
+    "item_version",
+)
+STATUSES: tuple[str, ...] = ("open", "escalated", "decided")
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """What :meth:`ReviewQueue.enqueue` did.
+
+    Attributes
+    ----------
+    run_id : str
+        The run.
+    n_flags : int
+        Queue items of the run (equals the run's flags).
+    created : bool
+        False when the run was already enqueued and nothing changed.
+    """
+
+    run_id: str
+    n_flags: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One queue item with what the specialist is shown (``payload``)."""
+
+    flag_id: int
+    run_id: str
+    family_id: str
+    district: str
+    status: str
+    score: float
+    log_odds: float
+    tier: str
+    rank_in_district: int
+    version: int
+    created_at: datetime
+    escalated_at: datetime | None
+    decided_at: datetime | None
+    model_version: str
+    as_of: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Refusal(Exception):
+    """Internal: roll back the action, then audit the refusal in its own transaction."""
+
+    def __init__(self, error: ReviewError, entry: AuditEntry) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.entry = entry
+
+
+def _utc(value: datetime | None = None) -> datetime:
+    """Naive UTC (the store's convention); aware values are converted, naive taken as UTC."""
+    if value is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _name_of(user: User | str | None) -> str:
+    if isinstance(user, User):
+        return user.name
+    return user or ""
+
+
+class ReviewQueue:
+    """The review queue and its SQL store (SQLite file by default, PostgreSQL by URL).
+
+    Every flag of a scoring run becomes one queue item; an item leaves the queue only through a
+    decision that a user with access to the family's district records with a rationale. Every
+    enqueued run, login, view, decision, dispute, escalation and refusal is appended to a
+    hash-chained audit log in the same transaction as the action.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL. None: ``RISK_STORE_URL``, else ``sqlite:///risk-review.db``.
+    connect_timeout : float
+        Seconds to wait for a PostgreSQL connection before :class:`StoreUnavailable`.
+    lock_timeout : float
+        Seconds a write may wait for another writer (SQLite busy timeout, PostgreSQL
+        ``lock_timeout``) before :class:`StoreUnavailable`.
+    login_policy : LoginPolicy
+        How repeated failed logins are slowed down.
+
+    Examples
+    --------
+    >>> q = ReviewQueue("sqlite://")
+    >>> q.add_user("anna", "correct horse", "specialist", ["north"]).districts
+    frozenset({'north'})
+    >>> q.authenticate("anna", "correct horse").name
+    'anna'
+    >>> q.items().shape[0], q.verify_audit_log().ok
+    (0, True)
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        lock_timeout: float = 30.0,
+        login_policy: LoginPolicy = LoginPolicy(),  # noqa: B008 - frozen, immutable
+    ) -> None:
+        self.url = resolve_url(url)
+        self.connect_timeout = connect_timeout
+        self.lock_timeout = lock_timeout
+        self.login_policy = login_policy
+        self._engine = make_engine(
+            self.url, connect_timeout=connect_timeout, lock_timeout=lock_timeout
+        )
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        from risk.review._store import safe_url
+
+        return f"ReviewQueue({safe_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> ReviewQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the store's schema to the newest migration (idempotent).
+
+        Called on first use; call it explicitly to create a store up front.
+        """
+        with self._migrate_lock, translate_errors(self.url):
+            migrate(self._engine)
+            self._migrated = True
+
+    def _ready(self) -> None:
+        if not self._migrated:
+            self.migrate()
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        self._ready()
+        with (
+            translate_errors(self.url),
+            write_transaction(self._engine, lock_timeout=self.lock_timeout) as conn,
+        ):
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        self._ready()
+        with translate_errors(self.url), read_transaction(self._engine) as conn:
+            yield conn
+
+    def _audited(self, body: Callable[[sa.Connection], T]) -> T:
+        """Run ``body`` in one write transaction; audit a refusal after rolling it back."""
+        try:
+            with self._write() as conn:
+                return body(conn)
+        except _Refusal as refusal:
+            with self._write() as conn:
+                append(conn, [refusal.entry])
+            raise refusal.error from None
+
+    def _load_user(self, conn: sa.Connection, name: str) -> User | None:
+        row = conn.execute(sa.select(m.users.c.role).where(m.users.c.name == name)).first()
+        if row is None:
+            return None
+        ds = conn.execute(
+            sa.select(m.user_districts.c.district).where(m.user_districts.c.user_name == name)
+        ).scalars()
+        return User(name=name, role=str(row.role), districts=frozenset(ds))
+
+    def _acting_user(self, conn: sa.Connection, user: User | str | None, doing: str) -> User:
+        """Load the acting user as stored now (never trust a ``User`` object's own fields)."""
+        name = _name_of(user)
+        if not name:
+            raise _Refusal(
+                AuthenticationFailed(f"{doing}: no user; log in first"),
+                AuditEntry("anonymous", "access_denied", doing, {"reason": "no user"}),
+            )
+        found = self._load_user(conn, name)
+        if found is None:
+            raise _Refusal(
+                AuthenticationFailed(f"{doing}: unknown user {name!r}"),
+                AuditEntry(name, "access_denied", doing, {"reason": "unknown user"}),
+            )
+        return found
+
+    def _check_access(self, user: User, district: str, doing: str, **details: Any) -> None:
+        if not can_access(user, district):
+            raise _Refusal(
+                AccessDenied(f"{doing}: user {user.name!r} has no access to district {district!r}"),
+                AuditEntry(
+                    user.name,
+                    "access_denied",
+                    doing,
+                    {"reason": "district", "district": district, **details},
+                ),
+            )
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def enqueue(
+        self, screening: ScreeningLike, run_id: str, *, actor: str = "scoring"
+    ) -> EnqueueResult:
+        """Put every flag of a scoring run in the queue, in one transaction, once.
+
+        Only rows with ``flagged == True`` become items. Repeating the call with the same
+        ``run_id`` changes nothing; a run killed midway leaves nothing behind, so running it
+        again completes it exactly once.
+
+        Parameters
+        ----------
+        screening : ScreeningLike
+            The scored run (``scores`` and ``flag_payloads()``).
+        run_id : str
+            Identifier of the run, unique in the store.
+        actor : str
+            Who enqueues, for the audit log.
+
+        Returns
+        -------
+        EnqueueResult
+
+        Raises
+        ------
+        ReviewError
+            The screening is malformed, or ``run_id`` was already enqueued with other flags.
+        """
+        prepared = prepare_run(screening, run_id)
+        wanted = {r["family_id"] for r in prepared.flags}
+
+        def body(conn: sa.Connection) -> EnqueueResult:
+            existing = conn.execute(
+                sa.select(m.runs.c.n_flags).where(m.runs.c.run_id == run_id)
+            ).first()
+            if existing is not None:
+                stored = set(
+                    conn.execute(
+                        sa.select(m.flags.c.family_id).where(m.flags.c.run_id == run_id)
+                    ).scalars()
+                )
+                if stored != wanted:
+                    raise ReviewError(
+                        f"run {run_id} was already enqueued with {len(stored)} flags; this "
+                        f"screening has {len(wanted)} flags for other families. Use a new run_id."
+                    )
+                return EnqueueResult(run_id, len(stored), created=False)
+            now = _utc()
+            conn.execute(
+                sa.insert(m.runs).values(
+                    run_id=run_id,
+                    model_version=prepared.model_version,
+                    as_of=prepared.as_of,
+                    n_scored=prepared.n_scored,
+                    n_flags=len(prepared.flags),
+                    tier_counts_json=json.dumps(dict(prepared.tier_counts), sort_keys=True),
+                    created_at=now,
+                )
+            )
+            common = {"run_id": run_id, "status": "open", "version": 1, "created_at": now}
+            rows = [{**r, **common} for r in prepared.flags]
+            for start in range(0, len(rows), ENQUEUE_CHUNK):
+                conn.execute(sa.insert(m.flags), rows[start : start + ENQUEUE_CHUNK])
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        actor,
+                        "enqueue_run",
+                        f"run {run_id}",
+                        {
+                            "run_id": run_id,
+                            "n_flags": len(rows),
+                            "n_scored": prepared.n_scored,
+                            "model_version": prepared.model_version,
+                            "as_of": prepared.as_of,
+                            "tier_counts": dict(prepared.tier_counts),
+                        },
+                    )
+                ],
+            )
+            return EnqueueResult(run_id, len(rows), created=True)
+
+        return self._audited(body)
+
+    def runs(self) -> pd.DataFrame:
+        """List enqueued runs: run_id, model_version, as_of, n_scored, n_flags, tier_counts, ...."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(m.runs).order_by(m.runs.c.created_at)).mappings().all()
+        out = pd.DataFrame(
+            [{**r, "tier_counts": json.loads(r["tier_counts_json"])} for r in rows],
+            columns=[*(c.name for c in m.runs.columns), "tier_counts"],
+        )
+        return out.drop(columns="tier_counts_json")
+
+    # -- items ------------------------------------------------------------------------------
+
+    def _item_select(self) -> sa.Select[Any]:
+        f = m.flags.c
+        return sa.select(
+            *(getattr(f, c) for c in ITEM_COLUMNS[:13]), m.runs.c.model_version, m.runs.c.as_of
+        ).join_from(m.flags, m.runs, m.flags.c.run_id == m.runs.c.run_id)
+
+    def items(
+        self,
+        *,
+        run_id: str | None = None,
+        status: str | Iterable[str] | None = None,
+        districts: Iterable[str] | None = None,
+        user: User | str | None = None,
+    ) -> pd.DataFrame:
+        """List queue items, highest score first (payloads are read one at a time via :meth:`item`).
+
+        Parameters
+        ----------
+        run_id : str, optional
+            Only this run.
+        status : str or iterable of str, optional
+            ``open``, ``escalated`` and/or ``decided``.
+        districts : iterable of str, optional
+            Only these districts.
+        user : User or str, optional
+            The acting user: only their districts are listed, and asking for other districts is
+            refused. The review app always passes it; None is for back-office tools.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``ITEM_COLUMNS`` (flag_id, run_id, family_id, district, status, score, ...).
+        """
+        statuses = [status] if isinstance(status, str) else None if status is None else list(status)
+        bad = [s for s in statuses or () if s not in STATUSES]
+        if bad:
+            raise ReviewError(f"status must be among {', '.join(STATUSES)}; got {', '.join(bad)}")
+        wanted = None if districts is None else sorted({str(d) for d in districts})
+
+        def body(conn: sa.Connection) -> list[Any]:
+            allowed = wanted
+            if user is not None:
+                acting = self._acting_user(conn, user, "list queue")
+                if wanted is not None:
+                    for d in wanted:
+                        self._check_access(acting, d, "list queue")
+                else:
+                    allowed = sorted(acting.districts)
+            q = self._item_select()
+            if run_id is not None:
+                q = q.where(m.flags.c.run_id == run_id)
+            if statuses is not None:
+                q = q.where(m.flags.c.status.in_(statuses))
+            if allowed is not None:
+                q = q.where(m.flags.c.district.in_(allowed))
+            q = q.order_by(m.flags.c.score.desc(), m.flags.c.flag_id)
+            return list(conn.execute(q).all())
+
+        if user is None:
+            with self._read() as conn:
+                rows = body(conn)
+        else:
+            rows = self._read_checked(body)
+        return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+
+    def _read_checked(self, body: Callable[[sa.Connection], T]) -> T:
+        """Run a read that may be refused; the refusal is audited."""
+        try:
+            with self._read() as conn:
+                return body(conn)
+        except _Refusal as refusal:
+            with self._write() as conn:
+                append(conn, [refusal.entry])
+            raise refusal.error from None
+
+    def item(self, flag_id: int, user: User | str) -> ReviewItem:
+        """One item with its payload, for ``user`` (access checked, the view audited).
+
+        Raises
+        ------
+        UnknownItem
+            No such flag.
+        AccessDenied, AuthenticationFailed
+            The user may not see it (the refusal is audited).
+        """
+
+        def body(conn: sa.Connection) -> ReviewItem:
+            acting = self._acting_user(conn, user, f"view flag {flag_id}")
+            row = conn.execute(
+                self._item_select()
+                .add_columns(m.flags.c.payload_json)
+                .where(m.flags.c.flag_id == int(flag_id))
+            ).first()
+            if row is None:
+                raise UnknownItem(f"flag {flag_id}: no such queue item")
+            self._check_access(acting, row.district, f"view flag {flag_id}", flag_id=int(flag_id))
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "view_family",
+                        f"family {row.family_id}",
+                        {"flag_id": int(flag_id), "district": row.district},
+                    )
+                ],
+            )
+            values = {c: getattr(row, c) for c in ITEM_COLUMNS}
+            return ReviewItem(**values, payload=json.loads(row.payload_json))
+
+        return self._audited(body)
+
+    # -- decisions --------------------------------------------------------------------------
+
+    def record_decision(
+        self,
+        flag_id: int,
+        user: User | str,
+        decision: str,
+        rationale: str,
+        services_offered: Iterable[str] = (),
+        *,
+        agrees_with_model: bool,
+        expected_version: int | None = None,
+    ) -> Decision:
+        """Record a person's decision on a queue item; the only way an item is decided.
+
+        Parameters
+        ----------
+        flag_id : int
+            The item.
+        user : User or str
+            The deciding user; must exist and have access to the family's district.
+        decision : str
+            One of ``DECISIONS``.
+        rationale : str
+            Why, at least 20 characters.
+        services_offered : iterable of str
+            Services offered; required with (and only with) ``support_offered``.
+        agrees_with_model : bool
+            Whether the specialist agrees that the family needed a closer look.
+        expected_version : int, optional
+            The item version the user saw; if the item changed since, :class:`DecisionConflict`.
+
+        Returns
+        -------
+        Decision
+
+        Raises
+        ------
+        InvalidDecision
+            Bad code, short rationale, services missing or misplaced.
+        DecisionConflict
+            Another decision won, or the item changed since ``expected_version``.
+        AccessDenied, AuthenticationFailed, UnknownItem
+            As named.
+        """
+        text, services = check_decision(
+            flag_id, decision, rationale, services_offered, agrees_with_model
+        )
+        doing = f"decide flag {flag_id}"
+
+        def body(conn: sa.Connection) -> Decision:
+            acting = self._acting_user(conn, user, doing)
+            f = m.flags.c
+            row = conn.execute(
+                sa.select(f.family_id, f.district, f.status, f.version).where(
+                    f.flag_id == int(flag_id)
+                )
+            ).first()
+            if row is None:
+                raise UnknownItem(f"flag {flag_id}: no such queue item")
+            self._check_access(acting, row.district, doing, flag_id=int(flag_id))
+            if row.status == "decided":
+                raise DecisionConflict(f"flag {flag_id}: already decided (version {row.version})")
+            if expected_version is not None and expected_version != row.version:
+                raise DecisionConflict(
+                    f"flag {flag_id}: changed since you read it (version {expected_version}, "
+                    f"now {row.version}, status {row.status}); reload it"
+                )
+            now = _utc()
+            updated = conn.execute(
+                sa.update(m.flags)
+                .where(
+                    f.flag_id == int(flag_id),
+                    f.version == row.version,
+                    f.status.in_(("open", "escalated")),
+                )
+                .values(status="decided", version=row.version + 1, decided_at=now)
+            ).rowcount
+            if updated != 1:
+                raise DecisionConflict(f"flag {flag_id}: another decision was recorded first")
+            decision_id = conn.execute(
+                sa.insert(m.decisions)
+                .values(
+                    flag_id=int(flag_id),
+                    user_name=acting.name,
+                    decided_at=now,
+                    decision=decision,
+                    rationale=text,
+                    services_offered_json=json.dumps(list(services), ensure_ascii=False),
+                    agrees_with_model=agrees_with_model,
+                    item_version=row.version + 1,
+                )
+                .returning(m.decisions.c.decision_id)
+            ).scalar_one()
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "decision",
+                        f"flag {flag_id}",
+                        {
+                            "decision_id": int(decision_id),
+                            "family_id": row.family_id,
+                            "district": row.district,
+                            "decision": decision,
+                            "services_offered": list(services),
+                            "agrees_with_model": agrees_with_model,
+                            "was_status": row.status,
+                            "rationale_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                        },
+                    )
+                ],
+            )
+            return Decision(
+                decision_id=int(decision_id),
+                flag_id=int(flag_id),
+                user=acting.name,
+                decided_at=now,
+                decision=decision,
+                rationale=text,
+                services_offered=services,
+                agrees_with_model=agrees_with_model,
+                item_version=row.version + 1,
+            )
+
+        return self._audited(body)
+
+    def decisions(
+        self,
+        *,
+        flag_id: int | None = None,
+        run_id: str | None = None,
+        decided_by: str | None = None,
+        user: User | str | None = None,
+    ) -> pd.DataFrame:
+        """List recorded decisions (``DECISION_COLUMNS``), oldest first.
+
+        ``user`` is the acting user, as in :meth:`items`: only their districts are listed.
+        """
+        d, f = m.decisions.c, m.flags.c
+
+        def body(conn: sa.Connection) -> list[Any]:
+            q = sa.select(
+                d.decision_id,
+                d.flag_id,
+                f.run_id,
+                f.family_id,
+                f.district,
+                d.user_name,
+                d.decided_at,
+                d.decision,
+                d.rationale,
+                d.services_offered_json,
+                d.agrees_with_model,
+                d.item_version,
+            ).join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
+            if user is not None:
+                acting = self._acting_user(conn, user, "list decisions")
+                q = q.where(f.district.in_(sorted(acting.districts)))
+            if flag_id is not None:
+                q = q.where(d.flag_id == int(flag_id))
+            if run_id is not None:
+                q = q.where(f.run_id == run_id)
+            if decided_by is not None:
+                q = q.where(d.user_name == decided_by)
+            return list(conn.execute(q.order_by(d.decision_id)).all())
+
+        rows = self._read_checked(body)
+        rows = [(*r[:9], json.loads(r[9]), bool(r[10]), r[11]) for r in rows]
+        return _frame(rows, DECISION_COLUMNS, ints=("decision_id", "flag_id", "item_version"))
+
+    # -- escalation -------------------------------------------------------------------------
+
+    def escalate_overdue(
+        self,
+        now: datetime,
+        *,
+        sla_working_days: int = DEFAULT_SLA_WORKING_DAYS,
+        holidays: Iterable[date] = (),
+    ) -> list[int]:
+        """Move open items older than the SLA to supervisors (status ``escalated``).
+
+        An item is overdue when more than ``sla_working_days`` working days (Monday to Friday,
+        minus ``holidays``) have passed since it was enqueued. Escalated items still need a
+        decision; nothing is ever closed automatically.
+
+        Returns
+        -------
+        list of int
+            The flag_ids escalated now.
+        """
+        if sla_working_days < 1:
+            raise ReviewError(f"sla_working_days must be at least 1; got {sla_working_days}")
+        at = _utc(now)
+        hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
+
+        def body(conn: sa.Connection) -> list[int]:
+            f = m.flags.c
+            rows = conn.execute(
+                sa.select(f.flag_id, f.family_id, f.district, f.created_at, f.version).where(
+                    f.status == "open"
+                )
+            ).all()
+            if not rows:
+                return []
+            created = np.array([r.created_at for r in rows], dtype="datetime64[D]")
+            today = np.datetime64(at.date(), "D")
+            elapsed = np.busday_count(created, today, holidays=hol)
+            overdue = [r for r, n in zip(rows, elapsed, strict=True) if n > sla_working_days]
+            done: list[int] = []
+            entries: list[AuditEntry] = []
+            for r in overdue:
+                n = conn.execute(
+                    sa.update(m.flags)
+                    .where(f.flag_id == r.flag_id, f.version == r.version, f.status == "open")
+                    .values(status="escalated", version=r.version + 1, escalated_at=at)
+                ).rowcount
+                if n == 1:
+                    done.append(int(r.flag_id))
+                    entries.append(
+                        AuditEntry(
+                            "system",
+                            "escalate",
+                            f"flag {r.flag_id}",
+                            {
+                                "family_id": r.family_id,
+                                "district": r.district,
+                                "sla_working_days": sla_working_days,
+                                "enqueued_at": r.created_at.isoformat(),
+                            },
+                        )
+                    )
+            append(conn, entries)
+            return done
+
+        return self._audited(body)
+
+    # -- disputed records -------------------------------------------------------------------
+
+    def dispute(self, event_id: str, user: User | str, reason: str, *, family_id: str) -> int:
+        """Mark a family's record as disputed; scoring that family again leaves it out.
+
+        Access is checked through the family's district as recorded in the queue.
+
+        Returns
+        -------
+        int
+            The dispute's id.
+        """
+        text = check_dispute_reason(event_id, reason)
+        doing = f"dispute event {event_id}"
+
+        def body(conn: sa.Connection) -> int:
+            acting = self._acting_user(conn, user, doing)
+            district = conn.execute(
+                sa.select(m.flags.c.district)
+                .where(m.flags.c.family_id == family_id)
+                .order_by(m.flags.c.flag_id.desc())
+                .limit(1)
+            ).scalar()
+            if district is None:
+                raise UnknownItem(f"{doing}: family {family_id} is not in the review queue")
+            self._check_access(acting, district, doing, family_id=family_id)
+            dispute_id = conn.execute(
+                sa.insert(m.disputed_records)
+                .values(
+                    event_id=event_id,
+                    family_id=family_id,
+                    user_name=acting.name,
+                    reason=text,
+                    disputed_at=_utc(),
+                )
+                .returning(m.disputed_records.c.dispute_id)
+            ).scalar_one()
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "dispute",
+                        f"event {event_id}",
+                        {"family_id": family_id, "district": district, "reason": text},
+                    )
+                ],
+            )
+            return int(dispute_id)
+
+        return self._audited(body)
+
+    def disputed_event_ids(self, family_id: str | None = None) -> set[str]:
+        """Return ids of disputed records (of one family, or all), to leave out when scoring."""
+        q = sa.select(m.disputed_records.c.event_id).distinct()
+        if family_id is not None:
+            q = q.where(m.disputed_records.c.family_id == family_id)
+        with self._read() as conn:
+            return set(conn.execute(q).scalars())
+
+    # -- users ------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        role: str,
+        districts: Iterable[str],
+        *,
+        actor: str = "admin",
+    ) -> User:
+        """Add a user; the password is stored only as a scrypt hash.
+
+        Raises
+        ------
+        InvalidUser
+            Bad name, role, districts or password, or the name is taken.
+        """
+        new = validate_user(name, password, role, districts)
+        hashed = hash_password(password)
+
+        def body(conn: sa.Connection) -> User:
+            if self._load_user(conn, name) is not None:
+                raise InvalidUser(f"user {name!r} already exists")
+            conn.execute(
+                sa.insert(m.users).values(
+                    name=name,
+                    role=role,
+                    password_hash=hashed,
+                    created_at=_utc(),
+                    failed_logins=0,
+                    locked_until=None,
+                )
+            )
+            if new.districts:
+                conn.execute(
+                    sa.insert(m.user_districts),
+                    [{"user_name": name, "district": d} for d in sorted(new.districts)],
+                )
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        actor,
+                        "user_added",
+                        f"user {name}",
+                        {"role": role, "districts": sorted(new.districts)},
+                    )
+                ],
+            )
+            return new
+
+        return self._audited(body)
+
+    def get_user(self, name: str) -> User:
+        """Return the stored user ``name``.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        """
+        with self._read() as conn:
+            found = self._load_user(conn, name)
+        if found is None:
+            raise UnknownItem(f"unknown user {name!r}")
+        return found
+
+    def users(self) -> pd.DataFrame:
+        """List users (never their password hashes): name, role, districts, created_at, lockout."""
+        u = m.users.c
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(u.name, u.role, u.created_at, u.failed_logins, u.locked_until).order_by(
+                    u.name
+                )
+            ).all()
+            ds = conn.execute(sa.select(m.user_districts)).all()
+        by_user: dict[str, list[str]] = {}
+        for r in ds:
+            by_user.setdefault(r.user_name, []).append(r.district)
+        data = [
+            (
+                r.name,
+                r.role,
+                sorted(by_user.get(r.name, [])),
+                r.created_at,
+                r.failed_logins,
+                r.locked_until,
+            )
+            for r in rows
+        ]
+        return _frame(
+            data,
+            ("name", "role", "districts", "created_at", "failed_logins", "locked_until"),
+            ints=("failed_logins",),
+        )
+
+    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+        """Log ``name`` in; every attempt is audited and failures are slowed down.
+
+        After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
+        exponentially growing time, recorded in the store (it survives restarts).
+
+        Raises
+        ------
+        AuthenticationFailed
+            No name, unknown user, wrong password, or locked out.
+        """
+        at = _utc(now)
+        if not name:
+            self._log(AuditEntry("anonymous", "login_failed", "user ?", {"reason": "no user"}))
+            raise AuthenticationFailed("login failed: no user name given")
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
+                    m.users.c.name == name
+                )
+            ).first()
+        refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
+        if row is None:
+            burn_password_check(password)
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "unknown user"}))
+            raise refused
+        if row.locked_until is not None and at < row.locked_until:
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out"}))
+            raise AuthenticationFailed(
+                f"login refused for {name!r}: too many failed logins; try again after "
+                f"{row.locked_until:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        # The slow hash runs outside any transaction: it must not hold the audit chain.
+        ok = verify_password(password, row.password_hash)
+
+        def body(conn: sa.Connection) -> User | None:
+            u = m.users.c
+            if ok:
+                conn.execute(
+                    sa.update(m.users)
+                    .where(u.name == name)
+                    .values(failed_logins=0, locked_until=None)
+                )
+                append(conn, [AuditEntry(name, "login", f"user {name}", {})])
+                return self._load_user(conn, name)
+            failures = int(
+                conn.execute(
+                    sa.update(m.users)
+                    .where(u.name == name)
+                    .values(failed_logins=u.failed_logins + 1)
+                    .returning(u.failed_logins)
+                ).scalar_one()
+            )
+            until = self.login_policy.locked_until(failures, at)
+            if until is not None:
+                conn.execute(sa.update(m.users).where(u.name == name).values(locked_until=until))
+            details: dict[str, Any] = {"reason": "wrong password", "failures": failures}
+            if until is not None:
+                details["locked_until"] = until.isoformat()
+            append(conn, [AuditEntry(name, "login_failed", f"user {name}", details)])
+            return None
+
+        with self._write() as conn:
+            found = body(conn)
+        if found is None:
+            raise refused
+        return found
+
+    def _log(self, entry: AuditEntry) -> None:
+        with self._write() as conn:
+            append(conn, [entry])
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def audit_log(self) -> pd.DataFrame:
+        """Return the audit log in chain order (seq, at, actor, action, subject, details, ...)."""
+        a = m.audit_log.c
+        with self._read() as conn:
+            rows = conn.execute(sa.select(m.audit_log).order_by(a.seq)).all()
+        data = [
+            (
+                r.seq,
+                r.at,
+                r.actor,
+                r.action,
+                r.subject,
+                json.loads(r.details_json),
+                r.prev_hash,
+                r.hash,
+            )
+            for r in rows
+        ]
+        return _frame(
+            data,
+            ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash"),
+            ints=("seq",),
+        )
+
+    def verify_audit_log(self) -> VerifyResult:
+        """Check the audit chain; the result names the first broken row and why."""
+        with self._read() as conn:
+            head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
+            rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
+            return verify_chain(rows, None if head is None else (int(head.seq), str(head.hash)))
+
+
+def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) -> VerifyResult:
+    """Check the audit chain of the store at ``url`` (see :meth:`ReviewQueue.verify_audit_log`).
+
+    Examples
+    --------
+    >>> verify_audit_log("sqlite://")
+    VerifyResult(ok=True, n_rows=0, first_broken_seq=None, reason=None)
+    """
+    with ReviewQueue(url, connect_timeout=connect_timeout) as q:
+        return q.verify_audit_log()
+
+
+def _frame(
+    rows: Iterable[Any], columns: Iterable[str], *, ints: Iterable[str] = ()
+) -> pd.DataFrame:
+    cols = list(columns)
+    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+    for c in ints:
+        df[c] = df[c].astype("int64")
+    return df

@@ -1,0 +1,182 @@
+"""Engines, transactions and migrations: the only module that knows SQL backends differ.
+
+SQLite: WAL journal, ``BEGIN IMMEDIATE`` for write transactions (writers queue on the file
+lock, readers don't block). PostgreSQL: connect timeout, ``lock_timeout`` per transaction and a
+``SELECT ... FOR UPDATE`` on the audit chain head, which serialises every audited write.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from risk.review import _models as m
+from risk.review._errors import StoreUnavailable
+
+#: Where the Alembic environment and revisions live (shipped as package data).
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Our own version table, so the store can share a database with MLflow's ``alembic_version``.
+VERSION_TABLE = "review_alembic_version"
+#: Default store when neither an URL nor ``RISK_STORE_URL`` is given.
+DEFAULT_URL = "sqlite:///risk-review.db"
+# pg_advisory_xact_lock key that serialises concurrent migrations ("risk" in ASCII).
+_MIGRATE_LOCK_KEY = 0x7269736B
+_READ_ONLY = "risk_review_read_only"
+
+
+def resolve_url(url: str | None) -> str:
+    """``url``, else ``RISK_STORE_URL``, else the local SQLite file ``risk-review.db``.
+
+    Examples
+    --------
+    >>> resolve_url("sqlite://")
+    'sqlite://'
+    """
+    if url:
+        return url
+    return os.environ.get("RISK_STORE_URL") or DEFAULT_URL
+
+
+def safe_url(url: str) -> str:
+    """Render the URL with any password hidden, for messages.
+
+    Examples
+    --------
+    >>> safe_url("postgresql+psycopg://bob:secret@db:5432/risk")
+    'postgresql+psycopg://bob:***@db:5432/risk'
+    """
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparsable store URL>"
+
+
+def make_engine(url: str, *, connect_timeout: float, lock_timeout: float) -> sa.Engine:
+    """Create an engine for ``url`` that fails fast when the store is unreachable."""
+    try:
+        u = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreUnavailable(f"review store URL {url!r} is not a database URL: {exc}") from None
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        memory = u.database in (None, "", ":memory:")
+        kwargs: dict[str, Any] = {
+            "connect_args": {"timeout": lock_timeout, "check_same_thread": False}
+        }
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        engine = sa.create_engine(u, **kwargs)
+        _configure_sqlite(engine, wal=not memory)
+        return engine
+    if backend == "postgresql":
+        # libpq rounds connect_timeout to whole seconds and treats anything below 2 as 2.
+        connect_args = {"connect_timeout": max(2, math.ceil(connect_timeout))}
+        return sa.create_engine(
+            u, connect_args=connect_args, pool_pre_ping=True, pool_timeout=lock_timeout
+        )
+    raise StoreUnavailable(
+        f"review store {safe_url(url)}: backend {backend!r} is not supported "
+        "(use sqlite:///path.db or postgresql+psycopg://...)"
+    )
+
+
+def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event (below) issue BEGIN itself.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn "cannot connect / busy" database errors into :class:`StoreUnavailable`."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise StoreUnavailable(f"review store {safe_url(url)} unavailable: {reason}") from exc
+    except sa.exc.TimeoutError as exc:
+        raise StoreUnavailable(
+            f"review store {safe_url(url)} unavailable: no free connection ({exc})"
+        ) from exc
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine, *, lock_timeout: float) -> Iterator[sa.Connection]:
+    """Open a write transaction that holds the audit chain head until it commits or rolls back.
+
+    Every audited write goes through here, so chain appends never fork and all writers see
+    each other's committed work in order (no lost update, and a single lock: no deadlock).
+    """
+    with engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(lock_timeout * 1000)}ms'")
+        conn.execute(sa.select(m.audit_head.c.seq).where(m.audit_head.c.id == 1).with_for_update())
+        yield conn
+
+
+@contextmanager
+def read_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """Open a read-only transaction (snapshot on SQLite; read committed on PostgreSQL)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_READ_ONLY: True})
+        with conn.begin():
+            yield conn
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Upgrade the store to the newest schema (idempotent: nothing to do at head)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def run_env(context: Any) -> None:
+    """Body of ``migrations/env.py``: run the migrations on the configured connection."""
+    config = context.config
+    conn = config.attributes.get("connection")
+    if conn is not None:
+        _run_on(context, conn)
+        return
+    url = resolve_url(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(url, connect_timeout=5.0, lock_timeout=30.0)
+    with engine.connect() as conn:
+        _run_on(context, conn)
+    engine.dispose()
+
+
+def _run_on(context: Any, conn: sa.Connection) -> None:
+    context.configure(
+        connection=conn,
+        target_metadata=m.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=conn.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK_KEY})
+        context.run_migrations()

@@ -1,0 +1,190 @@
+"""Users, the one access rule, password hashing and the failed-login back-off (all pure)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from risk.review._errors import InvalidUser
+
+Role = Literal["specialist", "supervisor", "admin"]
+
+#: Roles a user may have. Admins manage users; district access still needs granted districts.
+ROLES: tuple[str, ...] = ("specialist", "supervisor", "admin")
+
+MIN_PASSWORD_LENGTH = 8
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+# scrypt parameters: n=2**14, r=8 needs 16 MiB per hash, about 50 ms on a laptop.
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SALT_BYTES = 16
+_KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who reviews flags.
+
+    Attributes
+    ----------
+    name : str
+        Login name (letters, digits, ``._@-``).
+    role : {"specialist", "supervisor", "admin"}
+        What the user does; admins manage users.
+    districts : frozenset of str
+        Districts whose families the user may see. The role grants none by itself.
+    """
+
+    name: str
+    role: str
+    districts: frozenset[str]
+
+
+def can_access(user: User, district: str) -> bool:
+    """Whether ``user`` may see and act on families of ``district``.
+
+    The one access rule of the review queue: a user sees a family only if the family's
+    district was granted to them. No role bypasses it (an admin without districts sees nothing).
+
+    Examples
+    --------
+    >>> anna = User("anna", "specialist", frozenset({"north"}))
+    >>> can_access(anna, "north"), can_access(anna, "south")
+    (True, False)
+    >>> can_access(User("root", "admin", frozenset()), "north")
+    False
+    """
+    return district in user.districts
+
+
+def validate_user(name: str, password: str, role: str, districts: Iterable[str]) -> User:
+    """Check a new user's fields and return the :class:`User` (the password is not kept).
+
+    Raises
+    ------
+    InvalidUser
+        Naming the field that is wrong.
+
+    Examples
+    --------
+    >>> validate_user("anna", "correct horse", "specialist", ["north"]).districts
+    frozenset({'north'})
+    >>> validate_user("anna", "short", "specialist", ["north"])
+    Traceback (most recent call last):
+    ...
+    risk.review._errors.InvalidUser: user 'anna': password must be at least 8 characters; got 5
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidUser(
+            f"user {name!r}: name must be 1-128 letters, digits or '._@-', starting with a "
+            "letter or digit"
+        )
+    if role not in ROLES:
+        raise InvalidUser(f"user {name!r}: role must be one of {', '.join(ROLES)}; got {role!r}")
+    if isinstance(districts, str):
+        districts = [districts]
+    ds = frozenset(d.strip() for d in districts)
+    if any(not d for d in ds):
+        raise InvalidUser(f"user {name!r}: district names must not be blank")
+    if role != "admin" and not ds:
+        raise InvalidUser(f"user {name!r}: a {role} needs at least one district")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(
+            f"user {name!r}: password must be at least {MIN_PASSWORD_LENGTH} characters; "
+            f"got {len(password)}"
+        )
+    return User(name=name, role=role, districts=ds)
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """Hash ``password`` with scrypt into ``scrypt$n$r$p$salt_b64$hash_b64``.
+
+    Examples
+    --------
+    >>> h = hash_password("correct horse")
+    >>> h.startswith("scrypt$16384$8$1$"), verify_password("correct horse", h)
+    (True, True)
+    >>> verify_password("wrong horse", h)
+    False
+    """
+    salt = os.urandom(_SALT_BYTES) if salt is None else salt
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=_KEY_BYTES
+    )
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(key).decode()}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Whether ``password`` matches ``encoded`` (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt_b64, key_b64 = encoded.split("$")
+        salt = base64.b64decode(salt_b64)
+        expected = base64.b64decode(key_b64)
+        n_, r_, p_ = int(n), int(r), int(p)
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    key = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=n_,
+        r=r_,
+        p=p_,
+        dklen=len(expected),
+        maxmem=256 * r_ * n_ + 1024 * 1024,
+    )
+    return hmac.compare_digest(key, expected)
+
+
+# A hash to check against for unknown users, so that they take as long as known ones.
+_DUMMY_HASH = hash_password("not a real password", salt=b"\0" * _SALT_BYTES)
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of one password check (for unknown users: no timing oracle)."""
+    verify_password(password, _DUMMY_HASH)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How repeated failed logins are slowed down.
+
+    After ``free_attempts`` consecutive failures, each further failure locks the user out for
+    ``base_delay_s * 2 ** (failures - free_attempts - 1)`` seconds, at most ``max_delay_s``.
+    The counter and the lock live in the database, so they survive restarts; a successful
+    login resets them.
+
+    Examples
+    --------
+    >>> policy = LoginPolicy()
+    >>> [policy.delay(n).total_seconds() for n in (1, 3, 4, 5, 6, 30)]
+    [0.0, 0.0, 1.0, 2.0, 4.0, 900.0]
+    """
+
+    free_attempts: int = 3
+    base_delay_s: float = 1.0
+    max_delay_s: float = 900.0
+
+    def delay(self, failures: int) -> timedelta:
+        """Return the lockout after ``failures`` consecutive failed logins."""
+        extra = failures - self.free_attempts
+        if extra <= 0:
+            return timedelta(0)
+        seconds = min(self.max_delay_s, self.base_delay_s * 2.0 ** min(extra - 1, 60))
+        return timedelta(seconds=seconds)
+
+    def locked_until(self, failures: int, now: datetime) -> datetime | None:
+        """Return when the lockout after ``failures`` failures ends (None: no lockout)."""
+        d = self.delay(failures)
+        return now + d if d > timedelta(0) else None
