@@ -166,6 +166,25 @@ SOURCE_DOMAINS: Mapping[str, Domain] = MappingProxyType(
     }
 )
 
+#: What one record is, where the vocabulary's description names its value instead.
+_RECORD_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "school_absence": (
+            "Сообщения школы о пропусках без уважительной причины",
+            "School reports of days missed without a valid reason",
+        ),
+        "kindergarten_absence": (
+            "Сообщения детского сада о пропусках",
+            "Kindergarten reports of days missed",
+        ),
+        "material_aid": (
+            "Выплаты экстренной материальной помощи",
+            "Emergency material aid payments",
+        ),
+        "utility_debt": ("Сообщения о задолженности за ЖКУ", "Utility debt reports"),
+    }
+)
+
 _WINDOW_RU = {90: "90 дней", 365: "365 дней", 1095: "3 года"}
 _WINDOW_EN = {90: "90 days", 365: "365 days", 1095: "3 years"}
 
@@ -179,7 +198,7 @@ def _event_specs() -> list[FeatureSpec]:
     for name in COUNTED_EVENT_TYPES:
         et = EVENT_TYPES[name]
         domain = EVENT_DOMAINS[name]
-        ru, en = et.description_ru, et.description_en
+        ru, en = _RECORD_NAMES.get(name, (et.description_ru, et.description_en))
         for w in WINDOWS:
             specs.append(
                 FeatureSpec(
