@@ -13,7 +13,8 @@ them. Bad input (non-binary labels, non-finite scores, lengths that differ) rais
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+import dataclasses
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ FloatArray = NDArray[np.float64]
 EPS = float(np.finfo(np.float64).eps)
 
 #: Largest number of weight-matrix cells held in memory at once during a bootstrap.
-_CHUNK_CELLS = 4_000_000
+_CHUNK_CELLS = 1_000_000
 
 #: Newton iterations allowed for the calibration fits before giving up (``nan``).
 _MAX_NEWTON = 100
@@ -75,65 +76,121 @@ def _scores(p: ArrayLike, n: int, name: str = "p", *, probability: bool = True) 
 
 
 @dataclass(frozen=True)
-class _Sorted:
-    """Rows sorted by ascending score, with the starts of runs of equal scores."""
+class SortedScores:
+    """Rows sorted by ascending score (stable), with the runs of equal scores.
 
-    order: NDArray[np.intp]
+    Resample weights are always laid out in this sorted order, so no metric re-sorts.
+    """
+
+    order: NDArray[np.intp]  # original row of each sorted position
     y: FloatArray
     p: FloatArray
-    starts: NDArray[np.intp]
+    ends: NDArray[np.intp]  # last sorted position of each run of equal scores
 
     @classmethod
-    def of(cls, y: FloatArray, p: FloatArray) -> _Sorted:
+    def of(cls, y: FloatArray, p: FloatArray) -> SortedScores:
+        """Sort labels ``y`` and scores ``p`` by ascending score (stable)."""
         order = np.argsort(p, kind="stable")
         ps = p[order]
-        if ps.size:
-            starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-        else:
-            starts = np.zeros(0, dtype=np.intp)
-        return cls(order=order, y=y[order], p=ps, starts=starts)
+        ends = np.flatnonzero(np.r_[ps[1:] != ps[:-1], True]) if ps.size else order[:0]
+        return cls(order=order, y=y[order], p=ps, ends=ends)
 
-    def tie_sums(self, values: FloatArray) -> FloatArray:
-        """Sum ``values`` (B x n, sorted order) over each run of equal scores."""
-        if self.starts.size == 0:
-            return np.zeros((values.shape[0], 0))
-        return np.add.reduceat(values, self.starts, axis=1)
+    @property
+    def run_p(self) -> FloatArray:
+        """Score of each run."""
+        return self.p[self.ends]
+
+    def position(self) -> NDArray[np.intp]:
+        """Sorted position of each original row (the inverse of ``order``)."""
+        inv = np.empty_like(self.order)
+        inv[self.order] = np.arange(self.order.size)
+        return inv
 
 
-def _divide(num: FloatArray, den: FloatArray) -> FloatArray:
+@dataclass(frozen=True)
+class Runs:
+    """Weight and positive weight of each run of equal scores, and their running sums.
+
+    One row per resample (``B x G``). Every sorted metric is a function of these arrays, so
+    one ``cumsum`` pass serves the AUC, average precision, ECE, Brier, log loss and the
+    calibration fits.
+    """
+
+    mass: FloatArray
+    pos: FloatArray
+    cum_w: FloatArray
+    cum_pos: FloatArray
+
+    @classmethod
+    def of(cls, s: SortedScores, w: FloatArray) -> Runs:
+        """Accumulate weights ``w`` (B x n, in the sorted order of ``s``)."""
+        pos = w * s.y
+        cum_w = np.cumsum(w, axis=1)
+        cum_pos = np.cumsum(pos, axis=1)
+        if s.ends.size == s.y.size:  # no ties: every row is its own run
+            return cls(mass=w, pos=pos, cum_w=cum_w, cum_pos=cum_pos)
+        cum_w, cum_pos = cum_w[:, s.ends], cum_pos[:, s.ends]
+        mass = np.diff(cum_w, axis=1, prepend=0.0)
+        return cls(
+            mass=mass, pos=np.diff(cum_pos, axis=1, prepend=0.0), cum_w=cum_w, cum_pos=cum_pos
+        )
+
+    @property
+    def total(self) -> FloatArray:
+        """Total weight of each resample."""
+        return self.cum_w[:, -1] if self.cum_w.shape[1] else np.zeros(self.cum_w.shape[0])
+
+    @property
+    def total_pos(self) -> FloatArray:
+        """Total positive weight of each resample."""
+        return self.cum_pos[:, -1] if self.cum_pos.shape[1] else np.zeros(self.cum_w.shape[0])
+
+
+def _rowdot(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.einsum("ij,ij->i", a, b)
+
+
+def safe_divide(num: FloatArray, den: FloatArray) -> FloatArray:
+    """Divide element-wise, ``nan`` where the denominator is not positive."""
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
-def _w_auc(s: _Sorted, w: FloatArray) -> FloatArray:
-    pos = s.tie_sums(w * s.y)
-    neg = s.tie_sums(w * (1.0 - s.y))
-    neg_below = np.cumsum(neg, axis=1) - neg
-    num = (pos * (neg_below + 0.5 * neg)).sum(axis=1)
-    return _divide(num, pos.sum(axis=1) * neg.sum(axis=1))
+def _pairs(r: Runs) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Positive-negative pairs ranked right, tied, and ranked wrong, per resample."""
+    # Pairs (positive in run g, negative in a run at or below g), then split off the ties.
+    at_or_below = _rowdot(r.pos, r.cum_w) - _rowdot(r.pos, r.cum_pos)
+    tied = _rowdot(r.pos, r.mass) - _rowdot(r.pos, r.pos)
+    right = at_or_below - tied
+    return right, tied, r.total_pos * (r.total - r.total_pos) - at_or_below
 
 
-def _w_average_precision(s: _Sorted, w: FloatArray) -> FloatArray:
-    pos = s.tie_sums(w * s.y)[:, ::-1]  # descending score: thresholds from the top
-    tot = s.tie_sums(w)[:, ::-1]
-    precision = _divide(np.cumsum(pos, axis=1), np.cumsum(tot, axis=1))
-    # Runs absent from a resample have pos == 0, so their nan precision must not count.
-    contrib = np.where(pos > 0, pos * np.nan_to_num(precision), 0.0).sum(axis=1)
-    return _divide(contrib, pos.sum(axis=1))
+def weighted_auc(s: SortedScores, r: Runs) -> FloatArray:
+    """ROC AUC of each resample (ties count one half); ``nan`` with one class."""
+    right, tied, wrong = _pairs(r)
+    return safe_divide(right + 0.5 * tied, right + tied + wrong)
 
 
-def _w_mean(values: FloatArray, w: FloatArray) -> FloatArray:
-    return _divide(w @ values, w.sum(axis=1))
+def _w_average_precision(s: SortedScores, r: Runs) -> FloatArray:
+    pos = r.pos
+    # At the threshold of run g every run scoring at least as high is flagged.
+    tp = r.total_pos[:, None] - (r.cum_pos - pos)
+    flagged = r.total[:, None] - (r.cum_w - r.mass)
+    precision = np.where(pos > 0, tp / np.where(flagged > 0, flagged, 1.0), 0.0)
+    return safe_divide((pos * precision).sum(axis=1), r.total_pos)
 
 
-def _w_brier(s: _Sorted, w: FloatArray) -> FloatArray:
-    return _w_mean((s.p - s.y) ** 2, w)
+def _w_brier(s: SortedScores, r: Runs) -> FloatArray:
+    p = s.run_p
+    pos = r.pos
+    return safe_divide(pos @ ((1.0 - p) ** 2) + (r.mass - pos) @ (p**2), r.total)
 
 
-def _w_log_loss(s: _Sorted, w: FloatArray) -> FloatArray:
-    q = np.clip(s.p, EPS, 1.0 - EPS)
-    return _w_mean(-(s.y * np.log(q) + (1.0 - s.y) * np.log1p(-q)), w)
+def _w_log_loss(s: SortedScores, r: Runs) -> FloatArray:
+    q = np.clip(s.run_p, EPS, 1.0 - EPS)
+    pos = r.pos
+    return safe_divide(-(pos @ np.log(q) + (r.mass - pos) @ np.log1p(-q)), r.total)
 
 
 def _bin_edges(m: int, n_bins: int) -> NDArray[np.int64]:
@@ -145,14 +202,14 @@ def _bin_edges(m: int, n_bins: int) -> NDArray[np.int64]:
     return k * (m // n_bins) + np.minimum(k, m % n_bins)
 
 
-def _w_ece(s: _Sorted, w: FloatArray, n_bins: int) -> FloatArray:
-    mass = s.tie_sums(w)
-    zero = np.zeros((w.shape[0], 1))
-    cum_w = np.hstack([zero, np.cumsum(mass, axis=1)])
-    cum_y = np.hstack([zero, np.cumsum(s.tie_sums(w * s.y), axis=1)])
-    cum_p = np.hstack([zero, np.cumsum(mass * s.p[s.starts], axis=1)])
-    out = np.full(w.shape[0], np.nan)
-    for b in range(w.shape[0]):
+def weighted_ece(s: SortedScores, r: Runs, n_bins: int) -> FloatArray:
+    """ECE (equal-mass bins) of each resample of integer weights."""
+    zero = np.zeros((r.cum_w.shape[0], 1))
+    cum_w = np.hstack([zero, r.cum_w])
+    cum_y = np.hstack([zero, r.cum_pos])
+    cum_p = np.hstack([zero, np.cumsum(r.mass * s.run_p, axis=1)])
+    out = np.full(cum_w.shape[0], np.nan)
+    for b in range(cum_w.shape[0]):
         m = round(float(cum_w[b, -1]))
         if m == 0:
             continue
@@ -173,54 +230,57 @@ def _expit(x: FloatArray) -> FloatArray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _w_calibration(s: _Sorted, w: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Unpenalised logistic fits of y on logit(p): (slope, intercept with slope fixed at 1)."""
-    x = _logit(s.p)
-    y = s.y
-    n_pos = w @ y
-    n_all = w.sum(axis=1)
-    defined = (n_pos > 0) & (n_pos < n_all)
+def _w_calibration(
+    s: SortedScores, r: Runs, start: tuple[float, float, float] = (0.0, 1.0, 0.0)
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Unpenalised logistic fits of y on logit(p).
 
-    # Slope: Newton-Raphson on (a, b) in logit P(y) = a + b * logit(p), all resamples at once.
-    a = np.zeros(w.shape[0])
-    b = np.ones(w.shape[0])
-    done = ~defined
+    Returns ``(a, b, c)``: ``a`` and the slope ``b`` of ``logit P(y) = a + b logit(p)``, and
+    the calibration-in-the-large intercept ``c`` of ``logit P(y) = c + logit(p)``.
+
+    Fitted on the runs of equal scores (sufficient statistics), all resamples at once by
+    Newton-Raphson from ``start`` = (a, b, c); bootstraps start from the point estimate.
+    """
+    x = _logit(s.run_p)
+    mass, pos = r.mass, r.pos
+    n_rows = mass.shape[0]
+    defined = (r.total_pos > 0) & (r.total_pos < r.total)
+    right, tied, wrong = _pairs(r)
+    # With the classes (quasi-)separated by the score, the slope's MLE does not exist.
+    separated = (right == 0) | (wrong == 0)
+
+    a = np.full(n_rows, start[0])
+    b = np.full(n_rows, start[1])
+    done = ~defined | separated
     for _ in range(_MAX_NEWTON):
         mu = _expit(a[:, None] + b[:, None] * x)
-        r = w * (y - mu)
-        h = w * mu * (1.0 - mu)
-        g0, g1 = r.sum(axis=1), r @ x
+        res = pos - mass * mu
+        h = mass * mu * (1.0 - mu)
+        g0, g1 = res.sum(axis=1), res @ x
         h00, h01, h11 = h.sum(axis=1), h @ x, h @ (x * x)
         det = h00 * h11 - h01 * h01
         ok = ~done & (det > 1e-12 * np.maximum(h00 * h11, 1e-300))
-        da = np.where(ok, _divide(h11 * g0 - h01 * g1, np.where(ok, det, 1.0)), 0.0)
-        db = np.where(ok, _divide(h00 * g1 - h01 * g0, np.where(ok, det, 1.0)), 0.0)
+        safe_det = np.where(ok, det, 1.0)
+        da = np.where(ok, (h11 * g0 - h01 * g1) / safe_det, 0.0)
+        db = np.where(ok, (h00 * g1 - h01 * g0) / safe_det, 0.0)
         a, b = a + da, b + db
         done |= ~ok | (np.abs(da) + np.abs(db) < 1e-10)
         if done.all():
             break
-    # When the classes are (quasi-)separated by the score the slope's MLE does not exist.
-    present = w > 0
-    pos, neg = present & (y == 1), present & (y == 0)
-    lo_pos = np.where(pos, x, np.inf).min(axis=1)
-    hi_pos = np.where(pos, x, -np.inf).max(axis=1)
-    lo_neg = np.where(neg, x, np.inf).min(axis=1)
-    hi_neg = np.where(neg, x, -np.inf).max(axis=1)
-    separated = (hi_neg <= lo_pos) | (hi_pos <= lo_neg)
-    finite = np.isfinite(a) & np.isfinite(b)
-    slope = np.where(defined & ~separated & finite & done, b, np.nan)
+    converged = defined & ~separated & np.isfinite(a) & np.isfinite(b) & done
+    slope = np.where(converged, b, np.nan)
 
-    # Intercept: logit P(y) = a + 1 * logit(p) (calibration-in-the-large); concave in a.
-    c = np.zeros(w.shape[0])
+    # Intercept: logit P(y) = c + 1 * logit(p) (calibration-in-the-large); concave in c.
+    c = np.full(n_rows, start[2])
     for _ in range(_MAX_NEWTON):
         mu = _expit(c[:, None] + x)
-        step = _divide((w * (y - mu)).sum(axis=1), (w * mu * (1.0 - mu)).sum(axis=1))
+        step = safe_divide(r.total_pos - (mass * mu).sum(axis=1), (mass * mu * (1.0 - mu)).sum(1))
         step = np.where(defined, np.nan_to_num(step), 0.0)
         c = c + step
         if np.all(np.abs(step) < 1e-12):
             break
     intercept = np.where(defined, c, np.nan)
-    return slope, intercept
+    return np.where(converged, a, np.nan), slope, intercept
 
 
 @dataclass(frozen=True)
@@ -286,24 +346,29 @@ def _w_flagged(cap: _Capacity, w: FloatArray) -> FloatArray:
 def _w_precision_recall(cap: _Capacity, w: FloatArray) -> tuple[FloatArray, FloatArray]:
     flagged = _w_flagged(cap, w)
     tp = flagged @ cap.y
-    return _divide(tp, flagged.sum(axis=1)), _divide(tp, w @ cap.y)
+    return safe_divide(tp, flagged.sum(axis=1)), safe_divide(tp, w @ cap.y)
 
 
 # --------------------------------------------------------------------------- resampling
 
 
-def _resample_weights(rng: np.random.Generator, n: int, n_boot: int) -> list[NDArray[np.float64]]:
-    """Multinomial bootstrap counts, ``n_boot`` x ``n``, in chunks that fit in memory."""
+def resample_weights(rng: np.random.Generator, n: int, n_boot: int) -> Iterator[FloatArray]:
+    """Yield multinomial bootstrap counts, ``n_boot`` x ``n`` in all, in chunks that fit memory.
+
+    Row ``b`` counts how often each of the ``n`` rows is drawn in resample ``b``.
+    """
     chunk = max(1, _CHUNK_CELLS // max(n, 1))
-    out = []
     for lo in range(0, n_boot, chunk):
         b = min(chunk, n_boot - lo)
-        idx = rng.integers(0, n, size=(b, n)) + n * np.arange(b)[:, None]
-        out.append(np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float64))
-    return out
+        idx = rng.integers(0, n, size=(b, n))
+        w = np.empty((b, n))
+        for i in range(b):
+            w[i] = np.bincount(idx[i], minlength=n)
+        yield w
 
 
-def _interval(values: FloatArray, alpha: float) -> tuple[float, float, int]:
+def percentile_interval(values: FloatArray, alpha: float) -> tuple[float, float, int]:
+    """Return ``(low, high, n_skipped)`` percentiles of the finite bootstrap ``values``."""
     ok = values[np.isfinite(values)]
     skipped = int(values.size - ok.size)
     if ok.size == 0:
@@ -348,13 +413,13 @@ class BootstrapInterval(tuple[float, float]):
 # --------------------------------------------------------------------------- public metrics
 
 
-def _prepare(y: ArrayLike, p: ArrayLike, *, probability: bool = True) -> _Sorted:
+def _prepare(y: ArrayLike, p: ArrayLike, *, probability: bool = True) -> SortedScores:
     yy = _labels(y)
-    return _Sorted.of(yy, _scores(p, yy.shape[0], probability=probability))
+    return SortedScores.of(yy, _scores(p, yy.shape[0], probability=probability))
 
 
-def _ones(s: _Sorted) -> FloatArray:
-    return np.ones((1, s.y.shape[0]))
+def _ones(s: SortedScores) -> Runs:
+    return Runs.of(s, np.ones((1, s.y.shape[0])))
 
 
 def roc_auc(y: ArrayLike, p: ArrayLike) -> float:
@@ -378,7 +443,7 @@ def roc_auc(y: ArrayLike, p: ArrayLike) -> float:
     0.75
     """
     s = _prepare(y, p, probability=False)
-    return float(_w_auc(s, _ones(s))[0])
+    return float(weighted_auc(s, _ones(s))[0])
 
 
 def pr_auc(y: ArrayLike, p: ArrayLike) -> float:
@@ -487,7 +552,7 @@ def ece(y: ArrayLike, p: ArrayLike, n_bins: int = 10) -> float:
     if n_bins < 1:
         raise MetricInputError(f"n_bins must be at least 1; got {n_bins}")
     s = _prepare(y, p)
-    return float(_w_ece(s, _ones(s), n_bins)[0])
+    return float(weighted_ece(s, _ones(s), n_bins)[0])
 
 
 def calibration_slope_intercept(y: ArrayLike, p: ArrayLike) -> tuple[float, float]:
@@ -521,7 +586,7 @@ def calibration_slope_intercept(y: ArrayLike, p: ArrayLike) -> tuple[float, floa
     [1.489, 0.697]
     """
     s = _prepare(y, p)
-    slope, intercept = _w_calibration(s, _ones(s))
+    _, slope, intercept = _w_calibration(s, _ones(s))
     return float(slope[0]), float(intercept[0])
 
 
@@ -622,12 +687,12 @@ def precision_recall_at_capacity(
 
 
 #: Weighted implementations of the public metrics, for vectorised bootstraps.
-_VECTORISED: dict[Callable[..., float], Callable[[_Sorted, FloatArray], FloatArray]] = {
-    roc_auc: _w_auc,
+_VECTORISED: dict[Callable[..., float], Callable[[SortedScores, Runs], FloatArray]] = {
+    roc_auc: weighted_auc,
     pr_auc: _w_average_precision,
     brier: _w_brier,
     log_loss: _w_log_loss,
-    ece: lambda s, w: _w_ece(s, w, 10),
+    ece: lambda s, r: weighted_ece(s, r, 10),
 }
 
 
@@ -684,13 +749,13 @@ def bootstrap_ci(
     fast = _VECTORISED.get(metric_fn)
     if fast is not None and len(cols) == 2:
         s = _prepare(cols[0], cols[1], probability=metric_fn not in (roc_auc, pr_auc))
-        values = np.concatenate([fast(s, w[:, s.order]) for w in _resample_weights(rng, n, n_boot)])
+        values = np.concatenate([fast(s, Runs.of(s, w)) for w in resample_weights(rng, n, n_boot)])
     else:
         values = np.empty(n_boot)
         for b in range(n_boot):
             idx = rng.integers(0, n, size=n)
             values[b] = metric_fn(*(c[idx] for c in cols))
-    lo, hi, skipped = _interval(values, alpha)
+    lo, hi, skipped = percentile_interval(values, alpha)
     return BootstrapInterval(lo, hi, n_skipped=skipped, n_boot=n_boot)
 
 
@@ -708,30 +773,39 @@ CI_KEYS: tuple[str, ...] = (
 )
 
 
-def _all_metrics(
-    s: _Sorted,
-    w_sorted: FloatArray,
-    cap: _Capacity | None,
-    w_cap: FloatArray | None,
-    oracle: _Sorted | None,
-    w_oracle: FloatArray | None,
-) -> dict[str, FloatArray]:
-    slope, intercept = _w_calibration(s, w_sorted)
-    out = {
-        "roc_auc": _w_auc(s, w_sorted),
-        "pr_auc": _w_average_precision(s, w_sorted),
-        "brier": _w_brier(s, w_sorted),
-        "log_loss": _w_log_loss(s, w_sorted),
-        "ece": _w_ece(s, w_sorted, 10),
-        "calibration_slope": slope,
-        "calibration_intercept": intercept,
-    }
-    if cap is not None and w_cap is not None:
-        out["precision_at_capacity"], out["recall_at_capacity"] = _w_precision_recall(cap, w_cap)
-    if oracle is not None and w_oracle is not None:
-        out["oracle_roc_auc"] = _w_auc(oracle, w_oracle)
-        out["oracle_brier"] = _w_brier(oracle, w_oracle)
-    return out
+@dataclass(frozen=True)
+class _Evaluation:
+    """What :func:`evaluate` computes on every resample, with the orders it needs."""
+
+    s: SortedScores
+    cap: _Capacity | None
+    cap_perm: NDArray[np.intp] | None  # sorted position of each capacity-ordered row
+    oracle: SortedScores | None
+    oracle_perm: NDArray[np.intp] | None
+    start: tuple[float, float, float] = (0.0, 1.0, 0.0)
+
+    def run(self, w: FloatArray) -> dict[str, FloatArray]:
+        """All metrics for weights ``w`` (B x n, in the sorted order of ``s``)."""
+        s = self.s
+        r = Runs.of(s, w)
+        _, slope, intercept = _w_calibration(s, r, self.start)
+        out = {
+            "roc_auc": weighted_auc(s, r),
+            "pr_auc": _w_average_precision(s, r),
+            "brier": _w_brier(s, r),
+            "log_loss": _w_log_loss(s, r),
+            "ece": weighted_ece(s, r, 10),
+            "calibration_slope": slope,
+            "calibration_intercept": intercept,
+        }
+        if self.cap is not None and self.cap_perm is not None:
+            prec, rec = _w_precision_recall(self.cap, w[:, self.cap_perm])
+            out["precision_at_capacity"], out["recall_at_capacity"] = prec, rec
+        if self.oracle is not None and self.oracle_perm is not None:
+            r_oracle = Runs.of(self.oracle, w[:, self.oracle_perm])
+            out["oracle_roc_auc"] = weighted_auc(self.oracle, r_oracle)
+            out["oracle_brier"] = _w_brier(self.oracle, r_oracle)
+        return out
 
 
 def evaluate(
@@ -787,21 +861,19 @@ def evaluate(
     yy = _labels(y)
     n = yy.shape[0]
     pp = _scores(p, n)
-    s = _Sorted.of(yy, pp)
+    s = SortedScores.of(yy, pp)
+    position = s.position()
     cap = None if capacity is None else _capacity(yy, pp, groups, capacity, tie_break)
-    orc = None if oracle is None else _Sorted.of(yy, _scores(oracle, n, "oracle"))
+    orc = None if oracle is None else SortedScores.of(yy, _scores(oracle, n, "oracle"))
+    ev = _Evaluation(
+        s=s,
+        cap=cap,
+        cap_perm=None if cap is None else position[cap.order],
+        oracle=orc,
+        oracle_perm=None if orc is None else position[orc.order],
+    )
 
-    def run(w: FloatArray) -> dict[str, FloatArray]:
-        return _all_metrics(
-            s,
-            w[:, s.order],
-            cap,
-            None if cap is None else w[:, cap.order],
-            orc,
-            None if orc is None else w[:, orc.order],
-        )
-
-    point = run(np.ones((1, n)))
+    point = ev.run(np.ones((1, n)))
     result: dict[str, float] = {key: float(v[0]) for key, v in point.items()}
     result.setdefault("precision_at_capacity", float("nan"))
     result.setdefault("recall_at_capacity", float("nan"))
@@ -811,8 +883,14 @@ def evaluate(
     keys = [k for k in (*CI_KEYS, "oracle_roc_auc", "oracle_brier") if k in point]
     boots: dict[str, list[FloatArray]] = {k: [] for k in keys}
     if n_boot > 0 and n > 0:
-        for w in _resample_weights(np.random.default_rng(seed), n, n_boot):
-            for key, v in run(w).items():
+        # Resamples sit near the full sample: start their calibration fits at its estimate.
+        a, b, c = _w_calibration(s, _ones(s))
+        start = (float(a[0]), float(b[0]), float(c[0]))
+        if not all(np.isfinite(start)):
+            start = (0.0, 1.0, 0.0)
+        ev = dataclasses.replace(ev, start=start)
+        for w in resample_weights(np.random.default_rng(seed), n, n_boot):
+            for key, v in ev.run(w).items():
                 boots[key].append(v)
     skipped = 0
     for key in (*CI_KEYS, "oracle_roc_auc", "oracle_brier"):
@@ -820,7 +898,7 @@ def evaluate(
             continue
         lo, hi = float("nan"), float("nan")
         if boots.get(key):
-            lo, hi, sk = _interval(np.concatenate(boots[key]), alpha)
+            lo, hi, sk = percentile_interval(np.concatenate(boots[key]), alpha)
             skipped = max(skipped, sk)
         result[f"{key}_ci_low"], result[f"{key}_ci_high"] = lo, hi
     result["n_boot"] = float(n_boot)
