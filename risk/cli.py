@@ -17,6 +17,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Early-risk screening of family distress. Scores are advisory; people decide."""
+
+
 register_all(app)
 
 
