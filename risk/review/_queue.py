@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -24,6 +25,7 @@ from risk.review._errors import (
     DecisionConflict,
     InvalidUser,
     ReviewError,
+    StoreUnavailable,
     UnknownItem,
 )
 from risk.review._screening import ScreeningLike, prepare_run
@@ -1012,7 +1014,17 @@ def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) ->
     >>> verify_audit_log("sqlite://")
     VerifyResult(ok=True, n_rows=0, first_broken_seq=None, reason=None)
     """
-    with ReviewQueue(url, connect_timeout=connect_timeout) as q:
+    resolved = resolve_url(url)
+    parsed = sa.make_url(resolved) if "://" in resolved else None
+    if (
+        parsed is not None
+        and parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not Path(parsed.database).exists()
+    ):
+        # Verifying must not create an empty store and call it intact.
+        raise StoreUnavailable(f"no review store at {parsed.database}")
+    with ReviewQueue(resolved, connect_timeout=connect_timeout) as q:
         return q.verify_audit_log()
 
 

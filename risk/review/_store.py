@@ -7,8 +7,10 @@ lock, readers don't block). PostgreSQL: connect timeout, ``lock_timeout`` per tr
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,14 +145,36 @@ def read_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
+# Alembic's command API keeps its environment in module globals: one migration per process
+# at a time. Other processes are kept out by the database (see ``_run_on``).
+_MIGRATE_LOCK = threading.Lock()
+
+
+@functools.cache
+def _head_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def _current_revisions(conn: sa.Connection) -> frozenset[str]:
+    from alembic.migration import MigrationContext
+
+    ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    return frozenset(ctx.get_current_heads())
+
+
 def migrate(engine: sa.Engine) -> None:
     """Upgrade the store to the newest schema (idempotent: nothing to do at head)."""
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.connect() as conn:
+        if _current_revisions(conn) == _head_revisions():
+            return
+    with _MIGRATE_LOCK, engine.connect() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
