@@ -249,6 +249,10 @@ def _w_calibration(
     # With the classes (quasi-)separated by the score, the slope's MLE does not exist.
     separated = (right == 0) | (wrong == 0)
 
+    def loglik(a: FloatArray, b: FloatArray) -> FloatArray:
+        eta = a[:, None] + b[:, None] * x
+        return _rowdot(pos, eta) - _rowdot(mass, np.logaddexp(0.0, eta))
+
     a = np.full(n_rows, start[0])
     b = np.full(n_rows, start[1])
     done = ~defined | separated
@@ -263,8 +267,19 @@ def _w_calibration(
         safe_det = np.where(ok, det, 1.0)
         da = np.where(ok, (h11 * g0 - h01 * g1) / safe_det, 0.0)
         db = np.where(ok, (h00 * g1 - h01 * g0) / safe_det, 0.0)
-        a, b = a + da, b + db
-        done |= ~ok | (np.abs(da) + np.abs(db) < 1e-10)
+        # Step halving keeps large Newton steps ascent steps: far from the optimum, extreme
+        # logits make the full step overshoot and diverge. Small steps need no check.
+        scale = np.ones(n_rows)
+        big = ok & (np.abs(da) + np.abs(db) > 0.5)
+        if big.any():
+            ll = loglik(a, b)
+            for _ in range(40):
+                worse = big & ~(loglik(a + scale * da, b + scale * db) >= ll - 1e-9 * np.abs(ll))
+                if not worse.any():
+                    break
+                scale = np.where(worse, scale * 0.5, scale)
+        a, b = a + scale * da, b + scale * db
+        done |= ~ok | (np.abs(scale * da) + np.abs(scale * db) < 1e-10)
         if done.all():
             break
     converged = defined & ~separated & np.isfinite(a) & np.isfinite(b) & done
