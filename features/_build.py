@@ -19,6 +19,7 @@ Conventions (also in ``docs/features.md``):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,8 @@ _N_BUCKETS = len(_EDGES) + 1
 _K = len(TYPE_NAMES)
 _TYPE = {name: i for i, name in enumerate(TYPE_NAMES)}
 _SUMMED = ("school_absence", "kindergarten_absence", "material_aid")
+#: Event type code -> position in ``_SUMMED`` (-1 for types whose values are not summed).
+_SUM_INDEX = np.array([_SUMMED.index(n) if n in _SUMMED else -1 for n in TYPE_NAMES])
 
 
 def _check_lookback(lookback_days: int) -> int:
@@ -137,11 +140,14 @@ def _event_features(
     age = t - ev.day
     bucket = np.searchsorted(_EDGES, age, side="left")
     key = code * _K + ev.type
-    counts = np.bincount(key * _N_BUCKETS + bucket, minlength=n_pop * _K * _N_BUCKETS)
-    within = np.cumsum(counts.reshape(n_pop, _K, _N_BUCKETS), axis=2)
+    # Bucket-major layout: the running sum over buckets adds whole contiguous planes.
+    size = n_pop * _K
+    counts = np.bincount(bucket * size + key, minlength=_N_BUCKETS * size)
+    within = counts.reshape(_N_BUCKETS, n_pop, _K)
+    np.cumsum(within, axis=0, out=within)  # in place: no second array of this size
     edge = {int(e): i for i, e in enumerate(_EDGES)}
 
-    latest = np.full(n_pop * _K, t - lookback - 1, dtype=np.int64)
+    latest = np.full(size, t - lookback - 1, dtype=np.int64)
     np.maximum.at(latest, key, ev.day)
     days_since = (t - latest).reshape(n_pop, _K)
 
@@ -149,28 +155,30 @@ def _event_features(
     for name in COUNTED_EVENT_TYPES:
         k = _TYPE[name]
         for w in WINDOWS:
-            cols[f"{name}_n_{w}d"] = within[:, k, edge[w]]
+            cols[f"{name}_n_{w}d"] = within[edge[w], :, k]
         cols[f"{name}_days_since"] = days_since[:, k]
-        recent = within[:, k, edge[TREND_RECENT]]
-        before = within[:, k, edge[TREND_RECENT + TREND_BEFORE]] - recent
+        recent = within[edge[TREND_RECENT], :, k]
+        before = within[edge[TREND_RECENT + TREND_BEFORE], :, k] - recent
         cols[f"{name}_trend"] = recent - before * (TREND_RECENT / TREND_BEFORE)
 
     # Sums in hundredths: integers that float64 adds exactly, whatever the row order.
-    summed = np.isin(ev.type, [_TYPE[n] for n in _SUMMED])
-    s_key = code[summed] * _K + ev.type[summed]
-    s_bucket = bucket[summed]
+    s_type = _SUM_INDEX[ev.type]
+    summed = s_type >= 0
+    n_sum = len(_SUMMED)
+    s_key = bucket[summed] * (n_pop * n_sum) + code[summed] * n_sum + s_type[summed]
     hundredths = np.round(ev.value[summed] * 100.0)
-    sums = np.bincount(
-        s_key * _N_BUCKETS + s_bucket, weights=hundredths, minlength=n_pop * _K * _N_BUCKETS
-    )
-    sums_within = np.cumsum(sums.reshape(n_pop, _K, _N_BUCKETS), axis=2) / 100.0
-    cols["school_absence_days_90d"] = sums_within[:, _TYPE["school_absence"], edge[90]]
-    cols["school_absence_days_365d"] = sums_within[:, _TYPE["school_absence"], edge[365]]
-    cols["kindergarten_absence_days_90d"] = sums_within[:, _TYPE["kindergarten_absence"], edge[90]]
-    cols["kindergarten_absence_days_365d"] = sums_within[
-        :, _TYPE["kindergarten_absence"], edge[365]
-    ]
-    cols["material_aid_roubles_365d"] = sums_within[:, _TYPE["material_aid"], edge[365]]
+    sums: np.ndarray = np.bincount(s_key, weights=hundredths, minlength=_N_BUCKETS * n_pop * n_sum)
+    sums_within = sums.reshape(_N_BUCKETS, n_pop, n_sum)
+    np.cumsum(sums_within, axis=0, out=sums_within)
+    sums_within /= 100.0
+    school = _SUMMED.index("school_absence")
+    kindergarten = _SUMMED.index("kindergarten_absence")
+    aid = _SUMMED.index("material_aid")
+    cols["school_absence_days_90d"] = sums_within[edge[90], :, school]
+    cols["school_absence_days_365d"] = sums_within[edge[365], :, school]
+    cols["kindergarten_absence_days_90d"] = sums_within[edge[90], :, kindergarten]
+    cols["kindergarten_absence_days_365d"] = sums_within[edge[365], :, kindergarten]
+    cols["material_aid_roubles_365d"] = sums_within[edge[365], :, aid]
 
     debt = (ev.type == _TYPE["utility_debt"]) & (age <= 365)
     d_code, d_day, d_value = code[debt], ev.day[debt], ev.value[debt]
@@ -185,15 +193,18 @@ def _event_features(
     cols["utility_debt_roubles_latest"] = latest_debt
     cols["utility_debt_roubles_max_365d"] = max_debt
 
-    cols["low_income"] = (within[:, _TYPE["low_income_status"], edge[365]] > 0).astype(np.int64)
-    total = within[:, :, -1]
+    cols["low_income"] = (within[edge[365], :, _TYPE["low_income_status"]] > 0).astype(np.int64)
+    total = within[-1]
     for source in SOURCES:
         idx = [_TYPE[n] for n, e in EVENT_TYPES.items() if e.source == source]
         cols[f"has_{source}_records"] = (total[:, idx].sum(axis=1) > 0).astype(np.int64)
     return cols
 
 
-def _frame(fams: Families, t: int, events: Events, lookback: int) -> pd.DataFrame:
+def _columns(
+    fams: Families, t: int, events: Events, lookback: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Family codes of the population at ``t`` and every feature column, in registry order."""
     in_pop, child, ages = _population(fams, t)
     n_pop = int(in_pop.sum())
     pop_code = np.full(fams.n, -1, dtype=np.int64)
@@ -201,7 +212,12 @@ def _frame(fams: Families, t: int, events: Events, lookback: int) -> pd.DataFram
     cols = _composition(fams, t, in_pop, child, ages)
     cols.update(_event_features(events, t, lookback, pop_code, n_pop))
     data = {name: np.asarray(cols[name], dtype=spec.dtype) for name, spec in FEATURES.items()}
-    index = pd.Index(fams.ids[in_pop], name="family_id")
+    return np.flatnonzero(in_pop), data
+
+
+def _frame(fams: Families, t: int, events: Events, lookback: int) -> pd.DataFrame:
+    members, data = _columns(fams, t, events, lookback)
+    index = pd.Index(fams.ids[members], name="family_id")
     return pd.DataFrame(data, index=index, copy=False)
 
 
@@ -356,9 +372,21 @@ def build_snapshots(
         )
     else:
         return _empty_snapshots()
-    frames = [_frame(fams, t, events, lookback) for t in days]
-    stamps = [pd.Timestamp(np.datetime64(t, "D")).as_unit("s") for t in days]
-    return pd.concat(frames, keys=stamps, names=["as_of", "family_id"])
+    parts = [_columns(fams, t, events, lookback) for t in days]
+    # Assemble once from integer codes: cheaper than concatenating frames with string indexes.
+    sizes = [len(members) for members, _ in parts]
+    stamps = np.array(days, dtype="datetime64[D]").astype("datetime64[s]")
+    members = np.concatenate([m for m, _ in parts])
+    levels: list[Any] = [pd.DatetimeIndex(stamps), fams.ids]
+    codes: list[Any] = [np.repeat(np.arange(len(days)), sizes), members]
+    index = pd.MultiIndex(
+        levels=levels,
+        codes=codes,
+        names=["as_of", "family_id"],
+        verify_integrity=False,
+    )
+    data = {name: np.concatenate([cols[name] for _, cols in parts]) for name in FEATURES}
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def _empty_snapshots() -> pd.DataFrame:
