@@ -167,7 +167,9 @@ def _event_features(
     n_sum = len(_SUMMED)
     s_key = bucket[summed] * (n_pop * n_sum) + code[summed] * n_sum + s_type[summed]
     hundredths = np.round(ev.value[summed] * 100.0)
-    sums: np.ndarray = np.bincount(s_key, weights=hundredths, minlength=_N_BUCKETS * n_pop * n_sum)
+    sums: np.ndarray = np.bincount(
+        s_key, weights=hundredths, minlength=_N_BUCKETS * n_pop * n_sum
+    ).astype(np.float64, copy=False)  # an empty input gives int64
     sums_within = sums.reshape(_N_BUCKETS, n_pop, n_sum)
     np.cumsum(sums_within, axis=0, out=sums_within)
     sums_within /= 100.0
