@@ -313,3 +313,12 @@ def test_unknown_event_type_is_named(records_factory) -> None:
     bad = recs.replace(events=recs.events.assign(event_type=["truancy"]))
     with pytest.raises(FeatureError, match=r"unknown event types \['truancy'\]"):
         build_features(bad, T)
+
+
+def test_categorical_and_object_columns_give_the_same_frame(synthetic: Records) -> None:
+    base = build_features(synthetic, T)
+    as_category = synthetic.replace(
+        events=synthetic.events.astype({"event_type": "category", "family_id": "category"}),
+        members=synthetic.members.astype({"role": "category", "family_id": object}),
+    )
+    pd.testing.assert_frame_equal(build_features(as_category, T), base)

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features import Records, build_features
+from features import Records, build_features, build_snapshots
 
 PROPERTY = settings(max_examples=20, deadline=None, derandomize=True)
 
@@ -128,3 +128,25 @@ def test_excluding_events_equals_building_without_them(
     without = synthetic.replace(events=ev[~ev["event_id"].isin(disputed)])
     got = build_features(synthetic, as_of, exclude_events=set(disputed) | {"no-such-id"})
     pd.testing.assert_frame_equal(got, build_features(without, as_of), check_exact=True)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True)
+@given(
+    dates=st.lists(as_of_dates, min_size=1, max_size=4),
+    lookback=lookbacks,
+    seed=seeds,
+)
+def test_snapshots_equal_builds_per_date(
+    synthetic: Records, dates: list[str], lookback: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    disputed = list(rng.choice(synthetic.events["event_id"].to_numpy(), 30, replace=False))
+    snaps = build_snapshots(synthetic, dates, lookback_days=lookback, exclude_events=disputed)
+    assert snaps.index.is_unique
+    for d in sorted(set(dates)):
+        one = build_features(synthetic, d, lookback_days=lookback, exclude_events=disputed)
+        pd.testing.assert_frame_equal(snaps.xs(pd.Timestamp(d), level="as_of"), one)
+    assert len(snaps) == sum(
+        len(build_features(synthetic, d, lookback_days=lookback, exclude_events=disputed))
+        for d in set(dates)
+    )
