@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -314,3 +316,34 @@ def test_top_k_by_district_flags_min_of_k_and_size(df: pd.DataFrame, k: int) -> 
     t = audit(df, score="score", label="label", groups="district", top_k=k, top_k_by="district",
               n_boot=0)  # fmt: skip
     assert (t["n_flagged"] == np.minimum(k, t["n"])).all()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_risk_audit_command(frame: pd.DataFrame, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from risk.cli import app
+
+    scores = tmp_path / "scores.csv"
+    frame.to_csv(scores, index=False)
+    out = tmp_path / "out"
+    args = ["audit", "--scores", str(scores), "--score", "score", "--label", "label"]
+    result = CliRunner().invoke(
+        app, [*args, "--group", "district", "--group", "low_income", "--threshold", "0.5",
+              "--out", str(out), "--n-boot", "0"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out / "audit.csv", keep_default_na=False, na_values=[""])
+    assert list(written.columns) == list(COLUMNS)
+    assert written["group"].astype(str).tolist() == ["A", "B", "C", "False", "True", "missing"]
+    assert_allclose(written["ppv"].iloc[:3], EXPECTED_DISTRICT["ppv"])
+    assert (out / "audit.png").read_bytes()[:4] == b"\x89PNG"
+    assert "0.500 (0.75)!" in result.output and "district" in result.output
+
+    bad = CliRunner().invoke(app, [*args, "--group", "region", "--top-k", "2"])
+    assert bad.exit_code == 2
+    assert "columns not in the frame: 'region'" in bad.output
+    neither = CliRunner().invoke(app, [*args, "--group", "district"])
+    assert neither.exit_code == 2 and "exactly one way of flagging" in neither.output
