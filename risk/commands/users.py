@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
         store: StoreOption = None,
     ) -> None:
         """Add a user; the password is hashed with scrypt and never stored or shown in clear."""
+        import getpass
+
         from risk.review import ReviewQueue
 
         if password_stdin:
@@ -58,7 +60,9 @@ def register(app: typer.Typer) -> None:
                 f"Password for {name}", hide_input=True, confirmation_prompt=True
             )
         with ReviewQueue(store) as queue:
-            user = queue.add_user(name, password, role, district or [], actor="cli")
+            user = queue.add_user(
+                name, password, role, district or [], actor=f"cli:{getpass.getuser()}"
+            )
         districts = ", ".join(sorted(user.districts)) or "none"
         typer.echo(f"added {user.role} {user.name} (districts: {districts})")
 

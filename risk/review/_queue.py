@@ -180,8 +180,26 @@ class ReviewQueue:
     frozenset({'north'})
     >>> q.authenticate("anna", "correct horse").name
     'anna'
-    >>> q.items().shape[0], q.verify_audit_log().ok
-    (0, True)
+    >>> class Run:  # anything with ``scores`` and ``flag_payloads()`` will do
+    ...     scores = pd.DataFrame({
+    ...         "family_id": ["f1", "f2"], "district": ["north", "north"], "score": [0.4, 0.1],
+    ...         "log_odds": [-0.41, -2.2], "tier": ["priority", "universal"],
+    ...         "flagged": [True, False], "rank_in_district": [1, 2], "model_version": "m@1",
+    ...         "as_of": "2025-06-30", "advisory": "Advisory only."})
+    ...     def flag_payloads(self):
+    ...         return {"f1": {"needs": ["material"], "services": ["svc-1"]}}
+    >>> q.enqueue(Run(), "run-1")
+    EnqueueResult(run_id='run-1', n_flags=1, created=True)
+    >>> flag = int(q.items(user="anna")["flag_id"].iloc[0])
+    >>> q.item(flag, "anna").payload
+    {'needs': ['material'], 'services': ['svc-1']}
+    >>> q.record_decision(flag, "anna", "support_offered", "Offered help with school costs.",
+    ...                   ["svc-1"], agrees_with_model=True).item_version
+    2
+    >>> q.audit_log()["action"].tolist()
+    ['user_added', 'login', 'enqueue_run', 'view_family', 'decision']
+    >>> q.verify_audit_log().ok
+    True
     """
 
     def __init__(
@@ -938,6 +956,18 @@ class ReviewQueue:
         def body(conn: sa.Connection) -> User | None:
             u = m.users.c
             if ok:
+                # Failures racing this attempt may have locked the user meanwhile.
+                locked = conn.execute(sa.select(u.locked_until).where(u.name == name)).scalar()
+                if locked is not None and at < locked:
+                    append(
+                        conn,
+                        [
+                            AuditEntry(
+                                name, "login_failed", f"user {name}", {"reason": "locked out"}
+                            )
+                        ],
+                    )
+                    return None
                 conn.execute(
                     sa.update(m.users)
                     .where(u.name == name)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from review_fakes import make_screening
 
+from features import Records
 from risk.review import (
     ITEM_COLUMNS,
     AccessDenied,
@@ -23,6 +24,7 @@ from risk.review import (
     ReviewError,
     ReviewQueue,
     UnknownItem,
+    exclude_disputed,
     verify_audit_log,
 )
 
@@ -449,3 +451,17 @@ def test_audit_log_frame_has_the_documented_columns(q: ReviewQueue) -> None:
     ]  # fmt: skip
     assert pd.Timestamp(log["at"].iloc[0]).tzinfo is not None
     assert log["action"].iloc[0] == "user_added"
+
+
+def test_disputed_records_are_left_out_when_the_family_is_scored_again(q: ReviewQueue) -> None:
+    q.enqueue(make_screening(3, 3), "run-1")
+    family = q.items(districts=["north"])["family_id"].iloc[0]
+    recs = Records.empty()
+    events = pd.DataFrame(
+        {c: pd.Series([None] * 3, dtype=recs.events[c].dtype) for c in recs.events.columns}
+    )
+    events["event_id"] = pd.Series(["e1", "e2", "e3"], dtype="str")
+    events["family_id"] = pd.Series([family] * 3, dtype="str")
+    q.dispute("e2", "anna", "Debt belongs to a former tenant.", family_id=family)
+    kept = exclude_disputed(recs.replace(events=events), q.disputed_event_ids(family_id=family))
+    assert kept.events["event_id"].tolist() == ["e1", "e3"]
