@@ -4,50 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from risk.review import _models as m
-from risk.review._audit import AuditEntry, VerifyResult, append, verify_chain
+from risk.review._accounts import _Accounts
+from risk.review._audit import AuditEntry, VerifyResult, append
 from risk.review._decisions import Decision, check_decision, check_dispute_reason
-from risk.review._errors import (
-    AccessDenied,
-    AuthenticationFailed,
-    DecisionConflict,
-    InvalidUser,
-    ReviewError,
-    StoreUnavailable,
-    UnknownItem,
-)
+from risk.review._errors import DecisionConflict, ReviewError, StoreUnavailable, UnknownItem
 from risk.review._screening import ScreeningLike, prepare_run
-from risk.review._store import (
-    make_engine,
-    migrate,
-    read_transaction,
-    resolve_url,
-    translate_errors,
-    write_transaction,
-)
-from risk.review._users import (
-    LoginPolicy,
-    User,
-    burn_password_check,
-    can_access,
-    hash_password,
-    validate_user,
-    verify_password,
-)
-
-T = TypeVar("T")
+from risk.review._session import _frame, _utc
+from risk.review._store import resolve_url
+from risk.review._users import User
 
 #: Rows per INSERT statement when enqueueing a run.
 ENQUEUE_CHUNK = 2000
@@ -129,31 +104,7 @@ class ReviewItem:
     payload: Mapping[str, Any] = field(default_factory=dict)
 
 
-class _Refusal(Exception):
-    """Internal: roll back the action, then audit the refusal in its own transaction."""
-
-    def __init__(self, error: ReviewError, entry: AuditEntry) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.entry = entry
-
-
-def _utc(value: datetime | None = None) -> datetime:
-    """Naive UTC (the store's convention); aware values are converted, naive taken as UTC."""
-    if value is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    if value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def _name_of(user: User | str | None) -> str:
-    if isinstance(user, User):
-        return user.name
-    return user or ""
-
-
-class ReviewQueue:
+class ReviewQueue(_Accounts):
     """The review queue and its SQL store (SQLite file by default, PostgreSQL by URL).
 
     Every flag of a scoring run becomes one queue item; an item leaves the queue only through a
@@ -201,116 +152,6 @@ class ReviewQueue:
     >>> q.verify_audit_log().ok
     True
     """
-
-    def __init__(
-        self,
-        url: str | None = None,
-        *,
-        connect_timeout: float = 5.0,
-        lock_timeout: float = 30.0,
-        login_policy: LoginPolicy = LoginPolicy(),  # noqa: B008 - frozen, immutable
-    ) -> None:
-        self.url = resolve_url(url)
-        self.connect_timeout = connect_timeout
-        self.lock_timeout = lock_timeout
-        self.login_policy = login_policy
-        self._engine = make_engine(
-            self.url, connect_timeout=connect_timeout, lock_timeout=lock_timeout
-        )
-        self._migrated = False
-        self._migrate_lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        from risk.review._store import safe_url
-
-        return f"ReviewQueue({safe_url(self.url)!r})"
-
-    def close(self) -> None:
-        """Release the store's connections."""
-        self._engine.dispose()
-
-    def __enter__(self) -> ReviewQueue:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def migrate(self) -> None:
-        """Bring the store's schema to the newest migration (idempotent).
-
-        Called on first use; call it explicitly to create a store up front.
-        """
-        with self._migrate_lock, translate_errors(self.url):
-            migrate(self._engine)
-            self._migrated = True
-
-    def _ready(self) -> None:
-        if not self._migrated:
-            self.migrate()
-
-    @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        self._ready()
-        with (
-            translate_errors(self.url),
-            write_transaction(self._engine, lock_timeout=self.lock_timeout) as conn,
-        ):
-            yield conn
-
-    @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        self._ready()
-        with translate_errors(self.url), read_transaction(self._engine) as conn:
-            yield conn
-
-    def _audited(self, body: Callable[[sa.Connection], T]) -> T:
-        """Run ``body`` in one write transaction; audit a refusal after rolling it back."""
-        try:
-            with self._write() as conn:
-                return body(conn)
-        except _Refusal as refusal:
-            with self._write() as conn:
-                append(conn, [refusal.entry])
-            raise refusal.error from None
-
-    def _load_user(self, conn: sa.Connection, name: str) -> User | None:
-        row = conn.execute(sa.select(m.users.c.role).where(m.users.c.name == name)).first()
-        if row is None:
-            return None
-        ds = conn.execute(
-            sa.select(m.user_districts.c.district).where(m.user_districts.c.user_name == name)
-        ).scalars()
-        return User(name=name, role=str(row.role), districts=frozenset(ds))
-
-    def _acting_user(self, conn: sa.Connection, user: User | str | None, doing: str) -> User:
-        """Load the acting user as stored now (never trust a ``User`` object's own fields)."""
-        name = _name_of(user)
-        if not name:
-            raise _Refusal(
-                AuthenticationFailed(f"{doing}: no user; log in first"),
-                AuditEntry("anonymous", "access_denied", doing, {"reason": "no user"}),
-            )
-        found = self._load_user(conn, name)
-        if found is None:
-            raise _Refusal(
-                AuthenticationFailed(f"{doing}: unknown user {name!r}"),
-                AuditEntry(name, "access_denied", doing, {"reason": "unknown user"}),
-            )
-        return found
-
-    def _check_access(self, user: User, district: str, doing: str, **details: Any) -> None:
-        if not can_access(user, district):
-            raise _Refusal(
-                AccessDenied(f"{doing}: user {user.name!r} has no access to district {district!r}"),
-                AuditEntry(
-                    user.name,
-                    "access_denied",
-                    doing,
-                    {"reason": "district", "district": district, **details},
-                ),
-            )
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -474,16 +315,6 @@ class ReviewQueue:
         else:
             rows = self._read_checked(body)
         return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
-
-    def _read_checked(self, body: Callable[[sa.Connection], T]) -> T:
-        """Run a read that may be refused; the refusal is audited."""
-        try:
-            with self._read() as conn:
-                return body(conn)
-        except _Refusal as refusal:
-            with self._write() as conn:
-                append(conn, [refusal.entry])
-            raise refusal.error from None
 
     def item(self, flag_id: int, user: User | str) -> ReviewItem:
         """One item with its payload, for ``user`` (access checked, the view audited).
@@ -820,221 +651,6 @@ class ReviewQueue:
         with self._read() as conn:
             return set(conn.execute(q).scalars())
 
-    # -- users ------------------------------------------------------------------------------
-
-    def add_user(
-        self,
-        name: str,
-        password: str,
-        role: str,
-        districts: Iterable[str],
-        *,
-        actor: str = "admin",
-    ) -> User:
-        """Add a user; the password is stored only as a scrypt hash.
-
-        Raises
-        ------
-        InvalidUser
-            Bad name, role, districts or password, or the name is taken.
-        """
-        new = validate_user(name, password, role, districts)
-        hashed = hash_password(password)
-
-        def body(conn: sa.Connection) -> User:
-            if self._load_user(conn, name) is not None:
-                raise InvalidUser(f"user {name!r} already exists")
-            conn.execute(
-                sa.insert(m.users).values(
-                    name=name,
-                    role=role,
-                    password_hash=hashed,
-                    created_at=_utc(),
-                    failed_logins=0,
-                    locked_until=None,
-                )
-            )
-            if new.districts:
-                conn.execute(
-                    sa.insert(m.user_districts),
-                    [{"user_name": name, "district": d} for d in sorted(new.districts)],
-                )
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        actor,
-                        "user_added",
-                        f"user {name}",
-                        {"role": role, "districts": sorted(new.districts)},
-                    )
-                ],
-            )
-            return new
-
-        return self._audited(body)
-
-    def get_user(self, name: str) -> User:
-        """Return the stored user ``name``.
-
-        Raises
-        ------
-        UnknownItem
-            No such user.
-        """
-        with self._read() as conn:
-            found = self._load_user(conn, name)
-        if found is None:
-            raise UnknownItem(f"unknown user {name!r}")
-        return found
-
-    def users(self) -> pd.DataFrame:
-        """List users (never their password hashes): name, role, districts, created_at, lockout."""
-        u = m.users.c
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(u.name, u.role, u.created_at, u.failed_logins, u.locked_until).order_by(
-                    u.name
-                )
-            ).all()
-            ds = conn.execute(sa.select(m.user_districts)).all()
-        by_user: dict[str, list[str]] = {}
-        for r in ds:
-            by_user.setdefault(r.user_name, []).append(r.district)
-        data = [
-            (
-                r.name,
-                r.role,
-                sorted(by_user.get(r.name, [])),
-                r.created_at,
-                r.failed_logins,
-                r.locked_until,
-            )
-            for r in rows
-        ]
-        return _frame(
-            data,
-            ("name", "role", "districts", "created_at", "failed_logins", "locked_until"),
-            ints=("failed_logins",),
-        )
-
-    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
-        """Log ``name`` in; every attempt is audited and failures are slowed down.
-
-        After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
-        exponentially growing time, recorded in the store (it survives restarts).
-
-        Raises
-        ------
-        AuthenticationFailed
-            No name, unknown user, wrong password, or locked out.
-        """
-        at = _utc(now)
-        if not name:
-            self._log(AuditEntry("anonymous", "login_failed", "user ?", {"reason": "no user"}))
-            raise AuthenticationFailed("login failed: no user name given")
-        with self._read() as conn:
-            row = conn.execute(
-                sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
-                    m.users.c.name == name
-                )
-            ).first()
-        refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
-        if row is None:
-            burn_password_check(password)
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "unknown user"}))
-            raise refused
-        if row.locked_until is not None and at < row.locked_until:
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out"}))
-            raise AuthenticationFailed(
-                f"login refused for {name!r}: too many failed logins; try again after "
-                f"{row.locked_until:%Y-%m-%d %H:%M:%S} UTC"
-            )
-        # The slow hash runs outside any transaction: it must not hold the audit chain.
-        ok = verify_password(password, row.password_hash)
-
-        def body(conn: sa.Connection) -> User | None:
-            u = m.users.c
-            if ok:
-                # Failures racing this attempt may have locked the user meanwhile.
-                locked = conn.execute(sa.select(u.locked_until).where(u.name == name)).scalar()
-                if locked is not None and at < locked:
-                    append(
-                        conn,
-                        [
-                            AuditEntry(
-                                name, "login_failed", f"user {name}", {"reason": "locked out"}
-                            )
-                        ],
-                    )
-                    return None
-                conn.execute(
-                    sa.update(m.users)
-                    .where(u.name == name)
-                    .values(failed_logins=0, locked_until=None)
-                )
-                append(conn, [AuditEntry(name, "login", f"user {name}", {})])
-                return self._load_user(conn, name)
-            failures = int(
-                conn.execute(
-                    sa.update(m.users)
-                    .where(u.name == name)
-                    .values(failed_logins=u.failed_logins + 1)
-                    .returning(u.failed_logins)
-                ).scalar_one()
-            )
-            until = self.login_policy.locked_until(failures, at)
-            if until is not None:
-                conn.execute(sa.update(m.users).where(u.name == name).values(locked_until=until))
-            details: dict[str, Any] = {"reason": "wrong password", "failures": failures}
-            if until is not None:
-                details["locked_until"] = until.isoformat()
-            append(conn, [AuditEntry(name, "login_failed", f"user {name}", details)])
-            return None
-
-        with self._write() as conn:
-            found = body(conn)
-        if found is None:
-            raise refused
-        return found
-
-    def _log(self, entry: AuditEntry) -> None:
-        with self._write() as conn:
-            append(conn, [entry])
-
-    # -- audit ------------------------------------------------------------------------------
-
-    def audit_log(self) -> pd.DataFrame:
-        """Return the audit log in chain order (seq, at, actor, action, subject, details, ...)."""
-        a = m.audit_log.c
-        with self._read() as conn:
-            rows = conn.execute(sa.select(m.audit_log).order_by(a.seq)).all()
-        data = [
-            (
-                r.seq,
-                r.at,
-                r.actor,
-                r.action,
-                r.subject,
-                json.loads(r.details_json),
-                r.prev_hash,
-                r.hash,
-            )
-            for r in rows
-        ]
-        return _frame(
-            data,
-            ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash"),
-            ints=("seq",),
-        )
-
-    def verify_audit_log(self) -> VerifyResult:
-        """Check the audit chain; the result names the first broken row and why."""
-        with self._read() as conn:
-            head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
-            rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
-            return verify_chain(rows, None if head is None else (int(head.seq), str(head.hash)))
-
 
 def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) -> VerifyResult:
     """Check the audit chain of the store at ``url`` (see :meth:`ReviewQueue.verify_audit_log`).
@@ -1056,13 +672,3 @@ def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) ->
         raise StoreUnavailable(f"no review store at {parsed.database}")
     with ReviewQueue(resolved, connect_timeout=connect_timeout) as q:
         return q.verify_audit_log()
-
-
-def _frame(
-    rows: Iterable[Any], columns: Iterable[str], *, ints: Iterable[str] = ()
-) -> pd.DataFrame:
-    cols = list(columns)
-    df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
-    for c in ints:
-        df[c] = df[c].astype("int64")
-    return df

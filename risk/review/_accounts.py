@@ -1,0 +1,202 @@
+"""Users and logins: adding users, listing them, and authenticating with back-off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from risk.review import _models as m
+from risk.review._audit import AuditEntry, append
+from risk.review._errors import AuthenticationFailed, InvalidUser, UnknownItem
+from risk.review._session import _frame, _Session, _utc
+from risk.review._users import (
+    User,
+    burn_password_check,
+    hash_password,
+    validate_user,
+    verify_password,
+)
+
+
+class _Accounts(_Session):
+    """User management and authentication on top of a store session."""
+
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        role: str,
+        districts: Iterable[str],
+        *,
+        actor: str = "admin",
+    ) -> User:
+        """Add a user; the password is stored only as a scrypt hash.
+
+        Raises
+        ------
+        InvalidUser
+            Bad name, role, districts or password, or the name is taken.
+        """
+        new = validate_user(name, password, role, districts)
+        hashed = hash_password(password)
+
+        def body(conn: sa.Connection) -> User:
+            if self._load_user(conn, name) is not None:
+                raise InvalidUser(f"user {name!r} already exists")
+            conn.execute(
+                sa.insert(m.users).values(
+                    name=name,
+                    role=role,
+                    password_hash=hashed,
+                    created_at=_utc(),
+                    failed_logins=0,
+                    locked_until=None,
+                )
+            )
+            if new.districts:
+                conn.execute(
+                    sa.insert(m.user_districts),
+                    [{"user_name": name, "district": d} for d in sorted(new.districts)],
+                )
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        actor,
+                        "user_added",
+                        f"user {name}",
+                        {"role": role, "districts": sorted(new.districts)},
+                    )
+                ],
+            )
+            return new
+
+        return self._audited(body)
+
+    def get_user(self, name: str) -> User:
+        """Return the stored user ``name``.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        """
+        with self._read() as conn:
+            found = self._load_user(conn, name)
+        if found is None:
+            raise UnknownItem(f"unknown user {name!r}")
+        return found
+
+    def users(self) -> pd.DataFrame:
+        """List users (never their password hashes): name, role, districts, created_at, lockout."""
+        u = m.users.c
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(u.name, u.role, u.created_at, u.failed_logins, u.locked_until).order_by(
+                    u.name
+                )
+            ).all()
+            ds = conn.execute(sa.select(m.user_districts)).all()
+        by_user: dict[str, list[str]] = {}
+        for r in ds:
+            by_user.setdefault(r.user_name, []).append(r.district)
+        data = [
+            (
+                r.name,
+                r.role,
+                sorted(by_user.get(r.name, [])),
+                r.created_at,
+                r.failed_logins,
+                r.locked_until,
+            )
+            for r in rows
+        ]
+        return _frame(
+            data,
+            ("name", "role", "districts", "created_at", "failed_logins", "locked_until"),
+            ints=("failed_logins",),
+        )
+
+    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+        """Log ``name`` in; every attempt is audited and failures are slowed down.
+
+        After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
+        exponentially growing time, recorded in the store (it survives restarts).
+
+        Raises
+        ------
+        AuthenticationFailed
+            No name, unknown user, wrong password, or locked out.
+        """
+        at = _utc(now)
+        if not name:
+            self._log(AuditEntry("anonymous", "login_failed", "user ?", {"reason": "no user"}))
+            raise AuthenticationFailed("login failed: no user name given")
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
+                    m.users.c.name == name
+                )
+            ).first()
+        refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
+        if row is None:
+            burn_password_check(password)
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "unknown user"}))
+            raise refused
+        if row.locked_until is not None and at < row.locked_until:
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out"}))
+            raise AuthenticationFailed(
+                f"login refused for {name!r}: too many failed logins; try again after "
+                f"{row.locked_until:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        # The slow hash runs outside any transaction: it must not hold the audit chain.
+        ok = verify_password(password, row.password_hash)
+
+        def body(conn: sa.Connection) -> User | None:
+            u = m.users.c
+            if ok:
+                # Failures racing this attempt may have locked the user meanwhile.
+                locked = conn.execute(sa.select(u.locked_until).where(u.name == name)).scalar()
+                if locked is not None and at < locked:
+                    append(
+                        conn,
+                        [
+                            AuditEntry(
+                                name, "login_failed", f"user {name}", {"reason": "locked out"}
+                            )
+                        ],
+                    )
+                    return None
+                conn.execute(
+                    sa.update(m.users)
+                    .where(u.name == name)
+                    .values(failed_logins=0, locked_until=None)
+                )
+                append(conn, [AuditEntry(name, "login", f"user {name}", {})])
+                return self._load_user(conn, name)
+            failures = int(
+                conn.execute(
+                    sa.update(m.users)
+                    .where(u.name == name)
+                    .values(failed_logins=u.failed_logins + 1)
+                    .returning(u.failed_logins)
+                ).scalar_one()
+            )
+            until = self.login_policy.locked_until(failures, at)
+            if until is not None:
+                conn.execute(sa.update(m.users).where(u.name == name).values(locked_until=until))
+            details: dict[str, Any] = {"reason": "wrong password", "failures": failures}
+            if until is not None:
+                details["locked_until"] = until.isoformat()
+            append(conn, [AuditEntry(name, "login_failed", f"user {name}", details)])
+            return None
+
+        with self._write() as conn:
+            found = body(conn)
+        if found is None:
+            raise refused
+        return found
