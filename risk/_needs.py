@@ -70,7 +70,7 @@ def domain_pulls(by_domain: Mapping[str, float], context: Mapping[str, float]) -
     # A domain gets the context pull once, however many of its signals are set.
     for domain in _context_domains(context):
         pulls[domain] += CONTEXT_PULL
-    return {d: round(p, 12) for d, p in pulls.items() if p > 0}
+    return {d: p for d, p in pulls.items() if p > 0}
 
 
 def _context_domains(context: Mapping[str, float]) -> set[str]:
@@ -197,16 +197,9 @@ def services_payload(found: pd.DataFrame) -> list[dict[str, Any]]:
     >>> sorted(services_payload(found)[0])
     ['category', 'domains', 'name_en', 'name_ru', 'organisation_en', 'organisation_ru', 'relevance', 'service_id']
     """  # noqa: E501
-    return [
-        {
-            "service_id": str(row.service_id),
-            "name_ru": str(row.name_ru),
-            "name_en": str(row.name_en),
-            "organisation_ru": str(row.organisation_ru),
-            "organisation_en": str(row.organisation_en),
-            "category": str(row.category),
-            "domains": [str(d) for d in row.domains],
-            "relevance": float(row.relevance),
-        }
-        for row in found.itertuples(index=False)
-    ]
+    text = ("service_id", "name_ru", "name_en", "organisation_ru", "organisation_en", "category")
+    columns: dict[str, list[Any]] = {c: found[c].astype(str).tolist() for c in text}
+    columns["domains"] = [[str(d) for d in ds] for ds in found["domains"].tolist()]
+    columns["relevance"] = found["relevance"].to_numpy(dtype=np.float64).tolist()
+    keys = (*text, "domains", "relevance")
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
