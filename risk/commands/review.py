@@ -1,9 +1,44 @@
-"""The ``risk review``command (not written yet)."""
+"""The ``risk review`` command: open the review app over a review store."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from risk.commands._common import user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Register nothing yet."""
+    """Register ``risk review``."""
+
+    @app.command("review")
+    @user_errors
+    def review(
+        store: Annotated[
+            str | None,
+            typer.Option(
+                "--store",
+                help="Review store URL (default: $RISK_STORE_URL, else sqlite:///risk-review.db).",
+                show_default=False,
+            ),
+        ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option("--model", help="Model URI, shown in the header.", show_default=False),
+        ] = None,
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
+        lang: Annotated[str, typer.Option("--lang", help="Language shown first: ru or en.")] = "ru",
+    ) -> None:
+        """Serve the review app: specialists log in, review flagged families and decide.
+
+        The score is advisory; every decision is a person's, with a written rationale.
+        """
+        from review_app import serve
+        from risk.review import ReviewQueue
+
+        queue = ReviewQueue(store)
+        queue.migrate()
+        typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
+        serve(queue, host=host, port=port, lang=lang, model_uri=model, block=True)

@@ -1,0 +1,767 @@
+"""The Gradio app: my queue, the family card with the decision form, the supervisor view.
+
+Every handler takes ``gr.Request``, reads the user the server authenticated
+(``request.username``; never a name the client sends) and goes through
+:class:`review_app._service.ReviewService`, i.e. through ``risk.review``'s access, rationale and
+versioning checks and its audit log. Handlers wired to the page are ``api_visibility="private"``
+(hidden from the API docs and from ``gradio_client``), but the page itself calls them over HTTP,
+so they check exactly as much as the four named API endpoints. No handler decides, closes or
+changes more than one item.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import gradio as gr
+import pandas as pd
+
+from review_app import _card as card
+from review_app import _supervisor as sup
+from review_app._i18n import (
+    DECISION_NAMES,
+    LANG_NAMES,
+    LANGS,
+    ROLE_NAMES,
+    STATUS_NAMES,
+    TIER_NAMES,
+    Lang,
+    check_lang,
+    name,
+    percent,
+    t,
+)
+from review_app._service import AWAITING, Card, ReviewService
+from risk.review import (
+    DECISIONS,
+    MIN_RATIONALE_LENGTH,
+    STATUSES,
+    AccessDenied,
+    AuthenticationFailed,
+    DecisionConflict,
+    InvalidDecision,
+    ReviewError,
+    ReviewQueue,
+    StoreUnavailable,
+    UnknownItem,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Names of the API endpoints (``gradio_client`` ``api_name="/<name>"``).
+API_NAMES: tuple[str, ...] = ("list_queue", "open_family", "record_decision", "dispute_record")
+PAGE_SIZE = 25
+_AWAITING_CHOICE = "awaiting"
+
+CSS = """
+#banner {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
+#banner p {margin: 0;}
+.refused p {color: #a61b1b; font-weight: 600;}
+"""
+
+
+def refusal(exc: ReviewError, lang: Lang) -> str:
+    """Phrase a refusal for the user: what kind (localised), then ``risk``'s exact reason.
+
+    Examples
+    --------
+    >>> refusal(DecisionConflict("flag 3: already decided"), "en")
+    'Conflict: the item changed after you opened it. Reload it. (flag 3: already decided)'
+    """
+    if isinstance(exc, AuthenticationFailed):
+        lead = t(lang, "err_login")
+    elif isinstance(exc, AccessDenied):
+        lead = t(lang, "err_access")
+    elif isinstance(exc, DecisionConflict):
+        lead = t(lang, "err_conflict")
+    elif isinstance(exc, InvalidDecision) and "rationale" in str(exc):
+        lead = t(lang, "err_rationale", n=MIN_RATIONALE_LENGTH)
+    elif isinstance(exc, InvalidDecision):
+        lead = t(lang, "err_invalid")
+    elif isinstance(exc, UnknownItem):
+        lead = t(lang, "err_unknown")
+    elif isinstance(exc, StoreUnavailable):
+        lead = t(lang, "err_store")
+    else:
+        lead = t(lang, "err_other")
+    return f"{lead} ({exc})"
+
+
+def _error(exc: ReviewError, lang: Lang) -> gr.Error:
+    return gr.Error(refusal(exc, lang), print_exception=False)
+
+
+def _guarded(lang: Lang) -> Callable[[F], F]:
+    """Turn ``risk.review`` refusals into ``gr.Error`` (a modal in the page, an API error)."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ReviewError as exc:
+                raise _error(exc, lang) from None
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def _session(request: gr.Request) -> str:
+    return str(request.session_hash or "")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp | pd.Timedelta):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def card_json(c: Card) -> dict[str, Any]:
+    """Return a family card for the API: the item, its payload and the family's decisions."""
+    item = c.item
+    out: dict[str, Any] = {
+        k: _jsonable(getattr(item, k))
+        for k in (
+            "flag_id",
+            "run_id",
+            "family_id",
+            "district",
+            "status",
+            "score",
+            "log_odds",
+            "tier",
+            "rank_in_district",
+            "version",
+            "created_at",
+            "escalated_at",
+            "decided_at",
+            "model_version",
+            "as_of",
+        )
+    }
+    out["payload"] = dict(item.payload)
+    out["decisions"] = [
+        {k: _jsonable(v) for k, v in rec.items()}
+        | {"services_offered": list(rec["services_offered"])}
+        for rec in c.decisions.to_dict(orient="records")
+    ]
+    return out
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """Services of a district for the decision form, from ``risk``'s catalog."""
+
+    catalog: Any
+
+    @functools.cache  # noqa: B019 - a handful of districts, the catalog lives as long as the app
+    def district(self, district: str) -> tuple[tuple[str, str, str], ...]:
+        from risk._services import CatalogError
+
+        if self.catalog is None:
+            return ()
+        try:
+            frame = self.catalog.for_district(district)
+        except CatalogError:
+            return ()
+        return tuple(
+            (
+                str(r.service_id),
+                f"{r.name_ru} — {r.organisation_ru}",
+                f"{r.name_en} — {r.organisation_en}",
+            )
+            for r in frame.itertuples()
+        )
+
+    def names(self, district: str, lang: Lang) -> dict[str, str]:
+        return {sid: (ru if lang == "ru" else en) for sid, ru, en in self.district(district)}
+
+
+class _LanguageUI:
+    """The whole page in one language (the app holds one per language and shows one)."""
+
+    def __init__(
+        self, lang: Lang, service: ReviewService, catalog: _Catalog, model_uri: str | None
+    ) -> None:
+        self.lang = lang
+        self.service = service
+        self.catalog = catalog
+        self.model_uri = model_uri
+        self._build()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        L = self.lang
+        with gr.Row(equal_height=True):
+            self.who = gr.Markdown("", elem_classes="who")
+            self.logout = gr.Button(t(L, "logout"), link="/logout", size="sm", scale=0)
+        gr.Markdown(t(L, "banner"), elem_id="banner" if LANGS[0] == L else "banner-en")
+        with gr.Tabs(selected="queue") as self.tabs:
+            with gr.Tab(t(L, "tab_queue"), id="queue"):
+                self._build_queue()
+            with gr.Tab(t(L, "tab_card"), id="card"):
+                self._build_card()
+            with gr.Tab(t(L, "tab_supervisor"), id="supervisor", visible=False) as self.sup_tab:
+                self._build_supervisor()
+
+    def _build_queue(self) -> None:
+        L = self.lang
+        with gr.Row():
+            self.f_district = gr.Dropdown(
+                [(t(L, "all"), "")], value="", label=t(L, "f_district"), scale=2
+            )
+            self.f_tier = gr.Dropdown(
+                [(t(L, "all"), "")] + [(name(TIER_NAMES, x, L), x) for x in TIER_NAMES],
+                value="",
+                label=t(L, "f_tier"),
+                scale=1,
+            )
+            self.f_status = gr.Dropdown(
+                [(t(L, "needs_decision"), _AWAITING_CHOICE)]
+                + [(name(STATUS_NAMES, s, L), s) for s in STATUSES],
+                value=_AWAITING_CHOICE,
+                label=t(L, "f_status"),
+                scale=1,
+            )
+            self.refresh = gr.Button(t(L, "refresh"), scale=0)
+        self.summary = gr.Markdown("")
+        self.table = gr.Dataframe(
+            interactive=False, wrap=False, max_height=760, elem_classes="queue-table"
+        )
+        with gr.Row():
+            self.prev = gr.Button(t(L, "prev"), size="sm", scale=0)
+            self.page = gr.Number(value=1, precision=0, label=t(L, "page"), minimum=1, scale=0)
+            self.next = gr.Button(t(L, "next"), size="sm", scale=0)
+            gr.Markdown("")
+            self.open_id = gr.Number(label=t(L, "open_flag"), precision=0, scale=0)
+            self.open_btn = gr.Button(t(L, "open"), size="sm", scale=0)
+
+    def _build_card(self) -> None:
+        L = self.lang
+        self.card_state = gr.State(None)  # (flag_id, family_id, district) of the open card
+        self.card_head = gr.Markdown(t(L, "card_none"))
+        self.waterfall = gr.Plot(show_label=False, visible=False)
+        with gr.Row():
+            with gr.Column(scale=3):
+                self.explain = gr.Markdown("")
+            with gr.Column(scale=2):
+                self.blind = gr.Markdown("")
+                self.services = gr.Markdown("")
+        self.timeline = gr.Plot(show_label=False, visible=False)
+        self.history = gr.Markdown("")
+        with gr.Group(visible=False) as self.form:
+            gr.Markdown("### " + t(L, "decide_head"))
+            self.decision = gr.Radio(
+                [(name(DECISION_NAMES, d, L), d) for d in DECISIONS], label=t(L, "decision")
+            )
+            with gr.Row():
+                self.suggested = gr.CheckboxGroup([], label=t(L, "suggested"))
+                self.extra = gr.Dropdown([], multiselect=True, label=t(L, "catalog"))
+            self.rationale = gr.Textbox(
+                label=t(L, "rationale", n=MIN_RATIONALE_LENGTH),
+                placeholder=t(L, "rationale_ph"),
+                lines=3,
+            )
+            self.agreement = gr.Radio(
+                [(t(L, "agree"), "agree"), (t(L, "disagree"), "disagree")],
+                label=t(L, "agreement"),
+            )
+            self.save = gr.Button(t(L, "save"), variant="primary")
+            self.result = gr.Markdown("")
+        with gr.Accordion(t(L, "dispute_head"), open=False, visible=False) as self.dispute_box:
+            self.dispute_event = gr.Dropdown([], label=t(L, "dispute_record"))
+            self.dispute_reason = gr.Textbox(label=t(L, "dispute_reason"))
+            self.dispute_btn = gr.Button(t(L, "dispute_btn"))
+            self.dispute_result = gr.Markdown("")
+
+    def _build_supervisor(self) -> None:
+        L = self.lang
+        gr.Markdown("## " + t(L, "sup_head"))
+        self.sup_refresh = gr.Button(t(L, "refresh"), size="sm")
+        self.sup_counts = gr.Markdown("")
+        gr.Markdown("### " + t(L, "sup_overdue"))
+        self.sup_overdue = gr.Dataframe(interactive=False, max_height=320)
+        with gr.Row():
+            with gr.Column():
+                self.sup_outcomes = gr.Plot(show_label=False)
+            with gr.Column():
+                gr.Markdown("### " + t(L, "sup_agreement"))
+                self.sup_agreement = gr.Dataframe(interactive=False)
+        gr.Markdown("### " + t(L, "sup_fairness"))
+        self.sup_note = gr.Markdown("")
+        self.sup_fair_table = gr.Dataframe(interactive=False)
+        self.sup_fair_plot = gr.Plot(show_label=False)
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def queue_outputs(self) -> list[Any]:
+        return [self.summary, self.table, self.page]
+
+    def wire(self) -> None:
+        """Connect the events (all private: the page calls them, API clients cannot)."""
+        private: dict[str, Any] = {"api_visibility": "private"}
+        filters = [self.f_district, self.f_tier, self.f_status]
+        for comp in filters:
+            comp.change(self.first_page, None, self.page, **private).then(
+                self.show_queue, [*filters, self.page], self.queue_outputs(), **private
+            )
+        self.refresh.click(self.show_queue, [*filters, self.page], self.queue_outputs(), **private)
+        self.page.submit(self.show_queue, [*filters, self.page], self.queue_outputs(), **private)
+        self.prev.click(
+            self.show_queue_step(-1), [*filters, self.page], self.queue_outputs(), **private
+        )
+        self.next.click(
+            self.show_queue_step(+1), [*filters, self.page], self.queue_outputs(), **private
+        )
+        card_outputs = self.card_outputs()
+        self.table.select(self.open_selected, None, card_outputs, **private)
+        self.open_btn.click(self.open_card, self.open_id, card_outputs, **private)
+        self.save.click(
+            self.save_decision,
+            [
+                self.card_state,
+                self.decision,
+                self.suggested,
+                self.extra,
+                self.rationale,
+                self.agreement,
+            ],
+            [self.result, self.history, self.card_head],
+            **private,
+        ).then(self.show_queue, [*filters, self.page], self.queue_outputs(), **private)
+        self.dispute_btn.click(
+            self.dispute,
+            [self.card_state, self.dispute_event, self.dispute_reason],
+            [self.dispute_result],
+            **private,
+        )
+        self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
+
+    def card_outputs(self) -> list[Any]:
+        return [
+            self.card_state,
+            self.card_head,
+            self.waterfall,
+            self.explain,
+            self.timeline,
+            self.blind,
+            self.services,
+            self.history,
+            self.form,
+            self.decision,
+            self.suggested,
+            self.extra,
+            self.rationale,
+            self.agreement,
+            self.result,
+            self.dispute_box,
+            self.dispute_event,
+            self.dispute_reason,
+            self.dispute_result,
+            self.tabs,
+        ]
+
+    def supervisor_outputs(self) -> list[Any]:
+        return [
+            self.sup_counts,
+            self.sup_overdue,
+            self.sup_outcomes,
+            self.sup_agreement,
+            self.sup_note,
+            self.sup_fair_table,
+            self.sup_fair_plot,
+        ]
+
+    # -- handlers -------------------------------------------------------------------------
+
+    def on_load(self, request: gr.Request) -> list[Any]:
+        """Header, filters and the supervisor tab for the logged-in user."""
+        L = self.lang
+        try:
+            user = self.service.user(request.username)
+        except ReviewError as exc:
+            raise _error(exc, L) from None
+        who = t(
+            L,
+            "who",
+            name=user.name,
+            role=name(ROLE_NAMES, user.role, L),
+            districts=", ".join(sorted(user.districts)) or "—",
+        )
+        if self.model_uri:
+            who += " · " + t(L, "model", model=self.model_uri)
+        districts = [(t(L, "all"), "")] + [(d, d) for d in sorted(user.districts)]
+        return [
+            "### " + t(L, "title") + "\n" + who,
+            gr.update(choices=districts, value=""),
+            gr.update(visible=user.role in ("supervisor", "admin")),
+        ]
+
+    def load_outputs(self) -> list[Any]:
+        return [self.who, self.f_district, self.sup_tab]
+
+    @staticmethod
+    def first_page() -> int:
+        return 1
+
+    def show_queue_step(self, step: int) -> Callable[..., list[Any]]:
+        def handler(
+            district: str, tier: str, status: str, page: float | None, request: gr.Request
+        ) -> list[Any]:
+            return self.show_queue(district, tier, status, (page or 1) + step, request)
+
+        return handler
+
+    def show_queue(
+        self, district: str, tier: str, status: str, page: float | None, request: gr.Request
+    ) -> list[Any]:
+        """One page of the user's queue, with ages against the SLA and overdue marks."""
+        L = self.lang
+        statuses: str | Sequence[str] = AWAITING if status in ("", _AWAITING_CHOICE) else status
+        try:
+            found = self.service.queue_page(
+                request.username,
+                district=district or None,
+                tier=tier or None,
+                status=statuses,
+                page=int(page or 1),
+                page_size=PAGE_SIZE,
+            )
+        except ReviewError as exc:
+            raise _error(exc, L) from None
+        rows = found.rows
+        table = pd.DataFrame(
+            {
+                t(L, "col_flag"): rows["flag_id"].astype("int64").to_numpy(),
+                t(L, "col_family"): rows["family_id"].astype(str).to_numpy(),
+                t(L, "col_district"): rows["district"].astype(str).to_numpy(),
+                t(L, "col_tier"): [name(TIER_NAMES, x, L) for x in rows["tier"]],
+                t(L, "col_score"): [percent(float(x), L) for x in rows["score"]],
+                t(L, "col_age"): rows["age_days"].astype("int64").to_numpy(),
+                t(L, "col_sla"): [
+                    t(L, "overdue") if o else (t(L, "in_time") if s != "decided" else "")
+                    for o, s in zip(rows["overdue"], rows["status"], strict=True)
+                ],
+                t(L, "col_status"): [name(STATUS_NAMES, x, L) for x in rows["status"]],
+            }
+        )
+        if found.total == 0:
+            summary = t(L, "queue_empty")
+        else:
+            first = (found.page - 1) * PAGE_SIZE + 1
+            summary = t(
+                L,
+                "queue_summary",
+                first=first,
+                last=first + len(rows) - 1,
+                total=found.total,
+                overdue=found.overdue,
+                sla=self.service.sla_working_days,
+            )
+        return [summary, table, gr.update(value=found.page, maximum=found.n_pages)]
+
+    def open_selected(self, evt: gr.SelectData, request: gr.Request) -> list[Any]:
+        row = evt.row_value if evt.row_value is not None else []
+        if not row:
+            raise gr.Error(t(self.lang, "card_none"), print_exception=False)
+        return self.open_card(row[0], request)
+
+    def open_card(self, flag_id: float | None, request: gr.Request) -> list[Any]:
+        """Open a family card: access checked and the view audited by ``risk.review``."""
+        L = self.lang
+        if flag_id is None:
+            raise gr.Error(t(L, "card_none"), print_exception=False)
+        try:
+            c = self.service.open_family(request.username, _session(request), int(flag_id))
+        except ReviewError as exc:
+            raise _error(exc, L) from None
+        p = c.payload
+        district = str(c.item.district)
+        suggested = [
+            (card.service_label(s, L), str(s["service_id"])) for s in p.get("services", [])
+        ]
+        suggested_ids = {sid for _, sid in suggested}
+        extra = [
+            (ru if L == "ru" else en, sid)
+            for sid, ru, en in self.catalog.district(district)
+            if sid not in suggested_ids
+        ]
+        decided = c.item.status == "decided"
+        events = card.timeline_rows(p, L)
+        return [
+            (int(c.item.flag_id), str(c.item.family_id), district),
+            card.family_header(_item_dict(c), p, L)
+            + "\n\n"
+            + card.score_block(_item_dict(c), p, L),
+            gr.update(value=card.waterfall_figure(p, L), visible=True),
+            card.explanation(p, L),
+            gr.update(value=card.timeline_figure(p, L), visible=True),
+            card.blind_spots(p, L),
+            card.services_block(p, L),
+            card.decisions_block(c.decisions, L, self._service_names(p, district)),
+            gr.update(visible=not decided),
+            gr.update(value=None),
+            gr.update(choices=suggested, value=[]),
+            gr.update(choices=extra, value=[]),
+            gr.update(value=""),
+            gr.update(value=None),
+            "",
+            gr.update(visible=True),
+            gr.update(choices=events, value=None),
+            gr.update(value=""),
+            "",
+            gr.Tabs(selected="card"),
+        ]
+
+    def _service_names(self, payload: Mapping[str, Any], district: str) -> dict[str, str]:
+        names = self.catalog.names(district, self.lang)
+        for s in payload.get("services", []):
+            names[str(s["service_id"])] = str(s[f"name_{self.lang}"])
+        return names
+
+    def save_decision(
+        self,
+        state: tuple[int, str, str] | None,
+        decision: str | None,
+        suggested: list[str] | None,
+        extra: list[str] | None,
+        rationale: str | None,
+        agreement: str | None,
+        request: gr.Request,
+    ) -> list[Any]:
+        """Save one decision; show the result or the exact reason it was refused."""
+        L = self.lang
+        no_change = [gr.update(), gr.update()]
+        if not state:
+            return [_refused(t(L, "err_no_card"), L), *no_change]
+        if not decision:
+            return [_refused(t(L, "err_pick_decision"), L), *no_change]
+        if agreement not in ("agree", "disagree"):
+            return [_refused(t(L, "err_pick_agreement"), L), *no_change]
+        flag_id = int(state[0])
+        services = list(dict.fromkeys([*(suggested or []), *(extra or [])]))
+        try:
+            d = self.service.record_decision(
+                request.username,
+                _session(request),
+                flag_id,
+                decision,
+                rationale or "",
+                services,
+                agreement == "agree",
+            )
+            history = self._history(request.username, state)
+        except ReviewError as exc:
+            return [_refused(refusal(exc, L), L), *no_change]
+        saved = t(
+            L,
+            "saved",
+            id=d.decision_id,
+            decision=name(DECISION_NAMES, d.decision, L),
+            flag=d.flag_id,
+            at=d.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        return [saved, history, gr.update()]
+
+    def _history(self, username: str | None, state: tuple[int, str, str]) -> str:
+        _, family_id, district = state
+        decisions = self.service.queue.decisions(user=self.service.user(username).name)
+        mine = decisions[decisions["family_id"] == family_id].reset_index(drop=True)
+        return card.decisions_block(mine, self.lang, self.catalog.names(district, self.lang))
+
+    def dispute(
+        self,
+        state: tuple[int, str, str] | None,
+        event_id: str | None,
+        reason: str | None,
+        request: gr.Request,
+    ) -> str:
+        """Mark a record of the open family as disputed."""
+        L = self.lang
+        if not state:
+            return _refused(t(L, "err_no_card"), L)
+        try:
+            dispute_id = self.service.dispute_record(
+                request.username, _session(request), str(event_id or ""), reason or ""
+            )
+        except ReviewError as exc:
+            return _refused(refusal(exc, L), L)
+        return t(L, "disputed", event=event_id, id=dispute_id)
+
+    def supervisor_view(self, request: gr.Request) -> list[Any]:
+        """Fill the supervisor view (empty for anyone who is not a supervisor)."""
+        L = self.lang
+        try:
+            waiting, decisions = self.service.supervisor_data(request.username)
+        except AccessDenied:
+            return [""] + [None] * 6
+        except ReviewError as exc:
+            raise _error(exc, L) from None
+        note, fair_table, fair_plot = sup.fairness(decisions, L)
+        return [
+            sup.counts(waiting, decisions, L),
+            sup.overdue_table(waiting, L),
+            sup.outcome_figure(decisions, L),
+            sup.agreement_table(decisions, L),
+            note,
+            fair_table,
+            fair_plot,
+        ]
+
+
+def _refused(text: str, lang: Lang) -> str:
+    return f"❌ **{t(lang, 'refused')}:** {text}"
+
+
+def _item_dict(c: Card) -> dict[str, Any]:
+    i = c.item
+    return {
+        "flag_id": i.flag_id,
+        "family_id": i.family_id,
+        "district": i.district,
+        "status": i.status,
+        "score": i.score,
+        "tier": i.tier,
+        "rank_in_district": i.rank_in_district,
+        "model_version": i.model_version,
+        "as_of": i.as_of,
+    }
+
+
+def build_app(
+    queue: ReviewQueue,
+    *,
+    lang: str = "ru",
+    catalog: Any = None,
+    model_uri: str | None = None,
+    service: ReviewService | None = None,
+) -> gr.Blocks:
+    """Build the review app over ``queue`` (pure construction: nothing is launched).
+
+    Parameters
+    ----------
+    queue : ReviewQueue
+        The review queue; its users log in, its rules decide what is allowed.
+    lang : {"ru", "en"}
+        Language shown first (each user can switch).
+    catalog : risk services catalog, optional
+        Services for the decision form's "whole district" list; default ``risk``'s catalog.
+    model_uri : str, optional
+        Shown in the header.
+    service : ReviewService, optional
+        To set the SLA or holidays; default ``ReviewService(queue)``.
+
+    Returns
+    -------
+    gradio.Blocks
+        Launch it with authentication, e.g. through :func:`review_app.serve`.
+    """
+    default = check_lang(lang)
+    service = service or ReviewService(queue)
+    if catalog is None:
+        from risk._services import load_catalog
+
+        catalog = load_catalog()
+    services = _Catalog(catalog)
+    with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:
+        with gr.Row():
+            gr.HTML("")
+            language = gr.Radio(
+                [(LANG_NAMES[x], x) for x in LANGS],
+                value=default,
+                show_label=False,
+                container=False,
+                elem_id="language",
+                scale=0,
+                min_width=220,
+            )
+        uis: dict[Lang, _LanguageUI] = {}
+        columns = []
+        for x in LANGS:
+            with gr.Column(visible=x == default) as column:
+                uis[x] = _LanguageUI(x, service, services, model_uri)
+            columns.append(column)
+        for ui in uis.values():
+            ui.wire()
+
+        def switch(choice: str) -> list[Any]:
+            return [gr.update(visible=choice == x) for x in LANGS]
+
+        chosen = language.change(switch, language, columns, api_visibility="private")
+        for ui in uis.values():
+            app.load(ui.on_load, None, ui.load_outputs(), api_visibility="private").then(
+                ui.show_queue,
+                [ui.f_district, ui.f_tier, ui.f_status, ui.page],
+                ui.queue_outputs(),
+                api_visibility="private",
+            ).then(ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private")
+            chosen.then(
+                ui.show_queue,
+                [ui.f_district, ui.f_tier, ui.f_status, ui.page],
+                ui.queue_outputs(),
+                api_visibility="private",
+            )
+        _api(service, default)
+    return app
+
+
+def _api(service: ReviewService, lang: Lang) -> None:
+    """Define the four named endpoints for ``gradio_client`` and integrations."""
+
+    @_guarded(lang)
+    def list_queue(request: gr.Request) -> list[dict[str, Any]]:
+        """List the logged-in user's items awaiting a decision, by tier then score."""
+        return service.list_queue(request.username)
+
+    @_guarded(lang)
+    def open_family(flag_id: int, request: gr.Request) -> dict[str, Any]:
+        """Open a family card (the view is audited): item, payload and previous decisions."""
+        return card_json(service.open_family(request.username, _session(request), int(flag_id)))
+
+    @_guarded(lang)
+    def record_decision(
+        flag_id: int,
+        decision: str,
+        rationale: str,
+        services_offered: list[str],
+        agrees_with_model: bool,
+        request: gr.Request,
+    ) -> dict[str, Any]:
+        """Record a decision on one item (against the version this session last opened)."""
+        d = service.record_decision(
+            request.username,
+            _session(request),
+            int(flag_id),
+            str(decision),
+            str(rationale),
+            [str(s) for s in services_offered or []],
+            agrees_with_model,
+        )
+        return {
+            "decision_id": d.decision_id,
+            "flag_id": d.flag_id,
+            "user": d.user,
+            "decided_at": d.decided_at.isoformat(),
+            "decision": d.decision,
+            "services_offered": list(d.services_offered),
+            "agrees_with_model": d.agrees_with_model,
+            "item_version": d.item_version,
+        }
+
+    @_guarded(lang)
+    def dispute_record(event_id: str, reason: str, request: gr.Request) -> dict[str, Any]:
+        """Mark a record of the family open in this session as disputed."""
+        dispute_id = service.dispute_record(
+            request.username, _session(request), str(event_id), str(reason)
+        )
+        return {"dispute_id": dispute_id, "event_id": str(event_id)}
+
+    for fn in (list_queue, open_family, record_decision, dispute_record):
+        gr.api(fn, api_name=fn.__name__)

@@ -1,0 +1,388 @@
+"""Every label, message and explanation of the review app, in Russian and English."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["ru", "en"]
+
+#: Languages the app speaks; the first is the default.
+LANGS: tuple[Lang, ...] = ("ru", "en")
+LANG_NAMES: dict[str, str] = {"ru": "Русский", "en": "English"}
+
+_TEXT: dict[str, tuple[str, str]] = {
+    # frame
+    "title": ("Ранняя поддержка семей: очередь проверки", "Early family support: review queue"),
+    "banner": (
+        "**Оценка модели — только подсказка.** Решения принимают люди. "
+        "Обращение к семье — добровольное предложение помощи, а не проверка.",
+        "**The model's score is advisory only.** Decisions are made by people. "
+        "Outreach is a voluntary offer of help, not an investigation.",
+    ),
+    "who": (
+        "Вы вошли как **{name}** ({role}); районы: {districts}",
+        "Signed in as **{name}** ({role}); districts: {districts}",
+    ),
+    "model": ("Модель: `{model}`", "Model: `{model}`"),
+    "logout": ("Выйти", "Log out"),
+    "language": ("Язык", "Language"),
+    "tab_queue": ("Моя очередь", "My queue"),
+    "tab_card": ("Карточка семьи", "Family card"),
+    "tab_supervisor": ("Руководитель", "Supervisor"),
+    # queue
+    "f_district": ("Район", "District"),
+    "f_tier": ("Уровень", "Tier"),
+    "f_status": ("Статус", "Status"),
+    "all": ("Все", "All"),
+    "needs_decision": ("Ждут решения", "Awaiting decision"),
+    "refresh": ("Обновить", "Refresh"),
+    "prev": ("← Назад", "← Previous"),
+    "next": ("Вперёд →", "Next →"),
+    "page": ("Страница", "Page"),
+    "queue_summary": (
+        "Показаны {first}–{last} из {total}; просрочено: **{overdue}**. "
+        "Срок рассмотрения — {sla} рабочих дней. Нажмите на строку, чтобы открыть карточку.",
+        "Showing {first}–{last} of {total}; overdue: **{overdue}**. "
+        "Review within {sla} working days. Click a row to open the family card.",
+    ),
+    "queue_empty": ("В очереди нет семей по этим фильтрам.", "No families match these filters."),
+    "col_flag": ("Флаг", "Flag"),
+    "col_family": ("Семья", "Family"),
+    "col_district": ("Район", "District"),
+    "col_tier": ("Уровень", "Tier"),
+    "col_score": ("Оценка", "Score"),
+    "col_age": ("В очереди, раб. дн.", "Waiting, working days"),
+    "col_sla": ("Срок", "SLA"),
+    "col_status": ("Статус", "Status"),
+    "overdue": ("⚠ просрочено", "⚠ overdue"),
+    "in_time": ("в срок", "on time"),
+    "open_flag": ("Открыть флаг №", "Open flag no."),
+    "open": ("Открыть", "Open"),
+    # card
+    "card_none": (
+        "Выберите семью в очереди, чтобы открыть её карточку.",
+        "Pick a family in the queue to open its card.",
+    ),
+    "composition": ("Состав семьи", "Family"),
+    "family_line": (
+        "Семья **{family}** · район {district} · {settlement} · флаг №{flag} · статус: {status}",
+        "Family **{family}** · district {district} · {settlement} · flag no. {flag} · "
+        "status: {status}",
+    ),
+    "children": ("Дети: {n} (возраст: {ages})", "Children: {n} (ages: {ages})"),
+    "no_children": ("Детей младше 18 лет в записях нет", "No children under 18 in the records"),
+    "single_parent": ("один родитель", "single parent"),
+    "large_family": ("многодетная семья", "large family"),
+    "disabled_child": ("ребёнок с инвалидностью", "child with a disability"),
+    "urban": ("город", "urban"),
+    "rural": ("село", "rural"),
+    "score_head": ("Оценка модели", "Model score"),
+    "score_line": (
+        "Вероятность трудностей в ближайшие 12 месяцев: **{p}** "
+        "(в среднем по региону {base}; {ratio}). Уровень: **{tier}**, "
+        "№{rank} в районе при возможностях на {capacity} семей.",
+        "Probability of difficulties in the next 12 months: **{p}** "
+        "(regional average {base}; {ratio}). Tier: **{tier}**, "
+        "no. {rank} in the district with capacity for {capacity} families.",
+    ),
+    "ratio_higher": ("в {x} раза выше среднего", "{x} times the average"),
+    "ratio_lower": ("ниже среднего", "below the average"),
+    "uncertainty": (
+        "Это оценка по записям ведомств, а не факт о семье. Из 100 семей с такой оценкой "
+        "примерно у {k} трудности будут, а у {rest} — нет. Записи бывают неполными или "
+        "ошибочными, и модель не видит того, чего нет в записях (см. ниже). "
+        "Модель {model} от {as_of}.",
+        "This is an estimate from agency records, not a fact about the family. Of 100 families "
+        "with this score, about {k} would face difficulties and {rest} would not. Records can be "
+        "incomplete or wrong, and the model cannot see what is not recorded (see below). "
+        "Model {model}, as of {as_of}.",
+    ),
+    "explain_head": ("Что повлияло на оценку", "What drove the score"),
+    "explain_domain": ("{domain} — вместе {total}", "{domain} — together {total}"),
+    "raises": ("повышает", "raises"),
+    "lowers": ("понижает", "lowers"),
+    "others": (
+        "ещё {n} признаков вместе: {total}",
+        "{n} more signals together: {total}",
+    ),
+    "no_record": ("записей нет", "no records"),
+    "yes": ("да", "yes"),
+    "no": ("нет", "no"),
+    "blind_head": ("Чего модель не видит", "What the model cannot see"),
+    "blind_none": (
+        "Записи есть во всех источниках за период наблюдения.",
+        "Every source has records for this family in the lookback.",
+    ),
+    "blind_some": (
+        "Нет ни одной записи за период наблюдения из источников: {sources}. "
+        "Отсутствие записей не означает отсутствия трудностей.",
+        "No records in the lookback from: {sources}. No records does not mean no difficulties.",
+    ),
+    "needs_head": ("Потребности", "Needs"),
+    "services_head": ("Услуги, доступные в районе", "Services available in the district"),
+    "services_none": ("Подходящих услуг в каталоге нет.", "No matching services in the catalog."),
+    "timeline_head": ("Записи о семье", "The family's records"),
+    "decisions_head": ("Прежние решения по семье", "Previous decisions for this family"),
+    "decisions_none": ("Решений по этой семье ещё нет.", "No decisions for this family yet."),
+    "decision_line": (
+        "{at} · {user} · **{decision}** · {agree}{services} — {rationale}",
+        "{at} · {user} · **{decision}** · {agree}{services} — {rationale}",
+    ),
+    "agree_short": ("согласен с моделью", "agrees with the model"),
+    "disagree_short": ("не согласен с моделью", "disagrees with the model"),
+    # decision form
+    "decide_head": ("Решение специалиста", "Specialist's decision"),
+    "decision": ("Решение", "Decision"),
+    "suggested": ("Предложенные услуги", "Suggested services"),
+    "catalog": ("Другие услуги района", "Other services in the district"),
+    "rationale": ("Обоснование (не короче {n} символов)", "Rationale (at least {n} characters)"),
+    "rationale_ph": (
+        "Что вы узнали и почему выбрали это решение",
+        "What you learned and why you chose this decision",
+    ),
+    "agreement": ("Согласны ли вы с моделью?", "Do you agree with the model?"),
+    "agree": ("Согласен: семье нужно внимание", "Agree: the family needs attention"),
+    "disagree": ("Не согласен", "Disagree"),
+    "save": ("Сохранить решение", "Save decision"),
+    "saved": (
+        "✅ Решение №{id} сохранено: **{decision}** по флагу №{flag} ({at}).",
+        "✅ Decision no. {id} saved: **{decision}** on flag no. {flag} ({at}).",
+    ),
+    "dispute_head": ("Оспорить запись", "Dispute a record"),
+    "dispute_record": ("Запись", "Record"),
+    "dispute_reason": ("Причина (не короче 10 символов)", "Reason (at least 10 characters)"),
+    "dispute_btn": ("Отметить как оспоренную", "Mark as disputed"),
+    "disputed": (
+        "✅ Запись {event} отмечена как оспоренная (№{id}); при следующей оценке семьи она не "
+        "учитывается.",
+        "✅ Record {event} marked as disputed (no. {id}); it is left out when the family is "
+        "scored again.",
+    ),
+    # refusals
+    "refused": ("Не сохранено", "Not saved"),
+    "err_login": ("Войдите в систему.", "Please log in."),
+    "err_access": ("Нет доступа к этой семье.", "No access to this family."),
+    "err_conflict": (
+        "Конфликт: карточка изменилась после того, как вы её открыли. Обновите её.",
+        "Conflict: the item changed after you opened it. Reload it.",
+    ),
+    "err_invalid": ("Решение не принято.", "The decision was refused."),
+    "err_rationale": (
+        "Нужно обоснование не короче {n} символов.",
+        "A rationale of at least {n} characters is required.",
+    ),
+    "err_unknown": ("Не найдено.", "Not found."),
+    "err_store": ("Хранилище недоступно, попробуйте позже.", "The store is unavailable; retry."),
+    "err_other": ("Отказано.", "Refused."),
+    "err_no_card": (
+        "Сначала откройте карточку семьи.",
+        "Open the family card first.",
+    ),
+    "err_not_in_card": (
+        "Запись {event} не относится к открытой семье {family}.",
+        "Record {event} does not belong to the open family {family}.",
+    ),
+    "err_pick_decision": ("Выберите решение.", "Pick a decision."),
+    "err_pick_agreement": (
+        "Укажите, согласны ли вы с моделью.",
+        "Say whether you agree with the model.",
+    ),
+    "err_supervisor": (
+        "Этот раздел — для руководителей.",
+        "This view is for supervisors.",
+    ),
+    # supervisor
+    "sup_head": ("Обзор для руководителя", "Supervisor overview"),
+    "sup_counts": (
+        "Ждут решения: **{waiting}**, из них просрочено: **{overdue}**, передано руководителю: "
+        "**{escalated}**. Решений всего: **{decided}**; согласие специалистов с моделью: "
+        "**{agree}**.",
+        "Awaiting decision: **{waiting}**, of which overdue: **{overdue}**, escalated: "
+        "**{escalated}**. Decisions recorded: **{decided}**; specialists agree with the model: "
+        "**{agree}**.",
+    ),
+    "sup_overdue": ("Просроченные и переданные руководителю", "Overdue and escalated items"),
+    "sup_by_outcome": ("Решения по исходу", "Decisions by outcome"),
+    "sup_agreement": (
+        "Согласие с моделью по специалистам",
+        "Agreement with the model by specialist",
+    ),
+    "sup_fairness": (
+        "Справедливость решений человека и модели по группам",
+        "Fairness of the combined human and model decisions by group",
+    ),
+    "sup_fairness_note": (
+        "По принятым решениям: «охват» — доля семей, которым предложили помощь, направили или "
+        "которые отказались (т. е. к ним обратились); «согласие» — доля решений, где специалист "
+        "согласился с моделью. Отношения к опорной группе вне [{low}; {high}] отмечены «!».",
+        "Over recorded decisions: 'outreach' is the share of families offered support, referred "
+        "or who declined (i.e. were reached out to); 'agreement' is the share of decisions where "
+        "the specialist agreed with the model. Ratios to the reference group outside "
+        "[{low}, {high}] are marked '!'.",
+    ),
+    "sup_fairness_none": (
+        "Пока слишком мало решений для разбора по группам.",
+        "Too few decisions yet for a breakdown by group.",
+    ),
+    "col_n": ("Решений", "Decisions"),
+    "col_outreach": ("Охват", "Outreach"),
+    "col_agreement": ("Согласие", "Agreement"),
+    "col_mean_score": ("Средняя оценка", "Mean score"),
+    "col_group": ("Группа", "Group"),
+    "col_attribute": ("Признак", "Attribute"),
+    "col_user": ("Специалист", "Specialist"),
+    "col_count": ("Число", "Count"),
+    "col_decision": ("Решение", "Decision"),
+    "col_escalated": ("Передано", "Escalated"),
+    "plot_waterfall": ("Вклад признаков в оценку (логит)", "Contributions to the score (log-odds)"),
+    "plot_base": ("Среднее по региону", "Regional average"),
+    "plot_final": ("Оценка семьи", "Family's score"),
+    "plot_other": ("Остальные {n} признаков", "{n} other signals"),
+    "plot_prob": ("вероятность", "probability"),
+    "plot_logit": ("логит (log-odds)", "log-odds"),
+    "plot_timeline": ("Записи о семье по источникам", "The family's records by source"),
+    "plot_as_of": ("дата оценки", "scored on"),
+    "plot_outcomes": ("Решения по исходу", "Decisions by outcome"),
+    "plot_no_data": ("Нет данных", "No data"),
+}
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "specialist": ("специалист", "specialist"),
+    "supervisor": ("руководитель", "supervisor"),
+    "admin": ("администратор", "administrator"),
+}
+TIER_NAMES: dict[str, tuple[str, str]] = {
+    "priority": ("приоритетный", "priority"),
+    "support": ("поддержка", "support"),
+    "universal": ("общий", "universal"),
+}
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "open": ("открыт", "open"),
+    "escalated": ("у руководителя", "escalated"),
+    "decided": ("решено", "decided"),
+}
+DECISION_NAMES: dict[str, tuple[str, str]] = {
+    "support_offered": ("Предложена помощь", "Support offered"),
+    "no_outreach_needed": ("Обращение не требуется", "No outreach needed"),
+    "referred": ("Направлено в другое ведомство", "Referred to another agency"),
+    "insufficient_information": ("Недостаточно сведений", "Insufficient information"),
+    "family_declined": ("Семья отказалась", "Family declined"),
+}
+#: Need domains (as ``features.DOMAIN_NAMES``; a test keeps them equal).
+DOMAIN_NAMES: dict[str, tuple[str, str]] = {
+    "material": ("Материальное положение", "Material situation"),
+    "health_disability": ("Здоровье и инвалидность", "Health and disability"),
+    "parenting_relations": ("Родительство и отношения", "Parenting and relationships"),
+    "child_development": ("Развитие и обучение ребёнка", "Child development and education"),
+    "safety": ("Безопасность", "Safety"),
+}
+#: Record sources (as ``features._schema.SOURCE_NAMES``; a test keeps them equal).
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "social_protection": ("Социальная защита", "Social protection"),
+    "education": ("Образование", "Education"),
+    "health": ("Здравоохранение", "Health"),
+    "police": ("Полиция", "Police"),
+    "employment": ("Занятость", "Employment"),
+    "housing": ("ЖКХ", "Housing and utilities"),
+}
+ATTRIBUTE_NAMES: dict[str, tuple[str, str]] = {
+    "district": ("Район", "District"),
+    "tier": ("Уровень", "Tier"),
+    "settlement": ("Тип поселения", "Settlement"),
+    "single_parent": ("Один родитель", "Single parent"),
+    "large_family": ("Многодетная", "Large family"),
+    "disabled_child": ("Ребёнок с инвалидностью", "Disabled child"),
+}
+
+
+def check_lang(lang: str) -> Lang:
+    """Return ``lang`` if the app speaks it.
+
+    Raises
+    ------
+    ValueError
+        Naming the languages available.
+
+    Examples
+    --------
+    >>> check_lang("en")
+    'en'
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
+    return lang
+
+
+def t(lang: Lang, key: str, **values: object) -> str:
+    """Return the text ``key`` in ``lang``, formatted with ``values``.
+
+    Examples
+    --------
+    >>> t("en", "others", n=3, total="+0.2")
+    '3 more signals together: +0.2'
+    >>> t("ru", "tab_queue")
+    'Моя очередь'
+    """
+    text = _TEXT[key][LANGS.index(lang)]
+    return text.format(**values) if values else text
+
+
+def name(table: dict[str, tuple[str, str]], code: str, lang: Lang) -> str:
+    """Return the name of ``code`` in ``table`` in ``lang`` (the code itself if unnamed).
+
+    Examples
+    --------
+    >>> name(TIER_NAMES, "priority", "ru"), name(TIER_NAMES, "other", "ru")
+    ('приоритетный', 'other')
+    """
+    pair = table.get(code)
+    return code if pair is None else pair[LANGS.index(lang)]
+
+
+def text_keys() -> tuple[str, ...]:
+    """Every text key (for tests: each has both languages)."""
+    return tuple(_TEXT)
+
+
+def number(value: float, lang: Lang, digits: int = 0) -> str:
+    """Format a number with the language's separators (space and comma in Russian).
+
+    Examples
+    --------
+    >>> number(12500, "ru"), number(12500, "en"), number(1.25, "ru", 1)
+    ('12 500', '12,500', '1,2')
+    """
+    text = f"{value:,.{digits}f}"
+    if lang == "ru":
+        text = text.replace(",", " ").replace(".", ",")
+    return text
+
+
+def percent(p: float, lang: Lang) -> str:
+    """Format a probability as a percentage (one decimal under 10 %).
+
+    Examples
+    --------
+    >>> percent(0.0734, "ru"), percent(0.42, "en")
+    ('7,3 %', '42%')
+    """
+    digits = 1 if p < 0.1 else 0
+    return number(100 * p, lang, digits) + (" %" if lang == "ru" else "%")
+
+
+def plural_ru(n: float, one: str, few: str, many: str) -> str:
+    """Pick the Russian plural form for ``n``.
+
+    Examples
+    --------
+    >>> [plural_ru(n, "день", "дня", "дней") for n in (1, 2, 5, 11, 21, 23, 1.5)]
+    ['день', 'дня', 'дней', 'дней', 'день', 'дня', 'дня']
+    """
+    if n != int(n):
+        return few
+    k = abs(int(n))
+    if k % 10 == 1 and k % 100 != 11:
+        return one
+    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
+        return few
+    return many

@@ -1,0 +1,175 @@
+"""The supervisor view: overdue and escalated items, outcomes, agreement and fairness (pure)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from review_app._card import bar_figure
+from review_app._i18n import (
+    ATTRIBUTE_NAMES,
+    DECISION_NAMES,
+    STATUS_NAMES,
+    TIER_NAMES,
+    Lang,
+    name,
+    percent,
+    t,
+)
+from review_app._service import OUTREACH
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Groups the fairness audit breaks decisions down by (what the queue records per item).
+FAIRNESS_GROUPS: tuple[str, ...] = ("district", "tier")
+#: Fewest decisions for a breakdown by group.
+MIN_DECISIONS = 10
+#: Metrics of the fairness audit shown: outreach rate, agreement rate, mean score.
+FAIRNESS_METRICS: tuple[str, ...] = ("flag_rate", "prevalence", "mean_score")
+
+
+def counts(waiting: pd.DataFrame, decisions: pd.DataFrame, lang: Lang) -> str:
+    """Sum up: awaiting, overdue, escalated, decided and agreement with the model.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"status": ["open", "escalated"], "overdue": [False, True]})
+    >>> d = pd.DataFrame({"agrees_with_model": [True, False]})
+    >>> counts(w, d, "en").startswith("Awaiting decision: **2**, of which overdue: **1**")
+    True
+    """
+    agree = percent(float(decisions["agrees_with_model"].mean()), lang) if len(decisions) else "—"
+    return t(
+        lang,
+        "sup_counts",
+        waiting=len(waiting),
+        overdue=int(waiting["overdue"].sum()) if len(waiting) else 0,
+        escalated=int((waiting["status"] == "escalated").sum()) if len(waiting) else 0,
+        decided=len(decisions),
+        agree=agree,
+    )
+
+
+def overdue_table(waiting: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Overdue and escalated items, longest waiting first, with localised columns."""
+    late = waiting[waiting["overdue"]].sort_values("age_days", ascending=False, kind="stable")
+    return pd.DataFrame(
+        {
+            t(lang, "col_flag"): late["flag_id"].astype("int64").to_numpy(),
+            t(lang, "col_family"): late["family_id"].astype(str).to_numpy(),
+            t(lang, "col_district"): late["district"].astype(str).to_numpy(),
+            t(lang, "col_tier"): [name(TIER_NAMES, x, lang) for x in late["tier"]],
+            t(lang, "col_score"): [percent(float(x), lang) for x in late["score"]],
+            t(lang, "col_age"): late["age_days"].astype("int64").to_numpy(),
+            t(lang, "col_status"): [name(STATUS_NAMES, x, lang) for x in late["status"]],
+        }
+    )
+
+
+def outcome_figure(decisions: pd.DataFrame, lang: Lang) -> Figure:
+    """Decisions by outcome as a bar chart."""
+    by = decisions["decision"].value_counts() if len(decisions) else pd.Series(dtype="int64")
+    data = {name(DECISION_NAMES, str(k), lang): int(v) for k, v in by.items()}
+    return bar_figure(data, t(lang, "sup_by_outcome"), lang)
+
+
+def agreement_table(decisions: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Per specialist: decisions recorded and the share agreeing with the model.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"user": ["a", "a", "b"], "agrees_with_model": [True, False, True]})
+    >>> agreement_table(d, "en").to_dict("records")[0]
+    {'Specialist': 'a', 'Decisions': 2, 'Agreement': '50%'}
+    """
+    if decisions.empty:
+        return pd.DataFrame(columns=[t(lang, k) for k in ("col_user", "col_n", "col_agreement")])
+    g = decisions.groupby("user")["agrees_with_model"].agg(["size", "mean"]).reset_index()
+    return pd.DataFrame(
+        {
+            t(lang, "col_user"): g["user"].astype(str).to_numpy(),
+            t(lang, "col_n"): g["size"].astype("int64").to_numpy(),
+            t(lang, "col_agreement"): [percent(float(x), lang) for x in g["mean"]],
+        }
+    )
+
+
+def fairness_frame(decisions: pd.DataFrame) -> pd.DataFrame:
+    """One row per decision: score, ``outreach`` (someone reached out), ``agrees`` and groups."""
+    return pd.DataFrame(
+        {
+            "score": decisions["score"].astype(float).to_numpy(),
+            "outreach": decisions["decision"].isin(OUTREACH).to_numpy(),
+            "agrees": decisions["agrees_with_model"].astype(bool).to_numpy(),
+            **{g: decisions[g].astype(str).to_numpy() for g in FAIRNESS_GROUPS},
+        }
+    )
+
+
+def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Figure | None]:
+    """Audit the combined human and model decisions by group with ``risk.fairness``.
+
+    The audit's "flag" is outreach (support offered, referred, or declined by the family) and its
+    "label" the specialist's agreement with the model, so ``flag_rate`` reads as the outreach
+    rate and ``prevalence`` as the agreement rate of each group, beside its mean score.
+
+    Returns
+    -------
+    note : str
+        What the numbers mean (or that there are too few decisions).
+    table : pandas.DataFrame
+        One row per (attribute, group), localised, ratios to the reference group.
+    figure : matplotlib.figure.Figure or None
+        ``risk``'s audit plot of the ratios; None with too few decisions.
+    """
+    from risk._plots import audit_plot
+    from risk.fairness import DEFAULT_BAND, AuditError, audit
+
+    low, high = DEFAULT_BAND
+    note = t(lang, "sup_fairness_note", low=low, high=high)
+    if len(decisions) < MIN_DECISIONS:
+        return t(lang, "sup_fairness_none"), pd.DataFrame(), None
+    frame = fairness_frame(decisions)
+    try:
+        table = audit(
+            frame,
+            score="score",
+            label="agrees",
+            groups=list(FAIRNESS_GROUPS),
+            flagged="outreach",
+            n_boot=0,
+        )
+    except AuditError as exc:
+        return f"{t(lang, 'sup_fairness_none')} ({exc})", pd.DataFrame(), None
+    shown = pd.DataFrame(
+        {
+            t(lang, "col_attribute"): [name(ATTRIBUTE_NAMES, a, lang) for a in table["attribute"]],
+            t(lang, "col_group"): [
+                f"{name(TIER_NAMES, str(g), lang)}{' *' if ref else ''}"
+                for g, ref in zip(table["group"], table["is_reference"], strict=True)
+            ],
+            t(lang, "col_n"): table["n"].astype("int64").to_numpy(),
+            t(lang, "col_outreach"): _with_ratio(table, "flag_rate", lang),
+            t(lang, "col_agreement"): _with_ratio(table, "prevalence", lang),
+            t(lang, "col_mean_score"): _with_ratio(table, "mean_score", lang),
+        }
+    )
+    figure = audit_plot(table, FAIRNESS_METRICS, lang=lang)
+    return note, shown, figure
+
+
+def _with_ratio(table: pd.DataFrame, metric: str, lang: Lang) -> list[str]:
+    out = []
+    for value, ratio, outside in zip(
+        table[metric], table[f"{metric}_ratio"], table["outside_band"], strict=True
+    ):
+        mark = " !" if f"{metric}_ratio" in str(outside).split(",") else ""
+        ratio_text = "—" if not np.isfinite(ratio) else f"{ratio:.2f}"
+        if lang == "ru":
+            ratio_text = ratio_text.replace(".", ",")
+        value_text = "—" if not np.isfinite(value) else percent(float(value), lang)
+        out.append(f"{value_text} ({ratio_text}){mark}")
+    return out
