@@ -1,9 +1,180 @@
-"""The ``risk score``command (not written yet)."""
+"""The ``risk score`` command: screen a population, write the scores, fill the review queue.
+
+Every flag of the run enters the review queue in one transaction; the run id is derived from the
+model, the as-of date, the data and the options, so running the same command twice enqueues once.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from risk.commands._common import progress, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from risk import Screening
+
+#: Model used when neither ``--model`` nor ``RISK_MODEL_URI`` says otherwise.
+DEFAULT_MODEL_URI = "models:/family-distress@champion"
+
+#: Record tables whose bytes identify the data of a run.
+_TABLES = ("families", "members", "events", "outcomes")
+
+
+def data_fingerprint(data: Path) -> str:
+    """Return a SHA-256 of the record tables' bytes (and the manifest, when there is one)."""
+    digest = hashlib.sha256()
+    for name in (*(f"{t}.parquet" for t in _TABLES), "manifest.json"):
+        file = data / name
+        if file.is_file():
+            digest.update(name.encode())
+            with file.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+def default_run_id(
+    screening: Screening, fingerprint: str, capacity: int | None, excluded: frozenset[str]
+) -> str:
+    """Return a run id that is the same whenever the same model screens the same data the same way.
+
+    Examples
+    --------
+    >>> import types, pandas as pd
+    >>> s = types.SimpleNamespace(model=types.SimpleNamespace(name="family-distress",
+    ...     version="3"), as_of=pd.Timestamp("2025-01-01"))
+    >>> default_run_id(s, "ab" * 32, None, frozenset())  # doctest: +ELLIPSIS
+    'family-distress-v3-2025-01-01-...'
+    """
+    key = "\n".join(
+        [
+            fingerprint,
+            str(capacity),
+            *sorted(excluded),
+            screening.model.name,
+            screening.model.version,
+        ]
+    )
+    short = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return f"{screening.model.name}-v{screening.model.version}-{screening.as_of.date()}-{short}"
+
+
+def _write_atomically(out: Path, write: Callable[[Path], object]) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Render the per-district summary with a total row.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"district": ["north"], "families": [10], "flagged": [2],
+    ...     "capacity": [2], "priority": [2], "support": [3], "universal": [5]})
+    >>> print(format_summary(table))
+    district  families  flagged  capacity  priority  support  universal
+       north        10        2         2         2        3          5
+       total        10        2         2         2        3          5
+    """
+    import pandas as pd
+
+    numbers = [c for c in summary.columns if c != "district"]
+    total = pd.DataFrame([{"district": "total", **summary[numbers].sum().to_dict()}])
+    return pd.concat([summary, total], ignore_index=True).to_string(index=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Register nothing yet."""
+    """Add ``risk score``."""
+
+    @app.command("score")
+    @user_errors
+    def score_command(
+        data: Annotated[Path, typer.Option("--data", help="Records directory (Parquet tables).")],
+        as_of: Annotated[str, typer.Option("--as-of", help="Screening date, YYYY-MM-DD.")],
+        model: Annotated[
+            str | None,
+            typer.Option(
+                "--model",
+                help=f"MLflow model URI or local model directory (default: RISK_MODEL_URI, "
+                f"else {DEFAULT_MODEL_URI}).",
+            ),
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                help="Scores to this Parquet file; explanations of flagged families to "
+                "<stem>.explanations.parquet beside it.",
+            ),
+        ] = None,
+        store: Annotated[
+            str | None,
+            typer.Option(
+                "--store",
+                help="Review queue URL (default: RISK_STORE_URL, else sqlite:///risk-review.db).",
+            ),
+        ] = None,
+        run_id: Annotated[
+            str | None,
+            typer.Option("--run-id", help="Run id (default: from model, date, data and options)."),
+        ] = None,
+        capacity: Annotated[
+            int | None,
+            typer.Option("--capacity", help="Flags per district (default: the model's)."),
+        ] = None,
+    ) -> None:
+        """Screen families as of a date, write scores, and put every flag in the review queue.
+
+        Scores are advisory: they order the queue of a human specialist and decide nothing.
+        """
+        from features import load_records
+        from risk import Screener
+        from risk.review import ReviewQueue
+
+        uri = model or os.environ.get("RISK_MODEL_URI") or DEFAULT_MODEL_URI
+        with ReviewQueue(store) as queue:
+            for step in progress(("records", "model", "screen"), desc="risk score", total=3):
+                if step == "records":
+                    records = load_records(data)
+                elif step == "model":
+                    screener = Screener.load(uri)
+                else:
+                    screening = screener.screen(
+                        records, as_of, capacity=capacity, disputed_from=queue
+                    )
+            rid = run_id or default_run_id(
+                screening, data_fingerprint(data), capacity, screening.excluded_events
+            )
+            if out is not None:
+                scores_file = out if out.suffix else out.with_suffix(".parquet")
+                explained = scores_file.with_name(f"{scores_file.stem}.explanations.parquet")
+                _write_atomically(scores_file, screening.scores.to_parquet)
+                _write_atomically(explained, screening.explanations_frame().to_parquet)
+            result = queue.enqueue(screening, rid)
+        typer.echo(
+            f"model {screener.model.name} version {screener.model.version}, as of "
+            f"{screening.as_of.date()}: {len(screening.scores)} families screened "
+            f"(scores are advisory; every flag goes to a specialist)"
+        )
+        if screening.excluded_events:
+            typer.echo(f"disputed records left out: {len(screening.excluded_events)}")
+        typer.echo(format_summary(screening.summary()))
+        if out is not None:
+            typer.echo(f"wrote {scores_file} and {explained}")
+        already = 0 if result.created else result.n_flags
+        typer.echo(f"{result.n_flags} flags enqueued for run {rid} (already present: {already})")

@@ -399,3 +399,62 @@ def test_load_errors_name_what_is_wrong(model, tmp_path):
     (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelError, match=r"booster takes \d+ inputs"):
         Screener.load(tmp_path / "odd")
+
+
+def test_load_from_the_mlflow_registry(model, tmp_path):
+    import mlflow
+
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        model.save(tmp_path / "model")
+        with mlflow.start_run() as run:
+            mlflow.log_artifacts(str(tmp_path / "model"), "risk_model")
+        from_run = Screener.load(f"runs:/{run.info.run_id}/risk_model")
+        assert from_run.model.features == model.features
+        client = mlflow.MlflowClient()
+        client.create_registered_model("family-distress")
+        for _ in range(2):
+            client.create_model_version(
+                "family-distress", f"{run.info.artifact_uri}/risk_model", run.info.run_id
+            )
+        client.set_registered_model_alias("family-distress", "champion", "2")
+        champion = Screener.load("models:/family-distress@champion")
+        assert (champion.model.name, champion.model.version) == ("family-distress", "2")
+        assert Screener.load("models:/family-distress/1").model.version == "1"
+        with pytest.raises(ModelError, match=r"@challenger.*versions 1, 2 and aliases @champion"):
+            Screener.load("models:/family-distress@challenger")
+        with pytest.raises(ModelError, match="registered models: family-distress"):
+            Screener.load("models:/other-model@champion")
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+
+
+def test_risk_score_command_writes_scores_and_fills_the_queue_once(model, screening, tmp_path):
+    from typer.testing import CliRunner
+
+    from risk.cli import app
+
+    model.save(tmp_path / "model")
+    store = f"sqlite:///{tmp_path / 'review.db'}"
+    args = ["score", "--data", str(SAMPLE), "--as-of", AS_OF, "--model", str(tmp_path / "model"),
+            "--out", str(tmp_path / "out" / "scores.parquet"), "--store", store]  # fmt: skip
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    n_flags = len(screening.flagged_ids)
+    assert re.search(rf"{n_flags} flags enqueued for run \S+ \(already present: 0\)", first.output)
+    assert re.search(rf"total\s+{len(screening.scores)}\s+{n_flags}\s", first.output)
+    scores = pd.read_parquet(tmp_path / "out" / "scores.parquet")
+    pd.testing.assert_frame_equal(scores, screening.scores, check_dtype=False)
+    explained = pd.read_parquet(tmp_path / "out" / "scores.explanations.parquet")
+    assert set(explained["family_id"]) == set(screening.flagged_ids)
+    second = CliRunner().invoke(app, args)
+    assert f"(already present: {n_flags})" in second.output
+    with ReviewQueue(store) as queue:
+        assert len(queue.runs()) == 1 and len(queue.items()) == n_flags
+    missing = CliRunner().invoke(app, [*args[:5], "--model", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert "no such model directory" in missing.output
