@@ -1,9 +1,55 @@
-"""The ``risk promote``command (not written yet)."""
+"""The ``risk promote`` command: move ``champion`` to a registered version if every gate passes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from risk.commands._common import user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Register nothing yet."""
+    """Add ``risk promote``."""
+
+    @app.command("promote")
+    @user_errors
+    def promote_cmd(
+        version: Annotated[
+            str | None,
+            typer.Option("--version", help="Version number or alias (default: the 'challenger')."),
+        ] = None,
+        tracking_uri: Annotated[
+            str | None,
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).",
+            ),
+        ] = None,
+        config: Annotated[
+            Path | None,
+            typer.Option("--config", help="Model definition whose [promotion] gates apply."),
+        ] = None,
+        model_name: Annotated[
+            str, typer.Option("--model-name", help="Registered model name.")
+        ] = "family-distress",
+    ) -> None:
+        """Check a registered version's promotion gates; make it 'champion' if all pass."""
+        from training._promote import PromotionRefused, promote
+
+        try:
+            result = promote(
+                version, model_name=model_name, tracking_uri=tracking_uri, config=config
+            )
+        except PromotionRefused as refused:
+            for gate in refused.result.gates:
+                typer.echo(str(gate))
+            raise
+        for gate in result.gates:
+            typer.echo(str(gate))
+        typer.secho(
+            f"promoted {result.model_name} version {result.version} (run {result.run_id}) "
+            "to 'champion'",
+            fg=typer.colors.GREEN,
+        )
