@@ -123,6 +123,8 @@ def _window(events: Events, t: int, lookback: int) -> Events:
         sl = slice(int(lo), int(hi))
         return Events(events.family[sl], events.type[sl], events.day[sl], events.value[sl], True)
     keep = (events.day >= lo_day) & (events.day < t)
+    if keep.all():  # build_features encodes only the window: no copy needed
+        return events
     return Events(
         events.family[keep], events.type[keep], events.day[keep], events.value[keep], False
     )
@@ -137,12 +139,17 @@ def _event_features(
     if not mine.all():
         code = code[mine]
         ev = Events(code, ev.type[mine], ev.day[mine], ev.value[mine], ev.sorted_by_day)
+    del mine
     age = t - ev.day
     bucket = np.searchsorted(_EDGES, age, side="left")
-    key = code * _K + ev.type
+    key = code * _K
+    key += ev.type
     # Bucket-major layout: the running sum over buckets adds whole contiguous planes.
     size = n_pop * _K
-    counts = np.bincount(bucket * size + key, minlength=_N_BUCKETS * size)
+    flat = bucket * size
+    flat += key
+    counts = np.bincount(flat, minlength=_N_BUCKETS * size)
+    del flat
     within = counts.reshape(_N_BUCKETS, n_pop, _K)
     np.cumsum(within, axis=0, out=within)  # in place: no second array of this size
     edge = {int(e): i for i, e in enumerate(_EDGES)}
@@ -374,11 +381,19 @@ def build_snapshots(
         )
     else:
         return _empty_snapshots()
-    parts = [_columns(fams, t, events, lookback) for t in days]
-    # Assemble once from integer codes: cheaper than concatenating frames with string indexes.
-    sizes = [len(members) for members, _ in parts]
+    # Fill preallocated columns date by date, so that memory holds the result once (not
+    # once per date and again concatenated), and index by integer codes, not strings.
+    sizes = [int(_population(fams, t)[0].sum()) for t in days]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    data = {name: np.empty(offsets[-1], dtype=spec.dtype) for name, spec in FEATURES.items()}
+    members = np.empty(offsets[-1], dtype=np.int64)
+    for i, t in enumerate(days):
+        part = slice(int(offsets[i]), int(offsets[i + 1]))
+        members[part], cols = _columns(fams, t, events, lookback)
+        for name, values in cols.items():
+            data[name][part] = values
+        del cols
     stamps = np.array(days, dtype="datetime64[D]").astype("datetime64[s]")
-    members = np.concatenate([m for m, _ in parts])
     levels: list[Any] = [pd.DatetimeIndex(stamps), fams.ids]
     codes: list[Any] = [np.repeat(np.arange(len(days)), sizes), members]
     index = pd.MultiIndex(
@@ -387,7 +402,6 @@ def build_snapshots(
         names=["as_of", "family_id"],
         verify_integrity=False,
     )
-    data = {name: np.concatenate([cols[name] for _, cols in parts]) for name in FEATURES}
     return pd.DataFrame(data, index=index, copy=False)
 
 

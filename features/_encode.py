@@ -52,9 +52,9 @@ NO_DAY = np.iinfo(np.int64).max
 
 def to_days(values: pd.Series) -> np.ndarray:
     """Dates as int64 days since 1970-01-01; NaT becomes :data:`NO_DAY`."""
-    dates = np.asarray(values.to_numpy(), dtype="datetime64[D]")
-    days = dates.astype(np.int64)
-    return np.where(np.isnat(dates), NO_DAY, days)
+    days = np.array(values.to_numpy(), dtype="datetime64[D]").view(np.int64)
+    days[days == np.iinfo(np.int64).min] = NO_DAY  # NaT, in place: no second copy
+    return days
 
 
 def day_of(value: object) -> int:
@@ -191,15 +191,14 @@ def encode_events(
         hit = pc.is_in(ids, value_set=pa.array(excluded, type=pa.large_string()))
         keep &= ~np.asarray(hit.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     value = ev["value"].to_numpy(dtype="float64", na_value=np.nan)
-    if keep.all():
-        family, types, day = family, types.astype(np.int64), day
-    else:
+    if not keep.all():
         family, types, day, value = family[keep], types[keep], day[keep], value[keep]
-    value = np.where(np.isnan(value), 0.0, value)
+    del keep
+    value = np.nan_to_num(value, copy=not value.flags.writeable, nan=0.0)
     if sort:
         order = np.argsort(day, kind="stable")
         family, types, day, value = family[order], types[order], day[order], value[order]
-    return Events(family, types.astype(np.int64), day, value, sort)
+    return Events(family, types, day, value, sort)
 
 
 def _as_strings(exclude_events: Iterable[str]) -> list[str]:
