@@ -1,0 +1,217 @@
+"""The scoring model: a LightGBM booster and an exactly decomposable calibration.
+
+The displayed log-odds is an affine map of the booster's margin,
+``log_odds = intercept + slope * margin``, fitted on the validation snapshot (Platt scaling on
+the margin). Because the map is affine, the booster's TreeSHAP contributions scaled by ``slope``
+plus a base of ``intercept + slope * expected_margin`` add up to the displayed log-odds exactly.
+
+The model is saved as a directory holding ``booster.txt`` (LightGBM's own text format: loading it
+runs no code) and ``model.json`` (features, calibration, horizon, capacity, version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MODEL_FORMAT = "family-risk-model/1"
+
+
+class ModelError(ValueError):
+    """A model cannot be loaded or does not fit the data it is given."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """``log_odds = intercept + slope * margin``."""
+
+    intercept: float = 0.0
+    slope: float = 1.0
+
+    def apply(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated log-odds of booster margins."""
+        return self.intercept + self.slope * np.asarray(margin, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Outreach capacity per district for one screening period, and the minimum score."""
+
+    default: int = 25
+    per_district: Mapping[str, int] = field(default_factory=dict)
+    min_score: float = 0.05
+
+    def for_district(self, district: str) -> int:
+        """Capacity of ``district``."""
+        return int(self.per_district.get(district, self.default))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True, eq=False)
+class RiskModel:
+    """A trained, calibrated model and what it needs to be used.
+
+    Attributes
+    ----------
+    booster : lightgbm.Booster
+    features : tuple of str
+        Model inputs, in order.
+    calibration : Calibration
+    horizon_days, lookback_days : int
+    capacity : Capacity
+    name, version : str
+        Registered name and version (``"local"`` when not registered).
+    metadata : dict
+        Anything else worth keeping (training run id, metrics, base rate).
+    """
+
+    booster: Any
+    features: tuple[str, ...]
+    calibration: Calibration = Calibration()
+    horizon_days: int = 365
+    lookback_days: int = 1095
+    capacity: Capacity = Capacity()
+    name: str = "family-distress"
+    version: str = "local"
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [f for f in self.features if f not in X.columns]
+        if missing:
+            raise ModelError(
+                f"the input lacks {len(missing)} model feature(s): {', '.join(missing[:5])}"
+            )
+        return X.loc[:, list(self.features)].to_numpy(dtype=np.float64)
+
+    def margin(self, X: pd.DataFrame) -> np.ndarray:
+        """The booster's raw margin (log-odds before calibration)."""
+        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True), dtype=np.float64)
+
+    def log_odds(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated log-odds."""
+        return self.calibration.apply(self.margin(X))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of distress within the horizon."""
+        return _sigmoid(self.log_odds(X))
+
+    def contributions(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Exact per-feature contributions to the calibrated log-odds.
+
+        Returns
+        -------
+        (contributions, base)
+            A frame (rows of ``X``, columns = model features) and the base log-odds per row;
+            ``contributions.sum(axis=1) + base`` equals :meth:`log_odds` to rounding.
+        """
+        raw = np.asarray(self.booster.predict(self._matrix(X), pred_contrib=True))
+        slope = self.calibration.slope
+        contrib = pd.DataFrame(raw[:, :-1] * slope, index=X.index, columns=list(self.features))
+        base = self.calibration.intercept + slope * raw[:, -1]
+        return contrib, base
+
+    # ---- persistence -------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``booster.txt`` and ``model.json`` into directory ``path``."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        booster_text = self.booster.model_to_string()
+        (out / "booster.txt").write_text(booster_text, encoding="utf-8")
+        meta = {
+            "format": MODEL_FORMAT,
+            "name": self.name,
+            "version": self.version,
+            "features": list(self.features),
+            "calibration": asdict(self.calibration),
+            "horizon_days": self.horizon_days,
+            "lookback_days": self.lookback_days,
+            "capacity": {
+                "default": self.capacity.default,
+                "per_district": dict(self.capacity.per_district),
+                "min_score": self.capacity.min_score,
+            },
+            "metadata": _jsonable(dict(self.metadata)),
+        }
+        (out / "model.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RiskModel:
+        """Read a model directory written by :meth:`save`."""
+        import lightgbm as lgb
+
+        root = Path(path)
+        meta_file, booster_file = root / "model.json", root / "booster.txt"
+        for f in (meta_file, booster_file):
+            if not f.exists():
+                raise ModelError(f"{root}: not a model directory ({f.name} is missing)")
+        try:
+            meta = json.loads(meta_file.read_text("utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
+        if meta.get("format") != MODEL_FORMAT:
+            raise ModelError(
+                f"{meta_file}: format {meta.get('format')!r} is not {MODEL_FORMAT!r}"
+            )
+        try:
+            booster = lgb.Booster(model_str=booster_file.read_text("utf-8"))
+            cap = meta["capacity"]
+            return cls(
+                booster=booster,
+                features=tuple(meta["features"]),
+                calibration=Calibration(**meta["calibration"]),
+                horizon_days=int(meta["horizon_days"]),
+                lookback_days=int(meta["lookback_days"]),
+                capacity=Capacity(
+                    default=int(cap["default"]),
+                    per_district={k: int(v) for k, v in cap["per_district"].items()},
+                    min_score=float(cap["min_score"]),
+                ),
+                name=str(meta["name"]),
+                version=str(meta["version"]),
+                metadata=meta.get("metadata", {}),
+            )
+        except KeyError as exc:
+            raise ModelError(f"{meta_file}: key {exc} is missing") from exc
+        except lgb.basic.LightGBMError as exc:
+            raise ModelError(f"{booster_file}: not a LightGBM model ({exc})") from exc
+
+    def with_version(self, version: str, name: str | None = None) -> RiskModel:
+        """A copy carrying a registry name and version."""
+        from dataclasses import replace
+
+        return replace(self, version=str(version), name=name or self.name)
+
+    def check_features(self, registry: Sequence[str]) -> None:
+        """Raise :class:`ModelError` naming what differs from the installed feature registry."""
+        unknown = [f for f in self.features if f not in registry]
+        if unknown:
+            raise ModelError(
+                f"model {self.name} version {self.version} uses {len(unknown)} feature(s) the "
+                f"installed registry does not have: {', '.join(unknown[:10])}"
+            )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

@@ -1,0 +1,86 @@
+"""The model as an MLflow pyfunc, so that MLflow serves it and Spark can use it as a UDF.
+
+The logged model holds our model directory (``booster.txt`` + ``model.json``) as the artifact
+``risk_model``; loading it reads LightGBM's text format. The wrapper class is referenced by module
+path, so loading runs only code from the installed ``family-risk`` package.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:  # mlflow is an optional heavy dependency, imported where used
+    from mlflow.pyfunc import PythonModel
+except ImportError:  # pragma: no cover
+    PythonModel = object  # type: ignore[assignment,misc]
+
+from risk._model import RiskModel
+
+ARTIFACT_KEY = "risk_model"
+
+
+class RiskPyfunc(PythonModel):  # type: ignore[misc,valid-type]
+    """``predict`` returns ``score`` (calibrated probability) and ``log_odds`` per row."""
+
+    def load_context(self, context: Any) -> None:
+        """Load the model directory MLflow unpacked."""
+        self.model = RiskModel.load(context.artifacts[ARTIFACT_KEY])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        """Score a frame holding the model's feature columns."""
+        log_odds = self.model.log_odds(model_input)
+        return pd.DataFrame({"score": 1 / (1 + np.exp(-log_odds)), "log_odds": log_odds})
+
+
+def synthetic_input_example(model: RiskModel, n: int = 3, seed: int = 0) -> pd.DataFrame:
+    """A made-up input example: never a row of real data."""
+    from features import FEATURES
+
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for name in model.features:
+        fill = float(FEATURES[name].fill) if name in FEATURES else 0.0
+        cols[name] = np.full(n, fill) if rng.random() < 0.7 else rng.integers(0, 4, n).astype(float)
+    return pd.DataFrame(cols)
+
+
+def log_risk_model(
+    model: RiskModel,
+    *,
+    name: str = "model",
+    registered_model_name: str | None = None,
+) -> Any:
+    """Log ``model`` into the active MLflow run as a pyfunc; optionally register it.
+
+    Returns MLflow's ``ModelInfo``.
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+
+    example = synthetic_input_example(model)
+    output = pd.DataFrame({"score": [0.1] * len(example), "log_odds": [-2.0] * len(example)})
+    with tempfile.TemporaryDirectory() as tmp:
+        local = model.save(Path(tmp) / ARTIFACT_KEY)
+        return mlflow.pyfunc.log_model(
+            name=name,
+            python_model=RiskPyfunc(),
+            artifacts={ARTIFACT_KEY: str(local)},
+            signature=infer_signature(example, output),
+            input_example=example,
+            pip_requirements=_requirements(),
+            registered_model_name=registered_model_name,
+        )
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    reqs = []
+    for pkg in ("lightgbm", "numpy", "pandas", "mlflow"):
+        reqs.append(f"{pkg}=={version(pkg)}")
+    return reqs
