@@ -1,9 +1,117 @@
-"""The ``risk demo``command (not written yet)."""
+"""The ``risk demo`` command: the main job on embedded defaults, start to finish."""
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from risk.commands._common import user_errors
+
+SAMPLE = Path("data/synthetic/sample")
 
 
 def register(app: typer.Typer) -> None:
-    """Register nothing yet."""
+    """Add ``risk demo``."""
+
+    @app.command("demo")
+    @user_errors
+    def demo(
+        workdir: Annotated[Path, typer.Option("--workdir", help="Where the demo keeps its stores.")] = Path("demo"),
+        data: Annotated[Path, typer.Option("--data", help="Records (default: the committed sample).")] = SAMPLE,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Open the review app at the end.")] = True,
+        host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port")] = 7860,
+        lang: Annotated[str, typer.Option("--lang", help="ru or en")] = "ru",
+    ) -> None:
+        """Population figures, training with a local MLflow store, scoring, the review app."""
+        import pandas as pd
+
+        from features import load_records
+        from risk.commands.synth import format_manifest
+        from training._config import load_config
+        from training._data import load_truth
+        from training._pipeline import train
+        from training._tracking import log_training_run
+
+        start = time.perf_counter()
+
+        def step(text: str) -> None:
+            typer.secho(f"\n[{time.perf_counter() - start:5.1f} s] {text}", bold=True)
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        tracking = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
+        store = f"sqlite:///{(workdir / 'review.db').resolve()}"
+
+        step(f"1/5 synthetic population: {data}")
+        manifest = json.loads((data / "manifest.json").read_text("utf-8"))
+        typer.echo(format_manifest(manifest))
+        records = load_records(data)
+
+        step("2/5 training (MLflow store: " + tracking + ")")
+        cfg = load_config()
+        truth_snapshots, truth_families = load_truth(data)
+        run = train(records, cfg, truth_snapshots=truth_snapshots, truth_families=truth_families,
+                    n_boot=50, progress=lambda s: typer.echo(f"  … {s}"))
+        import mlflow
+
+        mlflow.set_tracking_uri(tracking)
+        if mlflow.get_experiment_by_name("family-distress") is None:
+            mlflow.create_experiment(
+                "family-distress", artifact_location=(workdir / "mlruns").resolve().as_uri()
+            )
+        run_id, version = log_training_run(run, uri=tracking, manifest=manifest)
+        m = run.metrics
+        typer.echo(
+            f"  version {version}: test AUC {m['test_roc_auc']:.3f} (logistic {m['logreg_test_roc_auc']:.3f}, "
+            f"rule {m['rule_test_roc_auc']:.3f}, oracle {m.get('oracle_test_roc_auc', float('nan')):.3f}), "
+            f"ECE {m['test_ece']:.4f}"
+        )
+
+        step("3/5 promotion gates")
+        uri = "models:/family-distress@challenger"
+        try:
+            from training._promote import PromotionRefused, promote
+        except ImportError:
+            typer.echo("  promotion is not available in this build; scoring with the challenger")
+        else:
+            try:
+                result = promote(version, tracking_uri=tracking)
+                typer.echo(f"  {result}")
+                uri = "models:/family-distress@champion"
+            except PromotionRefused as exc:
+                typer.echo(f"  refused, scoring with the challenger instead:\n  {exc}")
+
+        step(f"4/5 scoring and filling the review queue ({store})")
+        from risk import Screener
+        from risk.review import ReviewQueue
+
+        screener = Screener.load(uri)
+        as_of = records.extraction_date + pd.Timedelta(days=1)
+        queue = ReviewQueue(store)
+        screening = screener.screen(records, as_of, disputed_from=queue)
+        run_name = f"demo-{screener.model.version}-{as_of.date()}"
+        result = queue.enqueue(screening, run_name)
+        scores = screening.scores
+        typer.echo(
+            f"  {len(scores):,} families screened as of {as_of.date()}: "
+            f"{int(scores['flagged'].sum())} flagged for review, "
+            f"{int((scores['tier'] == 'support').sum())} on the waiting list; {result}"
+        )
+
+        step("5/5 review app")
+        from review_app import demo_users
+
+        districts = sorted(scores["district"].unique())
+        users = demo_users(queue, districts)
+        typer.secho("  demo users (shown once):", fg=typer.colors.GREEN)
+        for name, password, role, user_districts in users:
+            typer.echo(f"    {name:<16} {password:<20} {role:<11} {', '.join(user_districts)}")
+        if serve:
+            from review_app import serve as serve_app
+
+            typer.echo(f"  open http://{host}:{port}  (Ctrl+C to stop)")
+            serve_app(queue, host=host, port=port, lang=lang)
