@@ -85,16 +85,14 @@ class Records:
     members: pd.DataFrame
     events: pd.DataFrame
     outcomes: pd.DataFrame
-    extraction_date: pd.Timestamp = field(
-        default_factory=lambda: pd.Timestamp.today().normalize()
-    )
+    extraction_date: pd.Timestamp = field(default_factory=lambda: pd.Timestamp.today().normalize())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extraction_date", pd.Timestamp(self.extraction_date).normalize())
 
     @classmethod
     def empty(cls, extraction_date: str | pd.Timestamp = "2025-12-31") -> Records:
-        """Records with no rows and the right columns."""
+        """Return records with no rows and the right columns."""
         frames = {name: _empty_frame(table) for name, table in TABLES.items()}
         return cls(**frames, extraction_date=pd.Timestamp(extraction_date))
 
@@ -255,7 +253,10 @@ def _kind_ok(series: pd.Series, kind: str) -> bool:
         return bool(
             pd.api.types.is_string_dtype(dtype)
             or isinstance(dtype, pd.CategoricalDtype)
-            or (dtype == object and series.map(lambda v: v is None or isinstance(v, str)).all())
+            or (
+                dtype == np.dtype(object)
+                and series.map(lambda v: v is None or isinstance(v, str)).all()
+            )
         )
     if kind == "date":
         return pd.api.types.is_datetime64_dtype(dtype) and getattr(dtype, "tz", None) is None
@@ -344,7 +345,11 @@ def _check_values(rec: Records) -> None:
                 mask = values < earliest
                 if mask.any():
                     raise _fail(
-                        frame, table, col.name, "date_out_of_range", f"are before {EARLIEST_DATE}",
+                        frame,
+                        table,
+                        col.name,
+                        "date_out_of_range",
+                        f"are before {EARLIEST_DATE}",
                         mask,
                     )
         if name != "families":
@@ -361,10 +366,14 @@ def _check_events(rec: Records) -> None:
     ev = rec.events
     types = ev["event_type"].astype(str).to_numpy()
     expected_source = pd.Series({k: e.source for k, e in EVENT_TYPES.items()})
-    mask = (ev["source"].astype(str).to_numpy() != expected_source.reindex(types).to_numpy())
+    mask = ev["source"].astype(str).to_numpy() != expected_source.reindex(types).to_numpy()
     if mask.any():
         raise _fail(
-            ev, table, "source", "source_mismatch", "name a source other than their event type's",
+            ev,
+            table,
+            "source",
+            "source_mismatch",
+            "name a source other than their event type's",
             mask,
         )
     value = ev["value"].to_numpy(dtype="float64", na_value=np.nan)
@@ -393,6 +402,10 @@ def _check_events(rec: Records) -> None:
         bad[has_member] = owner != ev["family_id"].to_numpy()[has_member]
         if bad.any():
             raise _fail(
-                ev, table, "member_id", "member_of_other_family",
-                "refer to a member of another family", bad,
+                ev,
+                table,
+                "member_id",
+                "member_of_other_family",
+                "refer to a member of another family",
+                bad,
             )

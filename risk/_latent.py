@@ -9,7 +9,8 @@ Each family carries a hidden state that changes once a month:
 Static covariates modify every transition: low income, single parent, large family, a disabled
 child, rural settlement. The chain is Markov in (state, covariates), so the probability that a
 family has a registered outcome in the next 12 months given its state today is computed exactly,
-by a backward recursion over the 256 × 256 transition matrix of each of the 32 covariate combinations
+by a backward recursion over the 256 × 256 transition matrix of each of the 32 covariate
+combinations
 (:func:`no_outcome_probability`). That exact probability is the oracle ``p_true``.
 
 Registered outcomes happen only in crisis months (``L = 3``); a crisis month is what the truth calls
@@ -113,14 +114,18 @@ def transition_tables(d: Dynamics) -> dict[str, np.ndarray]:
 
     sup = s["S"].astype(float)
     tables = {
-        "p_U": keep(s["U"], d.u_on * (1 + 1.5 * li) * (1 + 0.5 * ru) * (1 + 0.8 * hi), d.u_off + 0 * L),
+        "p_U": keep(
+            s["U"], d.u_on * (1 + 1.5 * li) * (1 + 0.5 * ru) * (1 + 0.8 * hi), d.u_off + 0 * L
+        ),
         "p_A": keep(s["A"], d.a_on * (1 + li) * (1 + 1.5 * s["C"]), d.a_off * (1 + sup)),
         "p_C": keep(
             s["C"],
             d.c_on * (1 + 3 * s["A"]) * (1 + s["U"]) * (1 + hi) * (1 + 0.3 * lg),
             d.c_off * (1 + 0.5 * sup),
         ),
-        "p_H": keep(s["H"], d.h_on * (1 + 2 * li) * (1 + 3 * s["U"]) * (1 + 0.5 * sp), d.h_off * (1 + sup)),
+        "p_H": keep(
+            s["H"], d.h_on * (1 + 2 * li) * (1 + 3 * s["U"]) * (1 + 0.5 * sp), d.h_off * (1 + sup)
+        ),
         "p_I": keep(s["I"], d.i_on * (1 + 0.5 * dc) + 0 * L, d.i_off + 0 * L),
         "p_S": keep(s["S"], d.s_on * (1 + 2 * hi) * (1 + 0.5 * dc) + 0 * L, d.s_off + 0 * L),
     }
@@ -174,7 +179,7 @@ def step(
 
 
 def transition_matrix(tables: dict[str, np.ndarray], combo: int) -> np.ndarray:
-    """The full ``N_STATES × N_STATES`` transition matrix of one covariate combination.
+    """Return the full ``N_STATES × N_STATES`` transition matrix of one covariate combination.
 
     Registered outcomes do not feed back into the process, so the matrix holds in every month
     and the label-bias knob cannot change anything but the labels.
@@ -190,7 +195,11 @@ def transition_matrix(tables: dict[str, np.ndarray], combo: int) -> np.ndarray:
     L1 = nxt["L"][None, :]
     p_up = tables["p_up"][combo][:, None]
     p_down = tables["p_down"][combo][:, None]
-    pl = np.where(L1 == L0 + 1, p_up, np.where(L1 == L0 - 1, p_down, np.where(L1 == L0, 1 - p_up - p_down, 0.0)))
+    pl = np.where(
+        L1 == L0 + 1,
+        p_up,
+        np.where(L1 == L0 - 1, p_down, np.where(L1 == L0, 1 - p_up - p_down, 0.0)),
+    )
     return T * pl
 
 

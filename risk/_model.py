@@ -94,7 +94,7 @@ class RiskModel:
         return X.loc[:, list(self.features)].to_numpy(dtype=np.float64)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
-        """The booster's raw margin (log-odds before calibration)."""
+        """Return the booster's raw margin (log-odds before calibration)."""
         return np.asarray(self.booster.predict(self._matrix(X), raw_score=True), dtype=np.float64)
 
     def log_odds(self, X: pd.DataFrame) -> np.ndarray:
@@ -163,9 +163,7 @@ class RiskModel:
         except json.JSONDecodeError as exc:
             raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
         if meta.get("format") != MODEL_FORMAT:
-            raise ModelError(
-                f"{meta_file}: format {meta.get('format')!r} is not {MODEL_FORMAT!r}"
-            )
+            raise ModelError(f"{meta_file}: format {meta.get('format')!r} is not {MODEL_FORMAT!r}")
         try:
             booster = lgb.Booster(model_str=booster_file.read_text("utf-8"))
             cap = meta["capacity"]
@@ -190,7 +188,7 @@ class RiskModel:
             raise ModelError(f"{booster_file}: not a LightGBM model ({exc})") from exc
 
     def with_version(self, version: str, name: str | None = None) -> RiskModel:
-        """A copy carrying a registry name and version."""
+        """Return a copy carrying a registry name and version."""
         from dataclasses import replace
 
         return replace(self, version=str(version), name=name or self.name)

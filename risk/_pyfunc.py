@@ -24,7 +24,7 @@ from risk._model import RiskModel
 ARTIFACT_KEY = "risk_model"
 
 
-class RiskPyfunc(PythonModel):  # type: ignore[misc,valid-type]
+class RiskPyfunc(PythonModel):
     """``predict`` returns ``score`` (calibrated probability) and ``log_odds`` per row."""
 
     def load_context(self, context: Any) -> None:
@@ -38,7 +38,7 @@ class RiskPyfunc(PythonModel):  # type: ignore[misc,valid-type]
 
 
 def synthetic_input_example(model: RiskModel, n: int = 3, seed: int = 0) -> pd.DataFrame:
-    """A made-up input example: never a row of real data."""
+    """Make up an input example: never a row of real data."""
     from features import FEATURES
 
     rng = np.random.default_rng(seed)

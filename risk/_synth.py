@@ -60,7 +60,9 @@ class SynthConfig:
         for name in ("surveillance_bias", "label_bias"):
             value = getattr(self, name)
             if not (value > 0 and np.isfinite(value)):
-                raise ValueError(f"--{name.replace('_', '-')} must be a positive number; got {value}")
+                raise ValueError(
+                    f"--{name.replace('_', '-')} must be a positive number; got {value}"
+                )
         return self
 
 
@@ -125,7 +127,9 @@ class _Population:
         self.n_kids = np.minimum(1 + extra, 8)
         youngest_age_days = rng.uniform(30, 18 * 365.25, size=n)
         youngest = end - youngest_age_days.astype("timedelta64[D]")
-        gaps = rng.gamma(4.0, 0.75 * 365.25, size=(n, 8)).astype("timedelta64[D]") + np.timedelta64(330, "D")
+        gaps = rng.gamma(4.0, 0.75 * 365.25, size=(n, 8)).astype("timedelta64[D]") + np.timedelta64(
+            330, "D"
+        )
         gaps[:, 0] = np.timedelta64(0, "D")
         offsets = np.cumsum(gaps, axis=1)
         kid_idx = np.arange(8)[None, :] < self.n_kids[:, None]
@@ -201,7 +205,9 @@ def _low_income_intercept(profile: Profile) -> float:
 
 # Monthly emission probabilities. Each function takes the decoded state ``s``, covariates ``z``
 # and eligibility counts ``e`` and returns the probability of one record of that type this month.
-Emission = Callable[[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray]
+Emission = Callable[
+    [dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray
+]
 
 
 def _emissions() -> dict[str, Emission]:
@@ -213,28 +219,36 @@ def _emissions() -> dict[str, Emission]:
 
     school = lambda e: (e["school"] > 0).astype(float)  # noqa: E731
     return {
-        "benefit_application": lambda s, z, e: 0.006 + 0.02 * z["low_income"] + 0.2 * s["U"]
-        + 0.04 * hi(s),
+        "benefit_application": lambda s, z, e: (
+            0.006 + 0.02 * z["low_income"] + 0.2 * s["U"] + 0.04 * hi(s)
+        ),
         "social_contract": lambda s, z, e: 0.06 * s["S"] * (0.5 + z["low_income"]),
         "material_aid": lambda s, z, e: 0.001 + 0.03 * hi(s) + 0.03 * s["H"] + 0.03 * s["S"],
-        "school_absence": lambda s, z, e: school(e)
-        * (0.02 + 0.12 * s["L"] + 0.25 * crisis(s) + 0.06 * s["C"] + 0.05 * s["A"]),
+        "school_absence": lambda s, z, e: (
+            school(e) * (0.02 + 0.12 * s["L"] + 0.25 * crisis(s) + 0.06 * s["C"] + 0.05 * s["A"])
+        ),
         "academic_failure": lambda s, z, e: school(e) * (0.002 + 0.012 * s["L"] + 0.02 * crisis(s)),
-        "school_conduct_report": lambda s, z, e: school(e)
-        * (0.002 + 0.015 * s["L"] + 0.05 * s["C"] + 0.05 * crisis(s)),
-        "kindergarten_absence": lambda s, z, e: (e["preschool"] > 0)
-        * (0.02 + 0.1 * s["L"] + 0.2 * crisis(s)),
-        "missed_checkup": lambda s, z, e: (e["young"] > 0)
-        * (0.01 + 0.04 * s["L"] + 0.01 * z["rural"]),
-        "child_emergency_visit": lambda s, z, e: 0.003 + 0.02 * hi(s) + 0.03 * s["A"]
-        + 0.02 * s["C"] + 0.06 * crisis(s),
+        "school_conduct_report": lambda s, z, e: (
+            school(e) * (0.002 + 0.015 * s["L"] + 0.05 * s["C"] + 0.05 * crisis(s))
+        ),
+        "kindergarten_absence": lambda s, z, e: (
+            (e["preschool"] > 0) * (0.02 + 0.1 * s["L"] + 0.2 * crisis(s))
+        ),
+        "missed_checkup": lambda s, z, e: (
+            (e["young"] > 0) * (0.01 + 0.04 * s["L"] + 0.01 * z["rural"])
+        ),
+        "child_emergency_visit": lambda s, z, e: (
+            0.003 + 0.02 * hi(s) + 0.03 * s["A"] + 0.02 * s["C"] + 0.06 * crisis(s)
+        ),
         "parent_addiction_care": lambda s, z, e: s["A"] * (0.16 - 0.06 * z["rural"]),
         "parent_serious_illness": lambda s, z, e: 0.3 * s["I"],
-        "domestic_disturbance_call": lambda s, z, e: 0.0008 + 0.15 * s["C"] + 0.06 * s["A"]
-        + 0.08 * crisis(s),
+        "domestic_disturbance_call": lambda s, z, e: (
+            0.0008 + 0.15 * s["C"] + 0.06 * s["A"] + 0.08 * crisis(s)
+        ),
         "parent_administrative_offence": lambda s, z, e: 0.0008 + 0.07 * s["A"] + 0.01 * s["L"],
-        "juvenile_offence": lambda s, z, e: (e["teen"] > 0)
-        * (0.002 + 0.012 * s["L"] + 0.015 * s["C"]),
+        "juvenile_offence": lambda s, z, e: (
+            (e["teen"] > 0) * (0.002 + 0.012 * s["L"] + 0.015 * s["C"])
+        ),
         "utility_debt": lambda s, z, e: 0.006 + 0.8 * s["H"],
         "utility_disconnection": lambda s, z, e: 0.04 * s["H"],
         "eviction_notice": lambda s, z, e: s["H"] * (0.008 + 0.02 * hi(s)),
@@ -294,7 +308,9 @@ def generate(
     # records for low-income families must not shift the draws of any other record.
     seeds = np.random.SeedSequence(cfg.seed).spawn(4 + len(EVENT_TYPES))
     rng_pop, rng_proc, rng_emit, rng_out = (np.random.default_rng(x) for x in seeds[:4])
-    rng_type = {name: np.random.default_rng(x) for name, x in zip(EVENT_TYPES, seeds[4:], strict=True)}
+    rng_type = {
+        name: np.random.default_rng(x) for name, x in zip(EVENT_TYPES, seeds[4:], strict=True)
+    }
     pop = _Population(cfg, prof, rng_pop)
     dyn = lat.Dynamics(label_bias=cfg.label_bias)
     tables = lat.transition_tables(dyn)
@@ -356,8 +372,14 @@ def generate(
             u_day, u_member = rng_t.random((2, pop.n))
             values = _values(name, s, debt, rng_t)
             hit = np.flatnonzero(mask)
-            acc.add(hit, type_codes[name], m, u_day[hit], u_member[hit],
-                    None if values is None else values[hit])
+            acc.add(
+                hit,
+                type_codes[name],
+                m,
+                u_day[hit],
+                u_member[hit],
+                None if values is None else values[hit],
+            )
         debt = np.where(s["H"] == 1, debt + rng_proc.gamma(2.0, 2500.0, size=pop.n), debt * 0.6)
 
         hazard = tables["hazard"].ravel()[combos * lat.N_STATES + states]
@@ -409,7 +431,7 @@ def _values(
     debt: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray | None:
-    """This month's value of a record of type ``name`` for every family, in the type's unit."""
+    """Draw this month's value of a ``name`` record for every family, in the type's unit."""
     n = len(debt)
     level = s["L"]
     if name == "school_absence":
@@ -453,15 +475,27 @@ def _assemble(
     mother = ~pop.father_only & ~pop.guardian
     father = (pop.single_parent == 0) | pop.father_only
     guardian = pop.guardian
-    adult_fam = np.concatenate([np.flatnonzero(mother), np.flatnonzero(father), np.flatnonzero(guardian)])
+    adult_fam = np.concatenate(
+        [np.flatnonzero(mother), np.flatnonzero(father), np.flatnonzero(guardian)]
+    )
     adult_role = np.concatenate(
-        [np.full(mother.sum(), "mother"), np.full(father.sum(), "father"), np.full(guardian.sum(), "guardian")]
+        [
+            np.full(mother.sum(), "mother"),
+            np.full(father.sum(), "father"),
+            np.full(guardian.sum(), "guardian"),
+        ]
     )
     adult_birth = np.concatenate(
-        [pop.mother_birth[mother], pop.father_birth[father], pop.mother_birth[guardian] - np.timedelta64(9000, "D")]
+        [
+            pop.mother_birth[mother],
+            pop.father_birth[father],
+            pop.mother_birth[guardian] - np.timedelta64(9000, "D"),
+        ]
     )
     adult_sex = np.where(adult_role == "father", "M", "F")
-    adult_dis = np.concatenate([pop.parent_disabled[mother], pop.parent_disabled[father], pop.parent_disabled[guardian]])
+    adult_dis = np.concatenate(
+        [pop.parent_disabled[mother], pop.parent_disabled[father], pop.parent_disabled[guardian]]
+    )
     kid_sex = np.where(pop.kid_u < 0.487, "F", "M")
     mem_fam = np.concatenate([adult_fam, pop.kid_family])
     mem_role = np.concatenate([adult_role, np.full(len(pop.kid_family), "child")])
@@ -610,7 +644,9 @@ def _truth(
     )
     survive = lat.no_outcome_probability(tables, 12)
     calm = lat.crisis_free_probability(tables, 12)
-    out_fam = pd.Categorical(records.outcomes["family_id"], categories=records.families["family_id"]).codes
+    out_fam = pd.Categorical(
+        records.outcomes["family_id"], categories=records.families["family_id"]
+    ).codes
     out_day = records.outcomes["outcome_date"].to_numpy().astype("datetime64[D]")
     frames = []
     for as_of in as_of_dates(cfg.start, cfg.end):
@@ -661,7 +697,7 @@ def _manifest(
     sop_day = sop["outcome_date"].to_numpy().astype("datetime64[D]")
     sop_labels = []
     for as_of, group in snapshots.groupby("as_of", sort=True):
-        t = np.datetime64(pd.Timestamp(as_of).date(), "D")
+        t = np.datetime64(pd.Timestamp(str(as_of)).date(), "D")
         has = np.zeros(pop.n, dtype=bool)
         has[sop_code[(sop_day > t) & (sop_day <= t + np.timedelta64(365, "D"))]] = True
         fam = pd.Categorical(group["family_id"], categories=records.families["family_id"]).codes
@@ -675,9 +711,12 @@ def _manifest(
         "sop_rate_12m": float(np.concatenate(sop_labels).mean()) if sop_labels else 0.0,
     }
     rural = pop.rural == 1
-    snap_rural = records.families.set_index("family_id")["settlement"].reindex(
-        snapshots["family_id"]
-    ).to_numpy() == "rural"
+    snap_rural = (
+        records.families.set_index("family_id")["settlement"]
+        .reindex(snapshots["family_id"])
+        .to_numpy()
+        == "rural"
+    )
     by_settlement = {}
     for name, fam_mask, snap_mask in (
         ("urban", ~rural, ~snap_rural),
@@ -697,7 +736,7 @@ def _manifest(
         }
     oracle = {}
     for as_of, g in snapshots.groupby("as_of", sort=True):
-        key = pd.Timestamp(as_of).date().isoformat()
+        key = pd.Timestamp(str(as_of)).date().isoformat()
         y, p = g["label"].to_numpy(), g["p_true"].to_numpy()
         auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
         oracle[key] = {"roc_auc": auc, "brier": float(brier_score_loss(y, p)), "n": int(len(y))}

@@ -108,9 +108,7 @@ class _Reader:
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             names = " or ".join(k.__name__ for k in kinds)
-            raise ConfigError(
-                f"{self.path}: [{section}] {key} must be {names}; got {value!r}"
-            )
+            raise ConfigError(f"{self.path}: [{section}] {key} must be {names}; got {value!r}")
         return value
 
     def positive(self, section: str, key: str, kind: type, default: Any = ...) -> Any:
@@ -151,7 +149,9 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     exclude = tuple(r.get("features", "exclude", list, []))
     unknown = [f for f in exclude if f not in FEATURES]
     if unknown:
-        raise ConfigError(f"{file}: [features] exclude names unknown features: {', '.join(unknown)}")
+        raise ConfigError(
+            f"{file}: [features] exclude names unknown features: {', '.join(unknown)}"
+        )
 
     lgb_table = dict(r.section("lightgbm"))
     rounds = r.positive("lightgbm", "num_boost_round", int, 600)
@@ -166,11 +166,18 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
         not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in cap_table.values()
     ):
         raise ConfigError(
-            f"{file}: [capacity.per_district] values must be non-negative integers; got {cap_table!r}"
+            f"{file}: [capacity.per_district] values must be non-negative integers; "
+            f"got {cap_table!r}"
         )
     band = r.get("promotion", "fairness_band", list, [0.8, 1.25])
-    if len(band) != 2 or not all(isinstance(b, int | float) for b in band) or not band[0] < 1 < band[1]:
-        raise ConfigError(f"{file}: [promotion] fairness_band must be [low, high] around 1; got {band!r}")
+    if (
+        len(band) != 2
+        or not all(isinstance(b, int | float) for b in band)
+        or not band[0] < 1 < band[1]
+    ):
+        raise ConfigError(
+            f"{file}: [promotion] fairness_band must be [low, high] around 1; got {band!r}"
+        )
     min_score = r.get("capacity", "min_score", (float, int), 0.05)
     if not 0 <= min_score < 1:
         raise ConfigError(f"{file}: [capacity] min_score must be in [0, 1); got {min_score!r}")
@@ -203,7 +210,9 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
             beat_baselines=tuple(r.get("promotion", "beat_baselines", list, ["logreg", "rule"])),
             fairness_band=(float(band[0]), float(band[1])),
             fairness_attributes=tuple(r.get("promotion", "fairness_attributes", list, [])),
-            fairness_metrics=tuple(r.get("promotion", "fairness_metrics", list, ["fpr", "fnr", "ppv"])),
+            fairness_metrics=tuple(
+                r.get("promotion", "fairness_metrics", list, ["fpr", "fnr", "ppv"])
+            ),
             min_group_size=r.positive("promotion", "min_group_size", int, 1000),
             explained_fairness_flags=tuple(
                 r.get("promotion", "explained_fairness_flags", list, [])

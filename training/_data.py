@@ -16,9 +16,7 @@ class SplitError(ValueError):
     """The as-of dates cannot be split without leakage."""
 
 
-def label_snapshots(
-    records: Records, index: pd.MultiIndex, horizon_days: int = 365
-) -> pd.Series:
+def label_snapshots(records: Records, index: pd.MultiIndex, horizon_days: int = 365) -> pd.Series:
     """Label = 1 when the family has any outcome in ``(as_of, as_of + horizon]``.
 
     ``index`` is a (``as_of``, ``family_id``) MultiIndex as returned by
@@ -48,7 +46,7 @@ def quarterly_dates(first: str, last: pd.Timestamp, months: int = 3) -> list[pd.
 def last_labelled_date(
     records: Records, first: str, horizon_days: int, months: int = 3
 ) -> pd.Timestamp:
-    """The last as-of date whose label window ends by the extraction date."""
+    """Return the last as-of date whose label window ends by the extraction date."""
     limit = records.extraction_date - pd.Timedelta(days=horizon_days)
     dates = quarterly_dates(first, limit, months)
     if not dates:
@@ -71,7 +69,9 @@ class TemporalSplit:
     def describe(self) -> dict[str, str]:
         """Plain description for the model card and MLflow params."""
         return {
-            "train_as_of": f"{self.train[0].date()} … {self.train[-1].date()} ({len(self.train)} dates)",
+            "train_as_of": (
+                f"{self.train[0].date()} … {self.train[-1].date()} ({len(self.train)} dates)"
+            ),
             "validation_as_of": str(self.validation.date()),
             "test_as_of": str(self.test.date()),
             "horizon_days": str(self.horizon_days),
@@ -99,12 +99,15 @@ def temporal_split(dates: Sequence[pd.Timestamp], horizon_days: int) -> Temporal
     valid_candidates = [d for d in ordered if d + horizon <= test]
     if not valid_candidates:
         raise SplitError(
-            f"no as-of date lies a full horizon ({horizon_days} days) before the test date {test.date()}"
+            f"no as-of date lies a full horizon ({horizon_days} days) before the test date "
+            f"{test.date()}"
         )
     validation = valid_candidates[-1]
     train = tuple(d for d in ordered if d < validation)
     if not train:
-        raise SplitError(f"no as-of date before the validation date {validation.date()} to train on")
+        raise SplitError(
+            f"no as-of date before the validation date {validation.date()} to train on"
+        )
     return TemporalSplit(train=train, validation=validation, test=test, horizon_days=horizon_days)
 
 
@@ -139,6 +142,7 @@ def labelled_snapshots(
 ) -> Snapshots:
     """Build features at every date, attach labels and, when given, the truth."""
     X = build_snapshots(records, list(dates), lookback_days=lookback_days)
+    assert isinstance(X.index, pd.MultiIndex)
     y = label_snapshots(records, X.index, horizon_days)
     truth = None
     if truth_snapshots is not None:

@@ -75,8 +75,9 @@ def fit_lightgbm(
 
     cols = list(features)
     p = {"verbose": -1, "num_threads": 2, **dict(params)}
-    train = lgb.Dataset(X_train[cols].to_numpy(np.float64), label=y_train, feature_name=cols,
-                        free_raw_data=True)
+    train = lgb.Dataset(
+        X_train[cols].to_numpy(np.float64), label=y_train, feature_name=cols, free_raw_data=True
+    )
     valid = lgb.Dataset(X_valid[cols].to_numpy(np.float64), label=y_valid, reference=train)
     booster = lgb.train(
         p,
@@ -126,7 +127,7 @@ def _signed_log1p(x: np.ndarray) -> np.ndarray:
 
 
 def rule_score(X: pd.DataFrame) -> np.ndarray:
-    """The current-practice rule: a low-income family with a police record in the past year.
+    """Score by the current-practice rule: a low-income family with a police record in a year.
 
     Returns 1.0 for families the rule selects and 0.0 otherwise (with a tiny tie-breaker by the
     number of police records, so that top-k selection among the selected is not arbitrary).

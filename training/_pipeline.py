@@ -182,8 +182,9 @@ def train(
 
     m = config.model
     last = (
-        last_labelled_date(records, config.snapshots.first_as_of, m.horizon_days,
-                           config.snapshots.frequency_months)
+        last_labelled_date(
+            records, config.snapshots.first_as_of, m.horizon_days, config.snapshots.frequency_months
+        )
         if config.snapshots.last_as_of == "auto"
         else pd.Timestamp(config.snapshots.last_as_of)
     )
@@ -198,7 +199,11 @@ def train(
         truth_snapshots=truth_snapshots,
     )
     lap("snapshots")
-    tr, va, te = _rows(snap, split.train), _rows(snap, (split.validation,)), _rows(snap, (split.test,))
+    tr, va, te = (
+        _rows(snap, split.train),
+        _rows(snap, (split.validation,)),
+        _rows(snap, (split.test,)),
+    )
     X, y = snap.X, snap.y.to_numpy()
     X_test = X[te]
     capacity = Capacity(
@@ -207,7 +212,7 @@ def train(
         min_score=config.capacity.min_score,
     )
     feats = model_features(config.features.exclude)
-    common = {
+    common: dict[str, Any] = {
         "params": config.lightgbm.params,
         "num_boost_round": config.lightgbm.num_boost_round,
         "early_stopping_rounds": config.lightgbm.early_stopping_rounds,
@@ -230,11 +235,22 @@ def train(
     districts = groups["district"].to_numpy()
     cap = {d: capacity.for_district(d) for d in np.unique(districts)}
     base_eval = {
-        "logreg": evaluate(y_test, logreg.predict_proba(X_test[list(feats)].to_numpy(np.float64))[:, 1],
-                           groups=districts, capacity=cap, tie_break=groups["family_id"].to_numpy(),
-                           n_boot=n_boot),
-        "rule": evaluate(y_test, rule_score(X_test), groups=districts, capacity=cap,
-                         tie_break=groups["family_id"].to_numpy(), n_boot=n_boot),
+        "logreg": evaluate(
+            y_test,
+            logreg.predict_proba(X_test[list(feats)].to_numpy(np.float64))[:, 1],
+            groups=districts,
+            capacity=cap,
+            tie_break=groups["family_id"].to_numpy(),
+            n_boot=n_boot,
+        ),
+        "rule": evaluate(
+            y_test,
+            rule_score(X_test),
+            groups=districts,
+            capacity=cap,
+            tie_break=groups["family_id"].to_numpy(),
+            n_boot=n_boot,
+        ),
     }
     margin_test = fit.model.margin(X_test)
     uncal = 1 / (1 + np.exp(-margin_test))
@@ -247,7 +263,9 @@ def train(
         say("fitting the comparison model with the exclusions included")
         included_feats = model_features(())
         fit_inc = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=included_feats, **common)
-        included = _evaluate_model(fit_inc.model, X_test, y_test, groups, truth_test, capacity, n_boot)
+        included = _evaluate_model(
+            fit_inc.model, X_test, y_test, groups, truth_test, capacity, n_boot
+        )
         lap("exclusions_comparison")
     say("explaining a sample of the test snapshot")
     rng = np.random.default_rng(0)
@@ -295,7 +313,9 @@ def train(
 
 
 def _flat_metrics(
-    test: Mapping[str, float], baselines: Mapping[str, Mapping[str, float]], before: Mapping[str, float]
+    test: Mapping[str, float],
+    baselines: Mapping[str, Mapping[str, float]],
+    before: Mapping[str, float],
 ) -> dict[str, float]:
     out: dict[str, float] = {}
     for key, value in test.items():

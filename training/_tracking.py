@@ -24,7 +24,7 @@ def tracking_uri(uri: str | None = None) -> str:
 
 
 def git_commit() -> str:
-    """The current git commit, or ``unknown`` outside a checkout."""
+    """Return the current git commit, or ``unknown`` outside a checkout."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5
@@ -79,7 +79,10 @@ def _shap_summary(run: TrainingRun) -> Any:
     ax.barh(range(len(mean_abs)), mean_abs.to_numpy(), color="#4c72b0")
     ax.set_yticks(range(len(mean_abs)), [lbl[:60] for lbl in labels], fontsize=8)
     ax.set_xlabel("mean |contribution| to the calibrated log-odds (exact TreeSHAP)")
-    ax.set_title(f"What drives the score: top {len(mean_abs)} features on {len(run.shap_sample):,} test families")
+    ax.set_title(
+        f"What drives the score: top {len(mean_abs)} features "
+        f"on {len(run.shap_sample):,} test families"
+    )
     return fig
 
 
@@ -111,7 +114,11 @@ def log_training_run(
         mlflow.log_metrics({k: float(v) for k, v in run.metrics.items() if np.isfinite(v)})
         figures = {
             "plots/reliability_diagram.png": reliability_diagram(
-                y, {"before calibration": run.uncalibrated_test, "after calibration": ev.test["score"]}
+                y,
+                {
+                    "before calibration": run.uncalibrated_test,
+                    "after calibration": ev.test["score"],
+                },
             ),
             "plots/pr_curve.png": pr_curve(y, {"LightGBM": ev.test["score"]}),
             "plots/shap_summary.png": _shap_summary(run),
@@ -130,7 +137,13 @@ def log_training_run(
                 out / "fairness" / "audit_exclusions_included.csv", index=False
             )
         (out / "features.json").write_text(
-            json.dumps({"features": list(run.model.features), "excluded": list(run.config.features.exclude)}, indent=2)
+            json.dumps(
+                {
+                    "features": list(run.model.features),
+                    "excluded": list(run.config.features.exclude),
+                },
+                indent=2,
+            )
         )
         mlflow.log_artifacts(str(out))
         info = log_risk_model(

@@ -20,14 +20,20 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     @user_errors
     def demo(
-        workdir: Annotated[Path, typer.Option("--workdir", help="Where the demo keeps its stores.")] = Path("demo"),
-        data: Annotated[Path, typer.Option("--data", help="Records (default: the committed sample).")] = SAMPLE,
-        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Open the review app at the end.")] = True,
+        workdir: Annotated[
+            Path, typer.Option("--workdir", help="Where the demo keeps its stores.")
+        ] = Path("demo"),
+        data: Annotated[
+            Path, typer.Option("--data", help="Records (default: the committed sample).")
+        ] = SAMPLE,
+        serve: Annotated[
+            bool, typer.Option("--serve/--no-serve", help="Open the review app at the end.")
+        ] = True,
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 7860,
         lang: Annotated[str, typer.Option("--lang", help="ru or en")] = "ru",
     ) -> None:
-        """Population figures, training with a local MLflow store, scoring, the review app."""
+        """Show the population, train with a local MLflow store, score, open the review app."""
         import pandas as pd
 
         from features import load_records
@@ -54,8 +60,14 @@ def register(app: typer.Typer) -> None:
         step("2/5 training (MLflow store: " + tracking + ")")
         cfg = load_config()
         truth_snapshots, truth_families = load_truth(data)
-        run = train(records, cfg, truth_snapshots=truth_snapshots, truth_families=truth_families,
-                    n_boot=50, progress=lambda s: typer.echo(f"  … {s}"))
+        run = train(
+            records,
+            cfg,
+            truth_snapshots=truth_snapshots,
+            truth_families=truth_families,
+            n_boot=50,
+            progress=lambda s: typer.echo(f"  … {s}"),
+        )
         import mlflow
 
         mlflow.set_tracking_uri(tracking)
@@ -66,8 +78,9 @@ def register(app: typer.Typer) -> None:
         run_id, version = log_training_run(run, uri=tracking, manifest=manifest)
         m = run.metrics
         typer.echo(
-            f"  version {version}: test AUC {m['test_roc_auc']:.3f} (logistic {m['logreg_test_roc_auc']:.3f}, "
-            f"rule {m['rule_test_roc_auc']:.3f}, oracle {m.get('oracle_test_roc_auc', float('nan')):.3f}), "
+            f"  version {version}: test AUC {m['test_roc_auc']:.3f} "
+            f"(logistic {m['logreg_test_roc_auc']:.3f}, rule {m['rule_test_roc_auc']:.3f}, "
+            f"oracle {m.get('oracle_test_roc_auc', float('nan')):.3f}), "
             f"ECE {m['test_ece']:.4f}"
         )
 
@@ -94,12 +107,12 @@ def register(app: typer.Typer) -> None:
         queue = ReviewQueue(store)
         screening = screener.screen(records, as_of, disputed_from=queue)
         run_name = f"demo-{screener.model.version}-{as_of.date()}"
-        result = queue.enqueue(screening, run_name)
+        enqueued = queue.enqueue(screening, run_name)
         scores = screening.scores
         typer.echo(
             f"  {len(scores):,} families screened as of {as_of.date()}: "
             f"{int(scores['flagged'].sum())} flagged for review, "
-            f"{int((scores['tier'] == 'support').sum())} on the waiting list; {result}"
+            f"{int((scores['tier'] == 'support').sum())} on the waiting list; {enqueued}"
         )
 
         step("5/5 review app")

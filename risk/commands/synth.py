@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option(
                 "--surveillance-bias",
-                help="Multiplier on police and social-protection recording for low-income families.",
+                help="Multiplier on police and social-protection recording for low-income "
+                "families.",
             ),
         ] = 1.0,
         label_bias: Annotated[

@@ -24,16 +24,23 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tracking_uri: Annotated[
             str | None,
-            typer.Option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."),
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).",
+            ),
         ] = None,
-        experiment: Annotated[str, typer.Option("--experiment", help="MLflow experiment.")] = "family-distress",
+        experiment: Annotated[
+            str, typer.Option("--experiment", help="MLflow experiment.")
+        ] = "family-distress",
         card_dir: Annotated[
             Path, typer.Option("--card-dir", help="Where to write the model card.")
         ] = Path("models/cards"),
         compare_exclusions: Annotated[
             bool,
-            typer.Option("--compare-exclusions/--no-compare-exclusions",
-                         help="Also train with the excluded features included, for the model card."),
+            typer.Option(
+                "--compare-exclusions/--no-compare-exclusions",
+                help="Also train with the excluded features included, for the model card.",
+            ),
         ] = True,
         n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 200,
     ) -> None:
@@ -42,7 +49,8 @@ def register(app: typer.Typer) -> None:
         from training._config import load_config
         from training._data import load_truth
         from training._pipeline import train
-        from training._tracking import log_training_run, tracking_uri as resolve_uri
+        from training._tracking import log_training_run
+        from training._tracking import tracking_uri as resolve_uri
 
         start = time.perf_counter()
 
@@ -74,13 +82,19 @@ def register(app: typer.Typer) -> None:
             card = None
         else:
             card = write_model_card(
-                run, card_dir / f"{cfg.model.name}-v{version or 'local'}.md",
-                version=version, run_id=run_id, data_manifest=manifest,
+                run,
+                card_dir / f"{cfg.model.name}-v{version or 'local'}.md",
+                version=version,
+                run_id=run_id,
+                data_manifest=manifest,
             )
         m = run.metrics
-        typer.echo(f"MLflow run {run_id}; registered {cfg.model.name} version {version} as 'challenger'")
         typer.echo(
-            f"test ROC AUC {m['test_roc_auc']:.3f} [{m['test_roc_auc_ci_low']:.3f}, {m['test_roc_auc_ci_high']:.3f}]"
+            f"MLflow run {run_id}; registered {cfg.model.name} version {version} as 'challenger'"
+        )
+        typer.echo(
+            f"test ROC AUC {m['test_roc_auc']:.3f} "
+            f"[{m['test_roc_auc_ci_low']:.3f}, {m['test_roc_auc_ci_high']:.3f}]"
             f"  PR AUC {m['test_pr_auc']:.3f}  Brier {m['test_brier']:.4f}  ECE {m['test_ece']:.4f}"
         )
         typer.echo(
@@ -92,7 +106,10 @@ def register(app: typer.Typer) -> None:
             f"current-practice rule AUC {m['rule_test_roc_auc']:.3f}"
         )
         if "oracle_test_roc_auc" in m:
-            typer.echo(f"oracle (synthetic truth) AUC {m['oracle_test_roc_auc']:.3f}, Brier {m['oracle_test_brier']:.4f}")
+            typer.echo(
+                f"oracle (synthetic truth) AUC {m['oracle_test_roc_auc']:.3f}, "
+                f"Brier {m['oracle_test_brier']:.4f}"
+            )
         flagged = run.evaluation.audit
         outside = flagged[flagged["outside_band"] != ""]
         typer.echo(f"fairness audit: {len(outside)} group(s) with ratios outside the band")

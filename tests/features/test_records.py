@@ -39,13 +39,17 @@ def test_validate_does_not_mutate(records: Records) -> None:
 
 def test_missing_column(records: Records) -> None:
     bad = _break(records, "members", lambda f: f.drop(columns=["sex"]))
-    with pytest.raises(RecordsError, match=r"^members\.sex: required column\(s\) missing: sex \[missing_column\]$"):
+    with pytest.raises(
+        RecordsError, match=r"^members\.sex: required column\(s\) missing: sex \[missing_column\]$"
+    ):
         bad.validate()
 
 
 def test_mistyped_column(records: Records) -> None:
     bad = _break(records, "events", lambda f: f.assign(event_date=f["event_date"].astype(str)))
-    with pytest.raises(RecordsError, match=r"^events\.event_date: expected date, got dtype .* \[mistyped_column\]$"):
+    with pytest.raises(
+        RecordsError, match=r"^events\.event_date: expected date, got dtype .* \[mistyped_column\]$"
+    ):
         bad.validate()
 
 
@@ -56,7 +60,10 @@ def test_null_in_required(records: Records) -> None:
 
     bad = _break(records, "families", null_district)
     ids = ", ".join(records.families["family_id"].iloc[:2])
-    with pytest.raises(RecordsError, match=re.escape(f"families.district: 2 rows are null [null_in_required] (family_id {ids})")):
+    with pytest.raises(
+        RecordsError,
+        match=re.escape(f"families.district: 2 rows are null [null_in_required] (family_id {ids})"),
+    ):
         bad.validate()
 
 
@@ -84,7 +91,10 @@ def test_duplicate_id(records: Records) -> None:
 
     bad = _break(records, "events", dup)
     e = records.events["event_id"].iloc[0]
-    with pytest.raises(RecordsError, match=re.escape(f"events.event_id: 2 rows share an id [duplicate_id] (event_id {e}, {e})")):
+    with pytest.raises(
+        RecordsError,
+        match=re.escape(f"events.event_id: 2 rows share an id [duplicate_id] (event_id {e}, {e})"),
+    ):
         bad.validate()
 
 
@@ -95,7 +105,10 @@ def test_unknown_family(records: Records, table: str) -> None:
         return f
 
     bad = _break(records, table, orphan)
-    with pytest.raises(RecordsError, match=rf"^{table}\.family_id: 1 row refer to no known family \[unknown_family\]"):
+    with pytest.raises(
+        RecordsError,
+        match=rf"^{table}\.family_id: 1 row refer to no known family \[unknown_family\]",
+    ):
         bad.validate()
 
 
@@ -108,7 +121,10 @@ def test_future_date(records: Records) -> None:
     ids = ", ".join(records.events["event_id"].iloc[:3])
     with pytest.raises(
         RecordsError,
-        match=re.escape(f"events.event_date: 3 rows are after the extraction date 2025-12-31 [future_date] (event_id {ids})"),
+        match=re.escape(
+            "events.event_date: 3 rows are after the extraction date 2025-12-31 [future_date] "
+            f"(event_id {ids})"
+        ),
     ):
         bad.validate()
 
@@ -119,7 +135,10 @@ def test_absurd_date(records: Records) -> None:
         return f
 
     bad = _break(records, "members", ancient)
-    with pytest.raises(RecordsError, match=r"^members\.birth_date: 1 row are before 1900-01-01 \[date_out_of_range\]"):
+    with pytest.raises(
+        RecordsError,
+        match=r"^members\.birth_date: 1 row are before 1900-01-01 \[date_out_of_range\]",
+    ):
         bad.validate()
 
 
@@ -130,7 +149,9 @@ def test_negative_value(records: Records) -> None:
         return f
 
     bad = _break(records, "events", negative)
-    with pytest.raises(RecordsError, match=r"^events\.value: 1 row have negative values \[negative_value\]"):
+    with pytest.raises(
+        RecordsError, match=r"^events\.value: 1 row have negative values \[negative_value\]"
+    ):
         bad.validate()
 
 
@@ -141,7 +162,10 @@ def test_missing_value_for_unit_type(records: Records) -> None:
         return f
 
     bad = _break(records, "events", missing)
-    with pytest.raises(RecordsError, match=r"^events\.value: 1 row have no value but their type needs one \[null_in_required\]"):
+    with pytest.raises(
+        RecordsError,
+        match=r"^events\.value: 1 row have no value but their type needs one \[null_in_required\]",
+    ):
         bad.validate()
 
 
@@ -152,14 +176,20 @@ def test_source_mismatch(records: Records) -> None:
         return f
 
     bad = _break(records, "events", wrong)
-    with pytest.raises(RecordsError, match=r"^events\.source: 1 row name a source other than their event type's \[source_mismatch\]"):
+    with pytest.raises(
+        RecordsError,
+        match=r"^events\.source: 1 row name a source other than their event type's "
+        r"\[source_mismatch\]",
+    ):
         bad.validate()
 
 
 def test_member_of_other_family(records: Records) -> None:
     def swap(f: pd.DataFrame) -> pd.DataFrame:
         row = f.index[f["member_id"].notna()][0]
-        other = records.members.loc[records.members["family_id"] != f.loc[row, "family_id"], "member_id"].iloc[0]
+        other = records.members.loc[
+            records.members["family_id"] != f.loc[row, "family_id"], "member_id"
+        ].iloc[0]
         f.loc[row, "member_id"] = other
         return f
 
@@ -175,7 +205,9 @@ def test_unknown_member(records: Records) -> None:
         return f
 
     bad = _break(records, "events", ghost)
-    with pytest.raises(RecordsError, match=r"^events\.member_id: 1 row refer to no known member \[unknown_member\]"):
+    with pytest.raises(
+        RecordsError, match=r"^events\.member_id: 1 row refer to no known member \[unknown_member\]"
+    ):
         bad.validate()
 
 

@@ -44,12 +44,19 @@ def _digest(path) -> dict[str, str]:
 def test_same_arguments_give_byte_identical_files(tmp_path) -> None:
     runner = CliRunner()
     for name in ("a", "b"):
-        result = runner.invoke(app, ["synth", "--families", "400", "--seed", "5", "--out", str(tmp_path / name)])
+        result = runner.invoke(
+            app, ["synth", "--families", "400", "--seed", "5", "--out", str(tmp_path / name)]
+        )
         assert result.exit_code == 0, result.output
     a, b = _digest(tmp_path / "a"), _digest(tmp_path / "b")
     assert set(a) == {
-        "families.parquet", "members.parquet", "events.parquet", "outcomes.parquet",
-        "manifest.json", "truth/families.parquet", "truth/snapshots.parquet",
+        "families.parquet",
+        "members.parquet",
+        "events.parquet",
+        "outcomes.parquet",
+        "manifest.json",
+        "truth/families.parquet",
+        "truth/snapshots.parquet",
     }
     assert a == b
 
@@ -62,8 +69,12 @@ def test_output_is_valid_records(population, tmp_path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 11 and manifest["profile"] == "novgorod"
     assert set(manifest["figures"]) == {
-        "children_per_family", "low_income_child_share", "disabled_child_share",
-        "large_family_share", "outcome_rate_12m", "sop_rate_12m",
+        "children_per_family",
+        "low_income_child_share",
+        "disabled_child_share",
+        "large_family_share",
+        "outcome_rate_12m",
+        "sop_rate_12m",
     }
     assert len(manifest["oracle"]) == 16
 
@@ -101,7 +112,9 @@ def test_label_is_exactly_an_outcome_in_the_window(population) -> None:
     )
     expected = inside.groupby([merged["family_id"], merged["as_of"]]).any()
     got = snaps.set_index(["family_id", "as_of"])["label"].astype(bool)
-    pd.testing.assert_series_equal(got.sort_index(), expected.reindex(got.index).sort_index(), check_names=False)
+    pd.testing.assert_series_equal(
+        got.sort_index(), expected.reindex(got.index).sort_index(), check_names=False
+    )
 
 
 def test_snapshot_population_rule(population) -> None:
@@ -129,7 +142,17 @@ def test_p_true_matches_monte_carlo_to_0_002() -> None:
     exact = 1 - lat.no_outcome_probability(tables, 12)
     rng = np.random.default_rng(0)
     n_paths = 200_000
-    for combo, state in [(0, 0), (1, 2), (3, 6), (5, lat.encode(np.array([2]), {**{k: np.array([0]) for k in lat.BINARY}, "C": np.array([1])})[0])]:
+    for combo, state in [
+        (0, 0),
+        (1, 2),
+        (3, 6),
+        (
+            5,
+            lat.encode(
+                np.array([2]), {**{k: np.array([0]) for k in lat.BINARY}, "C": np.array([1])}
+            )[0],
+        ),
+    ]:
         combos = np.full(n_paths, combo)
         states = np.full(n_paths, state)
         hit = np.zeros(n_paths, dtype=bool)
@@ -160,11 +183,15 @@ def test_surveillance_bias_moves_only_surveilled_records(population, surveilled)
 
     other = set(base.events["source"].unique()) - surveilled_sources
     pd.testing.assert_frame_equal(part(base.events, other, True), part(biased.events, other, True))
-    pd.testing.assert_frame_equal(part(base.events, other, False), part(biased.events, other, False))
+    pd.testing.assert_frame_equal(
+        part(base.events, other, False), part(biased.events, other, False)
+    )
     pd.testing.assert_frame_equal(
         part(base.events, surveilled_sources, False), part(biased.events, surveilled_sources, False)
     )
-    ratio = len(part(biased.events, surveilled_sources - set(), True)) / len(part(base.events, surveilled_sources, True))
+    ratio = len(part(biased.events, surveilled_sources - set(), True)) / len(
+        part(base.events, surveilled_sources, True)
+    )
     assert 1.8 < ratio < 3.2
     pd.testing.assert_frame_equal(base.outcomes, biased.outcomes)
     pd.testing.assert_frame_equal(base_truth.snapshots, biased_truth.snapshots)
@@ -179,7 +206,9 @@ def test_label_bias_moves_only_low_income_labels(population, label_biased) -> No
         biased_truth.snapshots, on=["family_id", "as_of"], suffixes=("", "_b")
     )
     a = both[["family_id", "as_of", "p_true", "label", "distress"]]
-    b = both[["p_true_b", "label_b", "distress_b"]].set_axis(["p_true", "label", "distress"], axis=1)
+    b = both[["p_true_b", "label_b", "distress_b"]].set_axis(
+        ["p_true", "label", "distress"], axis=1
+    )
     assert len(biased_truth.snapshots) < len(base_truth.snapshots)
     only_base = len(base_truth.snapshots) - len(both)
     dropped = base_truth.snapshots.merge(both[["family_id", "as_of"]], how="left", indicator=True)

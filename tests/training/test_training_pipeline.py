@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -52,6 +53,7 @@ def test_split_refuses_too_few_dates() -> None:
 def test_labels_are_outcomes_in_the_window() -> None:
     recs = load_records(SAMPLE)
     ts, _ = load_truth(SAMPLE)
+    assert ts is not None
     idx = pd.MultiIndex.from_frame(ts[["as_of", "family_id"]])
     got = label_snapshots(recs, idx, 365).to_numpy()
     np.testing.assert_array_equal(got, ts["label"].to_numpy())
@@ -68,9 +70,18 @@ def test_calibration_keeps_contributions_exact(run) -> None:
 
 def test_metrics_and_calibration_reported(run) -> None:
     m = run.metrics
-    for key in ("test_roc_auc", "test_pr_auc", "test_brier", "test_ece", "test_precision_at_capacity",
-                "test_recall_at_capacity", "logreg_test_roc_auc", "rule_test_roc_auc",
-                "oracle_test_roc_auc", "test_uncalibrated_ece"):
+    for key in (
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_brier",
+        "test_ece",
+        "test_precision_at_capacity",
+        "test_recall_at_capacity",
+        "logreg_test_roc_auc",
+        "rule_test_roc_auc",
+        "oracle_test_roc_auc",
+        "test_uncalibrated_ece",
+    ):
         assert np.isfinite(m[key]), key
     assert m["test_roc_auc"] > m["rule_test_roc_auc"]
     assert m["test_roc_auc"] > 0.75
@@ -90,7 +101,12 @@ def test_default_exclusions_never_enter_the_model(run) -> None:
 def test_audit_against_distress_is_present(run) -> None:
     assert run.evaluation.audit_distress is not None
     assert set(run.evaluation.audit["attribute"]) == {
-        "district", "settlement", "single_parent", "large_family", "disabled_child", "low_income"
+        "district",
+        "settlement",
+        "single_parent",
+        "large_family",
+        "disabled_child",
+        "low_income",
     }
 
 
@@ -107,7 +123,9 @@ def test_model_round_trips_through_mlflow(run, tmp_path) -> None:
     assert str(client.get_model_version_by_alias("family-distress", "challenger").version) == "1"
     metrics = client.get_run(run_id).data.metrics
     assert metrics["test_roc_auc"] == pytest.approx(run.metrics["test_roc_auc"])
-    local = mlflow.artifacts.download_artifacts(artifact_uri="models:/family-distress@challenger", dst_path=str(tmp_path / "dl"))
+    local = mlflow.artifacts.download_artifacts(
+        artifact_uri="models:/family-distress@challenger", dst_path=str(tmp_path / "dl")
+    )
     loaded = RiskModel.load(f"{local}/artifacts/risk_model")
     X = run.shap_values_sample
     np.testing.assert_allclose(loaded.log_odds(X), run.model.log_odds(X), atol=1e-12)
@@ -125,10 +143,18 @@ def test_model_round_trips_through_mlflow(run, tmp_path) -> None:
 
 def test_config_errors_name_file_section_and_key(tmp_path) -> None:
     bad = tmp_path / "m.toml"
-    bad.write_text((load_config().path and open(load_config().path).read()).replace('method = "platt"', 'method = "isotonic"'))
-    with pytest.raises(ConfigError, match=r"m\.toml: \[calibration\] method must be one of 'platt'; got 'isotonic'"):
+    bad.write_text(
+        Path(load_config().path).read_text().replace('method = "platt"', 'method = "isotonic"')
+    )
+    with pytest.raises(
+        ConfigError, match=r"m\.toml: \[calibration\] method must be one of 'platt'; got 'isotonic'"
+    ):
         load_config(bad)
-    bad.write_text(open(load_config().path).read().replace("horizon_days = 365", 'horizon_days = "a year"'))
+    bad.write_text(
+        Path(load_config().path)
+        .read_text()
+        .replace("horizon_days = 365", 'horizon_days = "a year"')
+    )
     with pytest.raises(ConfigError, match=r"\[model\] horizon_days must be int; got 'a year'"):
         load_config(bad)
     with pytest.raises(ConfigError, match="no such model definition"):
