@@ -246,7 +246,7 @@ class _LanguageUI:
     def _build_card(self) -> None:
         L = self.lang
         self.card_state = gr.State(None)  # (flag_id, family_id, district) of the open card
-        self.card_head = gr.Markdown(t(L, "card_none"))
+        self.card_head = gr.Markdown(t(L, "card_none"), elem_classes="card-head")
         self.waterfall = gr.Plot(show_label=False, visible=False)
         with gr.Row():
             with gr.Column(scale=3):
@@ -274,7 +274,7 @@ class _LanguageUI:
                 label=t(L, "agreement"),
             )
             self.save = gr.Button(t(L, "save"), variant="primary")
-            self.result = gr.Markdown("")
+            self.result = gr.Markdown("", elem_classes="decision-result")
         with gr.Accordion(t(L, "dispute_head"), open=False, visible=False) as self.dispute_box:
             self.dispute_event = gr.Dropdown([], label=t(L, "dispute_record"))
             self.dispute_reason = gr.Textbox(label=t(L, "dispute_reason"))
@@ -285,7 +285,7 @@ class _LanguageUI:
         L = self.lang
         gr.Markdown("## " + t(L, "sup_head"))
         self.sup_refresh = gr.Button(t(L, "refresh"), size="sm")
-        self.sup_counts = gr.Markdown("")
+        self.sup_counts = gr.Markdown("", elem_classes="sup-counts")
         gr.Markdown("### " + t(L, "sup_overdue"))
         self.sup_overdue = gr.Dataframe(interactive=False, max_height=320)
         with gr.Row():
