@@ -69,7 +69,7 @@ _EXCLUSION_ATTRIBUTES = ("low_income", "disabled_child")
 
 
 def fmt(x: Any, digits: int = 3) -> str:
-    """A number for a reader: fixed decimals, thousands separators, ``—`` when undefined.
+    """Format a number for a reader: fixed decimals, thousands separators, ``—`` if undefined.
 
     Examples
     --------
@@ -141,6 +141,7 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
         "early_stopping_rounds": cfg.lightgbm.early_stopping_rounds,
     }
     best = run.metrics.get("best_iteration")
+    overrides = ", ".join(f"{d}: {c}" for d, c in cfg.capacity.per_district.items())
     rows = [
         ("Name", f"`{cfg.model.name}`"),
         ("Version", version or "not registered"),
@@ -168,7 +169,7 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
         (
             "Capacity",
             f"{cfg.capacity.default} flags per district per quarter by default "
-            f"({', '.join(f'{d}: {c}' for d, c in cfg.capacity.per_district.items()) or 'no overrides'}), "
+            f"({overrides or 'no overrides'}), "
             f"minimum score {cfg.capacity.min_score:g}",
         ),
         ("Model definition", f"`{cfg.path}`"),
@@ -215,7 +216,8 @@ def _factors(run: TrainingRun) -> str:
     gated = ", ".join(f"`{a}`" for a in promo.fairness_attributes) or "none"
     return (
         f"The audit groups test families by: {', '.join(f'`{a}`' for a in attrs)}. "
-        "District and settlement come from the records; single parent, large family, disabled child "
+        "District and settlement come from the records; single parent, large family, "
+        "disabled child "
         "and low income from the family's composition and status.\n\n"
         f"Promotion gates check {', '.join(f'{m}_ratio' for m in promo.fairness_metrics)} of "
         f"{gated} for groups of at least {promo.min_group_size:,} test families, against the band "
@@ -247,7 +249,8 @@ def _metrics(run: TrainingRun) -> str:
         [
             f"On the test snapshot ({fmt(m.get('test_n'), 0)} families, prevalence "
             f"{fmt(m.get('test_prevalence'), 3)}). Intervals: percentile bootstrap, "
-            f"{fmt(n_boot, 0)} resamples. Precision and recall at capacity count the flags the capacity "
+            f"{fmt(n_boot, 0)} resamples. Precision and recall at capacity count the flags "
+            "the capacity "
             "rule raises in each district.",
             _table(header, rows),
             "**Calibration before and after** (test snapshot):\n\n"
@@ -385,7 +388,8 @@ def _exclusions(run: TrainingRun) -> str:
     return "\n\n".join(
         [
             f"The model as trained leaves out {excluded}: disability and poverty are needs, and as "
-            'model inputs they turn need into "risk" and mark these families more often for the same '
+            'model inputs they turn need into "risk" and mark these families more often '
+            "for the same "
             "records. The same model was trained again with them included, on the same split:",
             _table(
                 ("test metric", "as trained (excluded)", "with exclusions included", "difference"),
@@ -393,7 +397,8 @@ def _exclusions(run: TrainingRun) -> str:
             ),
             "Low-income and disability groups, as trained / with exclusions included:",
             _table(("group", "n", "flag rate", "PPV", "FPR", "FNR", "FPR ratio"), group_rows),
-            "If the difference in AUC or precision at capacity is small next to its bootstrap interval, "
+            "If the difference in AUC or precision at capacity is small next to its bootstrap "
+            "interval, "
             "the exclusions cost little accuracy for the fairness they buy.",
         ]
     )
@@ -423,7 +428,8 @@ def _caveats(run: TrainingRun) -> str:
         items.append(
             f"**Oracle gap**: test AUC {fmt(m['test_roc_auc'])} vs oracle "
             f"{fmt(m['oracle_test_roc_auc'])} (Brier {fmt(m.get('test_brier'), 4)} vs oracle "
-            f"{fmt(m.get('oracle_test_brier'), 4)}): the part of the true signal the records and the "
+            f"{fmt(m.get('oracle_test_brier'), 4)}): the part of the true signal the records "
+            "and the "
             "model do not capture. The oracle exists only on synthetic data."
         )
     items += [

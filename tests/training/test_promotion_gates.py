@@ -8,6 +8,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from mlflow.pyfunc import PythonModel
 from typer.testing import CliRunner
 
 from risk.cli import app
@@ -162,7 +163,7 @@ THIRD_PARTY = [
 NAME = "gate-test-model"
 
 
-class Constant(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class Constant(PythonModel):
     """A trivial model: the registry needs something to version."""
 
     def predict(self, context: object, model_input: pd.DataFrame, params: object = None) -> list:
