@@ -40,7 +40,7 @@ def fit_platt(margin: np.ndarray, y: np.ndarray) -> Calibration:
 
     if len(np.unique(y)) < 2:
         raise ValueError("calibration needs both classes in the validation snapshot")
-    lr = LogisticRegression(penalty=None, solver="lbfgs", max_iter=1000)
+    lr = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=1000)
     lr.fit(np.asarray(margin).reshape(-1, 1), y)
     return Calibration(intercept=float(lr.intercept_[0]), slope=float(lr.coef_[0, 0]))
 
