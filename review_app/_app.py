@@ -162,7 +162,7 @@ class _Catalog:
 
     @functools.cache  # noqa: B019 - a handful of districts, the catalog lives as long as the app
     def district(self, district: str) -> tuple[tuple[str, str, str], ...]:
-        from risk._services import CatalogError
+        from risk import CatalogError
 
         if self.catalog is None:
             return ()
@@ -666,7 +666,7 @@ def build_app(
     default = check_lang(lang)
     service = service or ReviewService(queue)
     if catalog is None:
-        from risk._services import load_catalog
+        from risk import load_catalog
 
         catalog = load_catalog()
     services = _Catalog(catalog)

@@ -137,7 +137,7 @@ def working_days(
     >>> working_days([datetime(2025, 6, 2), datetime(2025, 6, 6, 9)], datetime(2025, 6, 9)).tolist()
     [5, 1]
     """
-    start = np.array([np.datetime64(c, "D") for c in created], dtype="datetime64[D]")
+    start = np.asarray(pd.Series(created).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[D]")
     hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
     return np.busday_count(start, np.datetime64(now.date(), "D"), holidays=hol)
 
