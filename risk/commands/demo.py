@@ -122,7 +122,8 @@ def register(app: typer.Typer) -> None:
         users = demo_users(queue, districts)
         typer.secho("  demo users (shown once):", fg=typer.colors.GREEN)
         for name, password, role, user_districts in users:
-            typer.echo(f"    {name:<16} {password:<20} {role:<11} {', '.join(user_districts)}")
+            shown = password if password is not None else "(set on an earlier run)"
+            typer.echo(f"    {name:<16} {shown:<24} {role:<11} {', '.join(user_districts)}")
         if serve:
             from review_app import serve as serve_app
 
