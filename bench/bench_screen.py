@@ -246,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(report(r, repeats)), flush=True)
     if args.results is not None:
         sizes = " ".join(str(n) for n in args.families)
-        command = f"python -m bench.bench_screen --families {sizes} --results {args.results}"
+        model = f" --model {args.model}" if args.model else ""
+        command = f"python -m bench.bench_screen --families {sizes}{model} --results {args.results}"
         write_results(args.results, command, rows, args.repeats)
     return 0
 
