@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from training._data import TemporalSplit
 from training._pipeline import Evaluation, TrainingRun
 from training._promote import check_gates
 
@@ -133,6 +134,10 @@ def _excluded_block(excluded: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _from_table(run: TrainingRun) -> bool:
+    return run.model.metadata.get("feature_source") == "table"
+
+
 def _model_details(run: TrainingRun, version: str | None, run_id: str | None, date: str) -> str:
     cfg, model = run.config, run.model
     params = {
@@ -154,7 +159,9 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
         ),
         (
             "Predicts",
-            f"any registered outcome within {cfg.model.horizon_days} days of the as-of "
+            f"`{model.metadata['label']}` = 1 (the label column of a user-supplied feature table)"
+            if _from_table(run)
+            else f"any registered outcome within {cfg.model.horizon_days} days of the as-of "
             "date (SOP registration, commission-on-minors case, child removal, "
             "restriction of parental rights)",
         ),
@@ -175,9 +182,11 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
         ("Model definition", f"`{cfg.path}`"),
     ]
     param_rows = [(f"`{k}`", f"`{v}`") for k, v in params.items()]
+    notes = "\n".join(f"- {n}" for n in run.notes)
     return "\n\n".join(
         [
             _table(("", ""), rows),
+            *([f"**Notes on this run**\n\n{notes}"] if notes else []),
             "**LightGBM parameters**\n\n" + _table(("parameter", "value"), param_rows),
             "**Features used**: " + _features_block(model.features),
             '**Features excluded** by the model definition (they turn need into "risk"; see '
@@ -216,10 +225,15 @@ def _factors(run: TrainingRun) -> str:
     gated = ", ".join(f"`{a}`" for a in promo.fairness_attributes) or "none"
     return (
         f"The audit groups test families by: {', '.join(f'`{a}`' for a in attrs)}. "
-        "District and settlement come from the records; single parent, large family, "
-        "disabled child "
-        "and low income from the family's composition and status.\n\n"
-        f"Promotion gates check {', '.join(f'{m}_ratio' for m in promo.fairness_metrics)} of "
+        + (
+            "These are group columns of the user's table, used by the audit only and never as "
+            "model inputs.\n\n"
+            if _from_table(run)
+            else "District and settlement come from the records; single parent, large family, "
+            "disabled child "
+            "and low income from the family's composition and status.\n\n"
+        )
+        + f"Promotion gates check {', '.join(f'{m}_ratio' for m in promo.fairness_metrics)} of "
         f"{gated} for groups of at least {promo.min_group_size:,} test families, against the band "
         f"[{promo.fairness_band[0]:.2f}, {promo.fairness_band[1]:.2f}] around the reference group."
     )
@@ -229,7 +243,8 @@ def _metrics(run: TrainingRun) -> str:
     m = run.metrics
     bases = [b for b in run.baselines]
     has_oracle = "oracle_test_roc_auc" in m
-    header = ["metric", "model [95% CI]", *(_BASELINE_NAMES.get(b, b) for b in bases)]
+    names = {**_BASELINE_NAMES, **run.baseline_labels}
+    header = ["metric", "model [95% CI]", *(names.get(b, b) for b in bases)]
     if has_oracle:
         header.append("oracle (true probability)")
     rows = []
@@ -266,7 +281,11 @@ def _evaluation_data(run: TrainingRun, manifest: Mapping[str, Any] | None) -> st
     parts = [
         "A temporal split: the model trains on early as-of dates, is calibrated on a date one "
         "horizon before the test date, and is tested on the last date whose label window closes "
-        "by the extraction date, so no training label window overlaps the test period.",
+        "by the extraction date, so no training label window overlaps the test period."
+        if isinstance(run.split, TemporalSplit)
+        else "A random split of the table's rows, stratified by the label: the model trains on "
+        "one part, stops early and is calibrated on the validation part, and is tested on the "
+        "rest.",
         _table(("", ""), rows),
     ]
     if manifest:

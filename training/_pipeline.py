@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from training._data import (
     temporal_split,
 )
 from training._fit import fit_lightgbm, fit_logreg, model_features, rule_score
+
+if TYPE_CHECKING:
+    from training._table import RandomSplit
 
 GROUP_ATTRIBUTES = (
     "district",
@@ -55,7 +58,7 @@ class TrainingRun:
 
     model: RiskModel
     config: ModelConfig
-    split: TemporalSplit
+    split: TemporalSplit | RandomSplit  # RandomSplit: a user's feature table (training/_table.py)
     metrics: dict[str, float]
     evaluation: Evaluation
     baselines: dict[str, dict[str, float]]
@@ -68,6 +71,10 @@ class TrainingRun:
     shap_values_sample: pd.DataFrame  # the feature values of that sample
     timings: dict[str, float] = field(default_factory=dict)
     n_rows: dict[str, int] = field(default_factory=dict)
+    # How the run departs from the records pipeline (a table's inputs, baseline, capacity);
+    # the model card lists them. Display names of baselines that are not the defaults.
+    notes: tuple[str, ...] = ()
+    baseline_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _rows(snap: Snapshots, dates: tuple[pd.Timestamp, ...]) -> np.ndarray:
