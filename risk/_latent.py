@@ -60,13 +60,13 @@ class Dynamics:
     w_c: float = 1.2
     w_h: float = 0.9
     w_i: float = 0.7
-    w_low_income: float = 0.6
+    w_low_income: float = 0.15
     w_single_parent: float = 0.35
     w_large: float = 0.3
-    w_disabled: float = 0.3
+    w_disabled: float = 0.1
     w_support: float = 1.0
     # registration hazard in a crisis month
-    crisis_hazard: float = 0.056
+    crisis_hazard: float = 0.07
     label_bias: float = 1.0
 
 

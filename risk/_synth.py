@@ -672,6 +672,9 @@ def _truth(
                     "p_distress": 1.0 - calm[combos[idx], st],
                     "label": label[idx],
                     "distress": distress.astype(np.int8),
+                    # The hidden state at the as-of date (see risk/_latent.py), for analyses
+                    # of what the records do not reveal; never a model input.
+                    "hidden_state": st.astype(np.int16),
                 }
             )
         )
