@@ -14,28 +14,34 @@ from risk.review._errors import (
     UnknownItem,
 )
 from risk.review._queue import (
+    DECIDED_ATTRIBUTE_COLUMNS,
     DECISION_COLUMNS,
     DEFAULT_SLA_WORKING_DAYS,
     ITEM_COLUMNS,
+    ORDERS,
     STATUSES,
     EnqueueResult,
     ReviewItem,
     ReviewQueue,
     verify_audit_log,
 )
-from risk.review._screening import SCORE_COLUMNS, ScreeningLike
-from risk.review._users import ROLES, LoginPolicy, Role, User, can_access
+from risk.review._screening import GROUP_ATTRIBUTES, SCORE_COLUMNS, ScreeningLike
+from risk.review._users import ROLES, SUPERVISOR_ROLES, LoginPolicy, Role, User, can_access
 
 __all__ = [
     "ACTIONS",
+    "DECIDED_ATTRIBUTE_COLUMNS",
     "DECISIONS",
     "DECISION_COLUMNS",
     "DEFAULT_SLA_WORKING_DAYS",
+    "GROUP_ATTRIBUTES",
     "ITEM_COLUMNS",
     "MIN_RATIONALE_LENGTH",
+    "ORDERS",
     "ROLES",
     "SCORE_COLUMNS",
     "STATUSES",
+    "SUPERVISOR_ROLES",
     "AccessDenied",
     "AuthenticationFailed",
     "Decision",

@@ -24,6 +24,7 @@ ACTIONS: tuple[str, ...] = (
     "escalate",
     "user_added",
     "access_denied",
+    "supervisor_view",
 )
 
 #: ``prev_hash`` of the first row.

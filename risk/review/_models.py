@@ -22,6 +22,9 @@ runs = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# The queue's rows stay small (no payload), so listing and paging read only these columns.
+# Group attributes (settlement, single_parent, ...) are copied from the payload at enqueue time
+# for the supervisors' fairness view; None where the payload did not say.
 flags = sa.Table(
     "flags",
     metadata,
@@ -33,16 +36,35 @@ flags = sa.Table(
     sa.Column("log_odds", sa.Float, nullable=False),
     sa.Column("tier", sa.String(32), nullable=False),
     sa.Column("rank_in_district", sa.Integer, nullable=False),
-    sa.Column("payload_json", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("escalated_at", sa.DateTime, nullable=True),
     sa.Column("decided_at", sa.DateTime, nullable=True),
+    sa.Column("settlement", sa.String(64), nullable=True),
+    sa.Column("single_parent", sa.Boolean, nullable=True),
+    sa.Column("large_family", sa.Boolean, nullable=True),
+    sa.Column("disabled_child", sa.Boolean, nullable=True),
+    sa.Column("low_income", sa.Boolean, nullable=True),
     sa.UniqueConstraint("run_id", "family_id", name="uq_flags_run_family"),
     sa.CheckConstraint("status IN ('open', 'escalated', 'decided')", name="ck_flags_status"),
-    sa.Index("ix_flags_status_district", "status", "district"),
+    # Serves "my queue": status and district filters, then tier and score order (covering).
+    sa.Index("ix_flags_queue", "status", "district", "tier", "score", "flag_id"),
     sa.Index("ix_flags_family", "family_id"),
+)
+
+# What the specialist is shown (~85 KB of JSON per flag), read one item at a time.
+flag_payloads = sa.Table(
+    "flag_payloads",
+    metadata,
+    sa.Column(
+        "flag_id",
+        sa.Integer,
+        sa.ForeignKey("flags.flag_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("payload_json", sa.Text, nullable=False),
 )
 
 decisions = sa.Table(

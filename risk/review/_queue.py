@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from risk._flags import TIERS
 from risk.review import _models as m
 from risk.review._accounts import _Accounts
 from risk.review._audit import AuditEntry, VerifyResult, append
 from risk.review._decisions import Decision, check_decision, check_dispute_reason
-from risk.review._errors import DecisionConflict, ReviewError, StoreUnavailable, UnknownItem
-from risk.review._screening import ScreeningLike, prepare_run
-from risk.review._session import _frame, _utc
+from risk.review._errors import (
+    AccessDenied,
+    DecisionConflict,
+    ReviewError,
+    StoreUnavailable,
+    UnknownItem,
+)
+from risk.review._screening import GROUP_ATTRIBUTES, ScreeningLike, prepare_run
+from risk.review._session import _frame, _Refusal, _utc
 from risk.review._store import resolve_url
-from risk.review._users import User
+from risk.review._users import SUPERVISOR_ROLES, User
+
+T = TypeVar("T")
 
 #: Rows per INSERT statement when enqueueing a run.
 ENQUEUE_CHUNK = 2000
@@ -61,6 +70,66 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "item_version",
 )
 STATUSES: tuple[str, ...] = ("open", "escalated", "decided")
+#: What :meth:`ReviewQueue.decided_attributes` returns: one row per decided item.
+DECIDED_ATTRIBUTE_COLUMNS: tuple[str, ...] = (
+    "flag_id",
+    "decision_id",
+    "district",
+    "tier",
+    "score",
+    *GROUP_ATTRIBUTES,
+    "decision",
+    "agrees_with_model",
+    "user",
+    "decided_at",
+)
+#: Orders of :meth:`ReviewQueue.items`: ``queue`` (tier as in ``risk``'s TIERS, then score
+#: high to low), ``score`` (high to low) or ``age`` (longest waiting first); ties by flag_id.
+ORDERS: tuple[str, ...] = ("queue", "score", "age")
+Order = Literal["queue", "score", "age"]
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """Checked filters of :meth:`ReviewQueue.items` and :meth:`ReviewQueue.count_items`."""
+
+    run_id: str | None
+    statuses: tuple[str, ...] | None
+    districts: tuple[str, ...] | None
+    tiers: tuple[str, ...] | None
+    created_before: datetime | None
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str | None,
+        status: str | Iterable[str] | None,
+        districts: Iterable[str] | None,
+        tier: str | Iterable[str] | None,
+        created_before: datetime | None,
+    ) -> _Filters:
+        statuses = _strings(status)
+        bad = [s for s in statuses or () if s not in STATUSES]
+        if bad:
+            raise ReviewError(f"status must be among {', '.join(STATUSES)}; got {', '.join(bad)}")
+        return cls(
+            run_id=run_id,
+            statuses=statuses,
+            districts=None if districts is None else tuple(sorted({str(d) for d in districts})),
+            tiers=_strings(tier),
+            created_before=None if created_before is None else _utc(created_before),
+        )
+
+
+def _strings(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def _tier_rank() -> sa.Case[Any]:
+    """Position of the item's tier in ``risk``'s TIERS (unknown tiers last)."""
+    return sa.case({t: i for i, t in enumerate(TIERS)}, value=m.flags.c.tier, else_=len(TIERS))
 
 
 @dataclass(frozen=True)
@@ -214,9 +283,24 @@ class ReviewQueue(_Accounts):
                 )
             )
             common = {"run_id": run_id, "status": "open", "version": 1, "created_at": now}
-            rows = [{**r, **common} for r in prepared.flags]
+            rows = [
+                {k: v for k, v in r.items() if k != "payload_json"} | common for r in prepared.flags
+            ]
             for start in range(0, len(rows), ENQUEUE_CHUNK):
                 conn.execute(sa.insert(m.flags), rows[start : start + ENQUEUE_CHUNK])
+            ids = dict(
+                conn.execute(
+                    sa.select(m.flags.c.family_id, m.flags.c.flag_id).where(
+                        m.flags.c.run_id == run_id
+                    )
+                ).all()
+            )
+            payloads = [
+                {"flag_id": ids[r["family_id"]], "payload_json": r["payload_json"]}
+                for r in prepared.flags
+            ]
+            for start in range(0, len(payloads), ENQUEUE_CHUNK):
+                conn.execute(sa.insert(m.flag_payloads), payloads[start : start + ENQUEUE_CHUNK])
             append(
                 conn,
                 [
@@ -263,9 +347,14 @@ class ReviewQueue(_Accounts):
         run_id: str | None = None,
         status: str | Iterable[str] | None = None,
         districts: Iterable[str] | None = None,
+        tier: str | Iterable[str] | None = None,
+        created_before: datetime | None = None,
         user: User | str | None = None,
+        order: Order = "queue",
+        limit: int | None = None,
+        offset: int = 0,
     ) -> pd.DataFrame:
-        """List queue items, highest score first (payloads are read one at a time via :meth:`item`).
+        """List queue items, a page at a time if asked (payloads are read one by one: :meth:`item`).
 
         Parameters
         ----------
@@ -275,46 +364,116 @@ class ReviewQueue(_Accounts):
             ``open``, ``escalated`` and/or ``decided``.
         districts : iterable of str, optional
             Only these districts.
+        tier : str or iterable of str, optional
+            Only these tiers.
+        created_before : datetime, optional
+            Only items enqueued before this time (naive UTC, or aware).
         user : User or str, optional
             The acting user: only their districts are listed, and asking for other districts is
             refused. The review app always passes it; None is for back-office tools.
+        order : {"queue", "score", "age"}
+            ``queue``: tier (``priority`` first), then score high to low; ``score``: score high
+            to low; ``age``: longest waiting first. Ties by flag_id.
+        limit : int, optional
+            At most this many items (None: all).
+        offset : int
+            Skip this many items first (with ``order``, a stable page).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``ITEM_COLUMNS`` (flag_id, run_id, family_id, district, status, score, ...).
+
+        Examples
+        --------
+        >>> q = ReviewQueue("sqlite://")
+        >>> q.items(status="open", order="queue", limit=25, offset=50).empty
+        True
         """
-        statuses = [status] if isinstance(status, str) else None if status is None else list(status)
-        bad = [s for s in statuses or () if s not in STATUSES]
-        if bad:
-            raise ReviewError(f"status must be among {', '.join(STATUSES)}; got {', '.join(bad)}")
-        wanted = None if districts is None else sorted({str(d) for d in districts})
+        where = _Filters.of(run_id, status, districts, tier, created_before)
+        if order not in ORDERS:
+            raise ReviewError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
+        if limit is not None and int(limit) < 0 or int(offset) < 0:
+            raise ReviewError(f"limit and offset must be at least 0; got {limit} and {offset}")
+        f = m.flags.c
+        by: tuple[Any, ...]
+        if order == "queue":
+            by = (_tier_rank(), f.score.desc(), f.flag_id)
+        elif order == "score":
+            by = (f.score.desc(), f.flag_id)
+        else:
+            by = (f.created_at, f.flag_id)
 
         def body(conn: sa.Connection) -> list[Any]:
-            allowed = wanted
-            if user is not None:
-                acting = self._acting_user(conn, user, "list queue")
-                if wanted is not None:
-                    for d in wanted:
-                        self._check_access(acting, d, "list queue")
-                else:
-                    allowed = sorted(acting.districts)
-            q = self._item_select()
-            if run_id is not None:
-                q = q.where(m.flags.c.run_id == run_id)
-            if statuses is not None:
-                q = q.where(m.flags.c.status.in_(statuses))
-            if allowed is not None:
-                q = q.where(m.flags.c.district.in_(allowed))
-            q = q.order_by(m.flags.c.score.desc(), m.flags.c.flag_id)
+            q = self._where(conn, self._item_select(), where, user, "list queue")
+            q = q.order_by(*by).offset(int(offset))
+            if limit is not None:
+                q = q.limit(int(limit))
             return list(conn.execute(q).all())
 
+        rows = self._run_read(body, user)
+        return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+
+    def count_items(
+        self,
+        *,
+        run_id: str | None = None,
+        status: str | Iterable[str] | None = None,
+        districts: Iterable[str] | None = None,
+        tier: str | Iterable[str] | None = None,
+        created_before: datetime | None = None,
+        user: User | str | None = None,
+    ) -> int:
+        """Count the items :meth:`items` would list with the same filters (one SQL count).
+
+        Examples
+        --------
+        >>> ReviewQueue("sqlite://").count_items(status=["open", "escalated"])
+        0
+        """
+        where = _Filters.of(run_id, status, districts, tier, created_before)
+
+        def body(conn: sa.Connection) -> int:
+            q = sa.select(sa.func.count()).select_from(m.flags)
+            return int(conn.execute(self._where(conn, q, where, user, "list queue")).scalar_one())
+
+        return self._run_read(body, user)
+
+    def _run_read(self, body: Callable[[sa.Connection], T], user: User | str | None) -> T:
         if user is None:
             with self._read() as conn:
-                rows = body(conn)
-        else:
-            rows = self._read_checked(body)
-        return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+                return body(conn)
+        return self._read_checked(body)
+
+    def _where(
+        self,
+        conn: sa.Connection,
+        q: sa.Select[Any],
+        where: _Filters,
+        user: User | str | None,
+        doing: str,
+    ) -> sa.Select[Any]:
+        """Apply the filters, and the acting user's districts (asking for others is refused)."""
+        allowed = where.districts
+        if user is not None:
+            acting = self._acting_user(conn, user, doing)
+            if allowed is not None:
+                for d in allowed:
+                    self._check_access(acting, d, doing)
+            else:
+                allowed = tuple(sorted(acting.districts))
+        f = m.flags.c
+        if where.run_id is not None:
+            q = q.where(f.run_id == where.run_id)
+        if where.statuses is not None:
+            q = q.where(f.status.in_(where.statuses))
+        if allowed is not None:
+            q = q.where(f.district.in_(allowed))
+        if where.tiers is not None:
+            q = q.where(f.tier.in_(where.tiers))
+        if where.created_before is not None:
+            q = q.where(f.created_at < where.created_before)
+        return q
 
     def item(self, flag_id: int, user: User | str) -> ReviewItem:
         """One item with its payload, for ``user`` (access checked, the view audited).
@@ -331,7 +490,8 @@ class ReviewQueue(_Accounts):
             acting = self._acting_user(conn, user, f"view flag {flag_id}")
             row = conn.execute(
                 self._item_select()
-                .add_columns(m.flags.c.payload_json)
+                .add_columns(m.flag_payloads.c.payload_json)
+                .join(m.flag_payloads, m.flag_payloads.c.flag_id == m.flags.c.flag_id)
                 .where(m.flags.c.flag_id == int(flag_id))
             ).first()
             if row is None:
@@ -524,6 +684,95 @@ class ReviewQueue(_Accounts):
         rows = self._read_checked(body)
         rows = [(*r[:9], json.loads(r[9]), bool(r[10]), r[11]) for r in rows]
         return _frame(rows, DECISION_COLUMNS, ints=("decision_id", "flag_id", "item_version"))
+
+    def decided_attributes(self, user: User | str) -> pd.DataFrame:
+        """Decided items of a supervisor's districts with their group attributes, for fairness.
+
+        One row per decision: the item's district, tier and score, its group attributes as
+        enqueued (``settlement``, ``single_parent``, ``large_family``, ``disabled_child``,
+        ``low_income``; missing where the payload did not say), the decision, the specialist's
+        agreement with the model and who decided. No payload and no rationale is read. The view
+        is audited as one ``supervisor_view`` action.
+
+        Parameters
+        ----------
+        user : User or str
+            The acting user; must be a supervisor (or admin). Only their districts are listed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``DECIDED_ATTRIBUTE_COLUMNS``, oldest decision first; the yes/no
+            attributes are pandas ``boolean`` (missing as ``<NA>``).
+
+        Raises
+        ------
+        AccessDenied
+            The user is not a supervisor (the refusal is audited).
+        AuthenticationFailed
+            No such user.
+
+        Examples
+        --------
+        >>> q = ReviewQueue("sqlite://")
+        >>> _ = q.add_user("vera", "correct horse", "supervisor", ["north"])
+        >>> q.decided_attributes("vera").columns[:5].tolist()
+        ['flag_id', 'decision_id', 'district', 'tier', 'score']
+        >>> q.audit_log()["action"].tolist()[-1]
+        'supervisor_view'
+        """
+        doing = "supervisor view"
+        f, d = m.flags.c, m.decisions.c
+        groups = [getattr(f, a) for a in GROUP_ATTRIBUTES]
+
+        def body(conn: sa.Connection) -> list[Any]:
+            acting = self._acting_user(conn, user, doing)
+            if acting.role not in SUPERVISOR_ROLES:
+                raise _Refusal(
+                    AccessDenied(
+                        f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor"
+                    ),
+                    AuditEntry(acting.name, "access_denied", doing, {"reason": "role"}),
+                )
+            districts = sorted(acting.districts)
+            rows = list(
+                conn.execute(
+                    sa.select(
+                        f.flag_id,
+                        d.decision_id,
+                        f.district,
+                        f.tier,
+                        f.score,
+                        *groups,
+                        d.decision,
+                        d.agrees_with_model,
+                        d.user_name,
+                        d.decided_at,
+                    )
+                    .join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
+                    .where(f.status == "decided", f.district.in_(districts))
+                    .order_by(d.decision_id)
+                ).all()
+            )
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "supervisor_view",
+                        "decided attributes",
+                        {"districts": districts, "n_decisions": len(rows)},
+                    )
+                ],
+            )
+            return rows
+
+        rows = self._audited(body)
+        out = _frame(rows, DECIDED_ATTRIBUTE_COLUMNS, ints=("flag_id", "decision_id"))
+        for a in GROUP_ATTRIBUTES[1:]:
+            out[a] = out[a].astype("boolean")
+        out["agrees_with_model"] = out["agrees_with_model"].astype(bool)
+        return out
 
     # -- escalation -------------------------------------------------------------------------
 

@@ -24,6 +24,15 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "as_of",
     "advisory",
 )
+#: Group attributes kept with each queue item for the supervisors' fairness view.
+GROUP_ATTRIBUTES: tuple[str, ...] = (
+    "settlement",
+    "single_parent",
+    "large_family",
+    "disabled_child",
+    "low_income",
+)
+_FLAGS = ("single_parent", "large_family", "disabled_child", "low_income")
 
 
 @runtime_checkable
@@ -128,6 +137,7 @@ def prepare_run(screening: ScreeningLike, run_id: str) -> PreparedRun:
                 "log_odds": log_odds,
                 "tier": tier,
                 "rank_in_district": rank,
+                **group_attributes(payloads[fid]),
                 "payload_json": payload_json,
             }
         )
@@ -139,6 +149,55 @@ def prepare_run(screening: ScreeningLike, run_id: str) -> PreparedRun:
         tier_counts=tier_counts,
         flags=tuple(rows),
     )
+
+
+def group_attributes(payload: Mapping[str, Any]) -> dict[str, str | bool | None]:
+    """Read a flag payload's group attributes (``GROUP_ATTRIBUTES``); None where it is silent.
+
+    Looked up in the payload's ``composition``, then its ``context`` (if any), then its
+    ``contributions`` (a feature of that name, true when its value is above 0); ``settlement``
+    also at the payload's top level. Anything else (a malformed value) counts as missing.
+
+    Examples
+    --------
+    >>> a = group_attributes({"settlement": "rural", "composition": {"single_parent": True},
+    ...                       "contributions": [{"feature": "large_family", "value": 0.0}]})
+    >>> a["settlement"], a["single_parent"], a["large_family"], a["low_income"]
+    ('rural', True, False, None)
+    """
+    sources: list[Mapping[str, Any]] = []
+    for key in ("composition", "context"):
+        part = payload.get(key)
+        if isinstance(part, Mapping):
+            sources.append(part)
+    contributions = payload.get("contributions")
+    if isinstance(contributions, list):
+        sources.append(
+            {
+                c["feature"]: c.get("value")
+                for c in contributions
+                if isinstance(c, Mapping) and isinstance(c.get("feature"), str)
+            }
+        )
+    out: dict[str, str | bool | None] = {}
+    settlement = next((s["settlement"] for s in sources if "settlement" in s), None)
+    if settlement is None:
+        settlement = payload.get("settlement")
+    out["settlement"] = str(settlement)[:64] if isinstance(settlement, str) and settlement else None
+    for name in _FLAGS:
+        out[name] = next(
+            (b for b in (_as_flag(s.get(name)) for s in sources if name in s) if b is not None),
+            None,
+        )
+    return out
+
+
+def _as_flag(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        return bool(value > 0)
+    return None
 
 
 def _as_of_text(value: object) -> str:

@@ -19,6 +19,9 @@ Role = Literal["specialist", "supervisor", "admin"]
 #: Roles a user may have. Admins manage users; district access still needs granted districts.
 ROLES: tuple[str, ...] = ("specialist", "supervisor", "admin")
 
+#: Roles that see supervisors' aggregate views (still only of their own districts).
+SUPERVISOR_ROLES: tuple[str, ...] = ("supervisor", "admin")
+
 MIN_PASSWORD_LENGTH = 8
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 

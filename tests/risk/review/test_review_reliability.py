@@ -35,8 +35,9 @@ queue.migrate()
 if mode == "stall":
     @event.listens_for(sa.Engine, "after_cursor_execute")
     def _stall(conn, cursor, statement, *args):
-        # The run row and the first chunk of flags are written, nothing is committed.
-        if statement.lstrip().upper().startswith("INSERT INTO FLAGS"):
+        # The run row, every flag and the first chunk of payloads are written, nothing is
+        # committed.
+        if statement.lstrip().upper().startswith("INSERT INTO FLAG_PAYLOADS"):
             print("MID-ENQUEUE", flush=True)
             time.sleep(600)
 result = queue.enqueue(make_screening(6000, 5000), "big-run")
