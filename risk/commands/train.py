@@ -18,7 +18,40 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     @user_errors
     def train_cmd(
-        data: Annotated[Path, typer.Option("--data", help="Records directory (Parquet).")],
+        data: Annotated[
+            Path | None, typer.Option("--data", help="Records directory (Parquet).")
+        ] = None,
+        table: Annotated[
+            Path | None,
+            typer.Option(
+                "--table",
+                help="A feature table (Parquet or CSV) instead of records: every numeric column "
+                "except the label, groups, id and dropped columns is a model input.",
+            ),
+        ] = None,
+        label: Annotated[
+            str | None, typer.Option("--label", help="With --table: the binary label column.")
+        ] = None,
+        group: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--group", help="With --table: a column to audit by (never a model input)."
+            ),
+        ] = None,
+        id_column: Annotated[
+            str | None,
+            typer.Option("--id", help="With --table: the row id (tie-breaking only)."),
+        ] = None,
+        drop: Annotated[
+            list[str] | None,
+            typer.Option("--drop", help="With --table: a column to ignore entirely."),
+        ] = None,
+        name: Annotated[
+            str | None,
+            typer.Option(
+                "--name", help="With --table: registered model name (default: the config's)."
+            ),
+        ] = None,
         config: Annotated[
             Path | None, typer.Option("--config", help="Model definition (TOML).")
         ] = None,
@@ -44,7 +77,10 @@ def register(app: typer.Typer) -> None:
         ] = True,
         n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 200,
     ) -> None:
-        """Train, calibrate, evaluate, audit and register a model; write its model card."""
+        """Train, calibrate, evaluate, audit and register a model; write its model card.
+
+        From records (``--data DIR``) or from any feature table (``--table FILE --label COL``).
+        """
         from features import load_records
         from training._config import load_config
         from training._data import load_truth
@@ -57,21 +93,60 @@ def register(app: typer.Typer) -> None:
         def say(stage: str) -> None:
             typer.echo(f"[{time.perf_counter() - start:6.1f} s] {stage}", err=True)
 
+        table_options = {
+            "--label": label,
+            "--group": group,
+            "--id": id_column,
+            "--drop": drop,
+            "--name": name,
+        }
+        if (data is None) == (table is None):
+            raise ValueError(
+                "give exactly one of --data DIR (records) or --table FILE (a feature table); got "
+                + ("both" if data is not None else "neither")
+            )
         cfg = load_config(config)
-        say(f"loading records from {data}")
-        records = load_records(data)
-        truth_snapshots, truth_families = load_truth(data)
-        manifest_file = data / "manifest.json"
-        manifest = json.loads(manifest_file.read_text("utf-8")) if manifest_file.exists() else None
-        run = train(
-            records,
-            cfg,
-            truth_snapshots=truth_snapshots,
-            truth_families=truth_families,
-            compare_exclusions=compare_exclusions,
-            n_boot=n_boot,
-            progress=say,
-        )
+        manifest = None
+        if table is not None:
+            from training._table import read_table, train_table
+
+            if label is None:
+                raise ValueError("--table needs --label COL: the binary label column")
+            say(f"loading the feature table {table}")
+            run = train_table(
+                read_table(table),
+                label=label,
+                groups=tuple(group or ()),
+                id_column=id_column,
+                drop=tuple(drop or ()),
+                config=cfg,
+                name=name,
+                n_boot=n_boot,
+                progress=say,
+            )
+            for note in run.notes:
+                say(f"note: {note}")
+        else:
+            assert data is not None
+            given = [opt for opt, value in table_options.items() if value]
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply with --table, not with --data")
+            say(f"loading records from {data}")
+            records = load_records(data)
+            truth_snapshots, truth_families = load_truth(data)
+            manifest_file = data / "manifest.json"
+            if manifest_file.exists():
+                manifest = json.loads(manifest_file.read_text("utf-8"))
+            run = train(
+                records,
+                cfg,
+                truth_snapshots=truth_snapshots,
+                truth_families=truth_families,
+                compare_exclusions=compare_exclusions,
+                n_boot=n_boot,
+                progress=say,
+            )
+        cfg = run.config
         say(f"logging to MLflow at {resolve_uri(tracking_uri)}")
         run_id, version = log_training_run(
             run, uri=tracking_uri, experiment=experiment, manifest=manifest
@@ -101,9 +176,10 @@ def register(app: typer.Typer) -> None:
             f"precision at capacity {m['test_precision_at_capacity']:.3f}  recall at capacity "
             f"{m['test_recall_at_capacity']:.3f}"
         )
+        rule_name = run.baseline_labels.get("rule", "current-practice rule")
         typer.echo(
             f"baselines: logistic regression AUC {m['logreg_test_roc_auc']:.3f}, "
-            f"current-practice rule AUC {m['rule_test_roc_auc']:.3f}"
+            f"{rule_name} AUC {m['rule_test_roc_auc']:.3f}"
         )
         if "oracle_test_roc_auc" in m:
             typer.echo(
