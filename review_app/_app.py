@@ -599,17 +599,17 @@ class _LanguageUI:
         """Fill the supervisor view (empty for anyone who is not a supervisor)."""
         L = self.lang
         try:
-            waiting, decisions = self.service.supervisor_data(request.username)
+            data = self.service.supervisor_data(request.username)
         except AccessDenied:
             return [""] + [None] * 6
         except ReviewError as exc:
             raise _error(exc, L) from None
-        note, fair_table, fair_plot = sup.fairness(decisions, L)
+        note, fair_table, fair_plot = sup.fairness(data.decisions, L)
         return [
-            sup.counts(waiting, decisions, L),
-            sup.overdue_table(waiting, L),
-            sup.outcome_figure(decisions, L),
-            sup.agreement_table(decisions, L),
+            sup.counts(data, L),
+            sup.overdue_table(data.late, L),
+            sup.outcome_figure(data.decisions, L),
+            sup.agreement_table(data.decisions, L),
             note,
             fair_table,
             fair_plot,
@@ -716,9 +716,16 @@ def _api(service: ReviewService, lang: Lang) -> None:
     """Define the four named endpoints for ``gradio_client`` and integrations."""
 
     @_guarded(lang)
-    def list_queue(request: gr.Request) -> list[dict[str, Any]]:
-        """List the logged-in user's items awaiting a decision, by tier then score."""
-        return service.list_queue(request.username)
+    def list_queue(
+        request: gr.Request, page: int = 0, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """List the logged-in user's items awaiting a decision, by tier then score.
+
+        ``page`` 0 (the default): all of them; from 1: that page of ``page_size`` items.
+        """
+        return service.list_queue(
+            request.username, page=int(page) or None, page_size=int(page_size)
+        )
 
     @_guarded(lang)
     def open_family(flag_id: int, request: gr.Request) -> dict[str, Any]:

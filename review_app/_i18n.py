@@ -292,6 +292,15 @@ ATTRIBUTE_NAMES: dict[str, tuple[str, str]] = {
     "single_parent": ("Один родитель", "Single parent"),
     "large_family": ("Многодетная", "Large family"),
     "disabled_child": ("Ребёнок с инвалидностью", "Disabled child"),
+    "low_income": ("Малоимущая", "Low income"),
+}
+#: Values of the yes/no and settlement attributes in the fairness table.
+GROUP_NAMES: dict[str, tuple[str, str]] = {
+    "True": ("да", "yes"),
+    "False": ("нет", "no"),
+    "missing": ("нет данных", "missing"),
+    "urban": ("город", "urban"),
+    "rural": ("село", "rural"),
 }
 
 

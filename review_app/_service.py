@@ -38,6 +38,21 @@ AWAITING: tuple[str, ...] = ("open", "escalated")
 SUPERVISOR_ROLES: tuple[str, ...] = ("supervisor", "admin")
 #: Decisions where someone reached out to the family (the combined human and model "flag").
 OUTREACH: tuple[str, ...] = ("support_offered", "referred", "family_declined")
+#: Columns of a queue page.
+PAGE_COLUMNS: tuple[str, ...] = (
+    "flag_id",
+    "family_id",
+    "district",
+    "tier",
+    "score",
+    "status",
+    "age_days",
+    "overdue",
+    "version",
+    "created_at",
+)
+#: Most overdue items the supervisor view lists (the longest waiting).
+MAX_LATE = 500
 #: Sessions remembered (what each opened, at which version); the oldest are forgotten.
 MAX_SESSIONS = 5000
 
@@ -66,6 +81,29 @@ class QueuePage:
     overdue: int
     page: int
     n_pages: int
+
+
+@dataclass(frozen=True)
+class SupervisorData:
+    """What the supervisor view shows, for the supervisor's districts.
+
+    Attributes
+    ----------
+    awaiting, overdue, escalated : int
+        Items awaiting a decision, how many of them are overdue, and how many escalated.
+    late : pandas.DataFrame
+        Overdue and escalated items, longest waiting first (at most ``MAX_LATE``), with
+        ``age_days`` and ``overdue`` as on a queue page.
+    decisions : pandas.DataFrame
+        ``ReviewQueue.decided_attributes``: one row per decision with the item's tier, score
+        and group attributes.
+    """
+
+    awaiting: int
+    overdue: int
+    escalated: int
+    late: pd.DataFrame
+    decisions: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -197,19 +235,23 @@ class ReviewService:
 
     # -- queue ----------------------------------------------------------------------------
 
-    def _awaiting(
+    def _filters(
         self,
-        username: str | None,
+        user: User,
         *,
         district: str | None = None,
+        tier: str | None = None,
         status: str | Sequence[str] = AWAITING,
-        now: datetime | None = None,
-    ) -> pd.DataFrame:
-        user = self.user(username)
-        items = self.queue.items(
-            status=status, districts=None if not district else [district], user=user.name
-        )
-        at = now or _utcnow()
+    ) -> dict[str, Any]:
+        return {
+            "status": _statuses(status),
+            "districts": None if not district else [district],
+            "tier": tier or None,
+            "user": user.name,
+        }
+
+    def _with_age(self, items: pd.DataFrame, at: datetime) -> pd.DataFrame:
+        items = items.reset_index(drop=True)
         items["age_days"] = (
             working_days(items["created_at"], at, self.holidays).astype("int64")
             if len(items)
@@ -218,12 +260,17 @@ class ReviewService:
         items["overdue"] = (items["status"] == "escalated") | (
             (items["status"] == "open") & (items["age_days"] > self.sla_working_days)
         )
-        rank = {t: i for i, t in enumerate(TIER_ORDER)}
-        items["_tier"] = items["tier"].map(rank).fillna(len(rank)).astype("int64")
-        items = items.sort_values(
-            ["_tier", "score", "flag_id"], ascending=[True, False, True], kind="stable"
-        )
-        return items.drop(columns="_tier").reset_index(drop=True)
+        return items
+
+    def _count_overdue(self, filters: Mapping[str, Any], at: datetime) -> int:
+        statuses = filters["status"]
+        n = 0
+        if "escalated" in statuses:
+            n += self.queue.count_items(**{**filters, "status": "escalated"})
+        if "open" in statuses:
+            cutoff = overdue_cutoff(at, self.sla_working_days, self.holidays)
+            n += self.queue.count_items(**{**filters, "status": "open", "created_before": cutoff})
+        return n
 
     def queue_page(
         self,
@@ -238,6 +285,9 @@ class ReviewService:
     ) -> QueuePage:
         """One page of the user's queue: their districts only, by tier then score.
 
+        Paging, filters and counts run in the store (``ReviewQueue.items`` with ``limit`` and
+        ``offset``, ``ReviewQueue.count_items``): only the page's rows are read.
+
         Parameters
         ----------
         username : str or None
@@ -251,60 +301,81 @@ class ReviewService:
         now : datetime, optional
             Clock for ages (UTC); default now.
         """
-        items = self._awaiting(username, district=district, status=status, now=now)
-        if tier:
-            items = items[items["tier"] == tier]
-        total = len(items)
+        if page_size < 1:
+            raise InvalidDecision(f"page_size must be at least 1; got {page_size}")
+        user = self.user(username)
+        filters = self._filters(user, district=district, tier=tier, status=status)
+        at = now or _utcnow()
+        total = self.queue.count_items(**filters)
         n_pages = max(1, -(-total // page_size))
         page = min(max(1, int(page)), n_pages)
-        rows = items.iloc[(page - 1) * page_size : page * page_size].reset_index(drop=True)
+        rows = self.queue.items(
+            **filters, order="queue", limit=page_size, offset=(page - 1) * page_size
+        )
+        rows = self._with_age(rows, at)
         return QueuePage(
-            rows=rows[
-                [
-                    "flag_id",
-                    "family_id",
-                    "district",
-                    "tier",
-                    "score",
-                    "status",
-                    "age_days",
-                    "overdue",
-                    "version",
-                    "created_at",
-                ]
-            ],
+            rows=rows[list(PAGE_COLUMNS)],
             total=total,
-            overdue=int(items["overdue"].sum()),
+            overdue=self._count_overdue(filters, at) if total else 0,
             page=page,
             n_pages=n_pages,
         )
 
     def list_queue(
-        self, username: str | None, *, now: datetime | None = None
+        self,
+        username: str | None,
+        *,
+        page: int | None = None,
+        page_size: int = 100,
+        now: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """List the user's items awaiting a decision, as JSON-ready dicts, by tier then score."""
-        items = self._awaiting(username, now=now)
-        out = []
-        for r in items.to_dict(orient="records"):
-            out.append(
-                {
-                    "flag_id": int(r["flag_id"]),
-                    "family_id": str(r["family_id"]),
-                    "district": str(r["district"]),
-                    "tier": str(r["tier"]),
-                    "score": float(r["score"]),
-                    "status": str(r["status"]),
-                    "rank_in_district": int(r["rank_in_district"]),
-                    "version": int(r["version"]),
-                    "created_at": pd.Timestamp(r["created_at"]).isoformat(),
-                    "age_working_days": int(r["age_days"]),
-                    "overdue": bool(r["overdue"]),
-                    "run_id": str(r["run_id"]),
-                    "model_version": str(r["model_version"]),
-                    "as_of": str(r["as_of"]),
-                }
+        """List the user's items awaiting a decision, as JSON-ready dicts, by tier then score.
+
+        Parameters
+        ----------
+        username : str or None
+            The authenticated user.
+        page : int, optional
+            None: every item awaiting a decision (no payloads are read). A number (from 1): only
+            that page of ``page_size`` items (an empty list past the last page).
+        page_size : int
+            Items per page when ``page`` is given.
+        now : datetime, optional
+            Clock for ages (UTC); default now.
+        """
+        user = self.user(username)
+        filters = self._filters(user)
+        if page is None:
+            items = self.queue.items(**filters, order="queue")
+        else:
+            if page < 1 or page_size < 1:
+                raise InvalidDecision(
+                    f"page and page_size must be at least 1; got {page} and {page_size}"
+                )
+            items = self.queue.items(
+                **filters, order="queue", limit=page_size, offset=(page - 1) * page_size
             )
-        return out
+        items = self._with_age(items, now or _utcnow())
+        created = [pd.Timestamp(x).isoformat() for x in items["created_at"]]
+        columns = {
+            "flag_id": items["flag_id"].astype("int64").tolist(),
+            "family_id": items["family_id"].astype(str).tolist(),
+            "district": items["district"].astype(str).tolist(),
+            "tier": items["tier"].astype(str).tolist(),
+            "score": items["score"].astype(float).tolist(),
+            "status": items["status"].astype(str).tolist(),
+            "rank_in_district": items["rank_in_district"].astype("int64").tolist(),
+            "version": items["version"].astype("int64").tolist(),
+            "created_at": created,
+            "age_working_days": items["age_days"].astype("int64").tolist(),
+            "overdue": items["overdue"].astype(bool).tolist(),
+            "run_id": items["run_id"].astype(str).tolist(),
+            "model_version": items["model_version"].astype(str).tolist(),
+            "as_of": items["as_of"].astype(str).tolist(),
+        }
+        keys = list(columns)
+        rows = zip(*columns.values(), strict=True)
+        return [dict(zip(keys, values, strict=True)) for values in rows]
 
     # -- one family -----------------------------------------------------------------------
 
@@ -383,15 +454,65 @@ class ReviewService:
         return user
 
     def supervisor_data(
-        self, username: str | None, *, now: datetime | None = None
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Return the supervisor's items awaiting a decision and the decisions of their districts.
+        self, username: str | None, *, now: datetime | None = None, max_late: int = MAX_LATE
+    ) -> SupervisorData:
+        """Return counts, the longest-waiting late items and the decisions of the user's districts.
 
-        Items carry their age and overdue mark; decisions carry the item's tier and score.
+        Counts come from the store; at most ``max_late`` overdue or escalated items are read;
+        decisions come with their items' group attributes from
+        ``ReviewQueue.decided_attributes`` (audited as one ``supervisor_view``).
         """
         user = self.supervisor(username)
-        waiting = self._awaiting(user.name, now=now)
-        decisions = self.queue.decisions(user=user.name)
-        items = self.queue.items(status="decided", user=user.name)[["flag_id", "tier", "score"]]
-        decisions = decisions.merge(items, on="flag_id", how="left")
-        return waiting, decisions
+        at = now or _utcnow()
+        filters = self._filters(user)
+        awaiting = self.queue.count_items(**filters)
+        escalated = self.queue.count_items(**{**filters, "status": "escalated"})
+        cutoff = overdue_cutoff(at, self.sla_working_days, self.holidays)
+        late = pd.concat(
+            [
+                self.queue.items(**{**filters, "status": "escalated"}, order="age", limit=max_late),
+                self.queue.items(
+                    **{**filters, "status": "open", "created_before": cutoff},
+                    order="age",
+                    limit=max_late,
+                ),
+            ],
+            ignore_index=True,
+        )
+        late = late.sort_values(["created_at", "flag_id"], kind="stable").head(max_late)
+        return SupervisorData(
+            awaiting=awaiting,
+            overdue=self._count_overdue(filters, at),
+            escalated=escalated,
+            late=self._with_age(late, at),
+            decisions=self.queue.decided_attributes(user.name),
+        )
+
+
+def _statuses(status: str | Sequence[str]) -> tuple[str, ...]:
+    return (status,) if isinstance(status, str) else tuple(status)
+
+
+def overdue_cutoff(now: datetime, sla_working_days: int, holidays: Sequence[date] = ()) -> datetime:
+    """Return the moment before which an open item is overdue at ``now`` (naive UTC midnight).
+
+    An item is overdue when more than ``sla_working_days`` working days (as
+    :func:`working_days` counts them) separate the day it was enqueued from today; that holds
+    exactly for the items enqueued before the returned midnight.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> friday = datetime(2025, 6, 20, 15)
+    >>> overdue_cutoff(friday, 5)
+    datetime.datetime(2025, 6, 13, 0, 0)
+    >>> working_days([datetime(2025, 6, 12, 23), datetime(2025, 6, 13)], friday).tolist()
+    [6, 5]
+    """
+    today = np.datetime64(now.date(), "D")
+    hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
+    span = 7 * (sla_working_days + len(hol)) // 5 + 14
+    days = today - np.arange(1, span + 1, dtype="int64")
+    elapsed = np.busday_count(days, today, holidays=hol)
+    first_late = days[np.argmax(elapsed > sla_working_days)]
+    return datetime.combine((first_late + 1).astype(date), datetime.min.time())

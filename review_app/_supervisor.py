@@ -11,6 +11,7 @@ from review_app._card import bar_figure
 from review_app._i18n import (
     ATTRIBUTE_NAMES,
     DECISION_NAMES,
+    GROUP_NAMES,
     STATUS_NAMES,
     TIER_NAMES,
     Lang,
@@ -18,36 +19,46 @@ from review_app._i18n import (
     percent,
     t,
 )
-from review_app._service import OUTREACH
+from review_app._service import OUTREACH, SupervisorData
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Groups the fairness audit breaks decisions down by (what the queue records per item).
-FAIRNESS_GROUPS: tuple[str, ...] = ("district", "tier")
+#: Groups the fairness audit breaks decisions down by (what the queue records per item; an
+#: attribute no decided item has is left out, a missing value is the group "missing").
+FAIRNESS_GROUPS: tuple[str, ...] = (
+    "district",
+    "tier",
+    "settlement",
+    "single_parent",
+    "large_family",
+    "disabled_child",
+    "low_income",
+)
 #: Fewest decisions for a breakdown by group.
 MIN_DECISIONS = 10
 #: Metrics of the fairness audit shown: outreach rate, agreement rate, mean score.
 FAIRNESS_METRICS: tuple[str, ...] = ("flag_rate", "prevalence", "mean_score")
 
 
-def counts(waiting: pd.DataFrame, decisions: pd.DataFrame, lang: Lang) -> str:
+def counts(data: SupervisorData, lang: Lang) -> str:
     """Sum up: awaiting, overdue, escalated, decided and agreement with the model.
 
     Examples
     --------
-    >>> w = pd.DataFrame({"status": ["open", "escalated"], "overdue": [False, True]})
     >>> d = pd.DataFrame({"agrees_with_model": [True, False]})
-    >>> counts(w, d, "en").startswith("Awaiting decision: **2**, of which overdue: **1**")
+    >>> data = SupervisorData(2, 1, 1, pd.DataFrame(), d)
+    >>> counts(data, "en").startswith("Awaiting decision: **2**, of which overdue: **1**")
     True
     """
+    decisions = data.decisions
     agree = percent(float(decisions["agrees_with_model"].mean()), lang) if len(decisions) else "—"
     return t(
         lang,
         "sup_counts",
-        waiting=len(waiting),
-        overdue=int(waiting["overdue"].sum()) if len(waiting) else 0,
-        escalated=int((waiting["status"] == "escalated").sum()) if len(waiting) else 0,
+        waiting=data.awaiting,
+        overdue=data.overdue,
+        escalated=data.escalated,
         decided=len(decisions),
         agree=agree,
     )
@@ -97,14 +108,39 @@ def agreement_table(decisions: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     )
 
 
+def fairness_groups(decisions: pd.DataFrame) -> list[str]:
+    """Return the attributes of ``FAIRNESS_GROUPS`` that some decided item has a value of.
+
+    Examples
+    --------
+    >>> fairness_groups(pd.DataFrame({"district": ["a"], "low_income": [None]}))
+    ['district']
+    """
+    return [g for g in FAIRNESS_GROUPS if g in decisions and decisions[g].notna().any()]
+
+
 def fairness_frame(decisions: pd.DataFrame) -> pd.DataFrame:
-    """One row per decision: score, ``outreach`` (someone reached out), ``agrees`` and groups."""
+    """One row per decision: score, ``outreach`` (someone reached out), ``agrees`` and groups.
+
+    Group values are text (``"True"``/``"False"`` for yes/no attributes); missing ones stay
+    missing, and the audit counts them as the group ``"missing"``.
+    """
+    groups = {}
+    for g in fairness_groups(decisions):
+        col = decisions[g]
+        groups[g] = pd.Series(
+            [
+                None if pd.isna(v) else str(bool(v)) if isinstance(v, bool | np.bool_) else str(v)
+                for v in col.astype(object)
+            ],
+            dtype=object,
+        ).to_numpy()
     return pd.DataFrame(
         {
             "score": decisions["score"].astype(float).to_numpy(),
             "outreach": decisions["decision"].isin(OUTREACH).to_numpy(),
             "agrees": decisions["agrees_with_model"].astype(bool).to_numpy(),
-            **{g: decisions[g].astype(str).to_numpy() for g in FAIRNESS_GROUPS},
+            **groups,
         }
     )
 
@@ -138,7 +174,7 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
             frame,
             score="score",
             label="agrees",
-            groups=list(FAIRNESS_GROUPS),
+            groups=fairness_groups(decisions),
             flagged="outreach",
             n_boot=0,
         )
@@ -148,7 +184,7 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
         {
             t(lang, "col_attribute"): [name(ATTRIBUTE_NAMES, a, lang) for a in table["attribute"]],
             t(lang, "col_group"): [
-                f"{name(TIER_NAMES, str(g), lang)}{' *' if ref else ''}"
+                f"{name(TIER_NAMES | GROUP_NAMES, str(g), lang)}{' *' if ref else ''}"
                 for g, ref in zip(table["group"], table["is_reference"], strict=True)
             ],
             t(lang, "col_n"): table["n"].astype("int64").to_numpy(),

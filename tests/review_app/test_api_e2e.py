@@ -44,6 +44,8 @@ def test_login_list_open_decide(served: Served) -> None:
     assert tiers == sorted(tiers)
     expected = _district_items(served, USERS["anna"][2])
     assert sorted(i["flag_id"] for i in items) == sorted(expected)
+    second = anna.predict(2, 5, api_name="/list_queue")  # page 2 of 5 items
+    assert [i["flag_id"] for i in second] == [i["flag_id"] for i in items[5:10]]
 
     flag = items[0]["flag_id"]
     card = anna.predict(flag, api_name="/open_family")

@@ -91,7 +91,9 @@ def test_queue_order_is_tier_then_score_then_flag(q: ReviewQueue) -> None:
         q.items(limit=-1)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     page_size=st.integers(1, 15),
     status=st.sampled_from([None, "open", ("open", "escalated"), "decided"]),
@@ -162,9 +164,7 @@ def test_listing_and_counting_never_read_payloads(q: ReviewQueue) -> None:
 def test_decided_attributes_for_supervisors_only(q: ReviewQueue) -> None:
     north = q.items(user="anna", status="open", limit=3)
     for i, fid in enumerate(north["flag_id"]):
-        q.record_decision(
-            int(fid), "anna", "referred", RATIONALE, agrees_with_model=bool(i % 2)
-        )
+        q.record_decision(int(fid), "anna", "referred", RATIONALE, agrees_with_model=bool(i % 2))
     before = len(q.audit_log())
     got = q.decided_attributes("vera")
     assert list(got.columns) == list(DECIDED_ATTRIBUTE_COLUMNS)
@@ -224,9 +224,7 @@ def _fill_like_r0001(url: str, screening: FakeScreening) -> dict[str, str]:
     md.reflect(engine)
     now = datetime(2025, 7, 1, 9, 0)
     flagged = screening.scores[screening.scores["flagged"]]
-    texts = {
-        f: json.dumps(screening.payloads[f], ensure_ascii=False) for f in flagged["family_id"]
-    }
+    texts = {f: json.dumps(screening.payloads[f], ensure_ascii=False) for f in flagged["family_id"]}
     with engine.begin() as conn:
         conn.execute(
             sa.insert(md.tables["runs"]).values(

@@ -1,0 +1,140 @@
+"""The family card, the texts and the supervisor view, rendered from payloads (no server)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import features
+from features._schema import SOURCE_NAMES
+from review_app import _card as card
+from review_app import _i18n as i18n
+from review_app import _supervisor as sup
+
+
+@pytest.fixture(scope="module")
+def payload(screening):  # type: ignore[no-untyped-def]
+    return next(iter(screening.payloads.values()))
+
+
+def test_every_text_in_both_languages() -> None:
+    for key in i18n.text_keys():
+        ru, en = (i18n.t(lang, key) for lang in i18n.LANGS)
+        assert ru and en, key
+    assert i18n.DOMAIN_NAMES == features.DOMAIN_NAMES
+    assert i18n.SOURCE_NAMES == SOURCE_NAMES
+
+
+def test_payload_contract_of_the_fake(payload) -> None:  # type: ignore[no-untyped-def]
+    total = payload["base_log_odds"] + sum(c["contribution"] for c in payload["contributions"])
+    assert total == pytest.approx(payload["log_odds"], abs=1e-6)
+    mags = [abs(c["contribution"]) for c in payload["contributions"]]
+    assert mags == sorted(mags, reverse=True)
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_card_sections(payload, lang: str) -> None:  # type: ignore[no-untyped-def]
+    item = {"flag_id": 7, "status": "open"}
+    head = card.family_header(item, payload, lang)
+    assert payload["family_id"] in head
+    assert ", ".join(map(str, payload["composition"]["children_ages"])) in head
+    score = card.score_block(item, payload, lang)
+    assert i18n.percent(payload["score"], lang) in score
+    assert i18n.percent(payload["base_rate"], lang) in score
+    text = card.explanation(payload, lang)
+    for d in payload["needs"]:
+        assert i18n.name(i18n.DOMAIN_NAMES, d, lang) in text
+    top = payload["contributions"][0]
+    assert card.sentence(top, lang) in text
+    blind = card.blind_spots(payload, lang)
+    for source, seen in payload["coverage"].items():
+        assert (i18n.name(i18n.SOURCE_NAMES, source, lang) in blind) == (not seen)
+    services = card.services_block(payload, lang)
+    assert all(s[f"name_{lang}"] in services for s in payload["services"])
+    assert len(card.timeline_rows(payload, lang)) == len(payload["timeline"])
+    assert len(card.timeline_figure(payload, lang).axes[0].collections) == len(
+        {e["source"] for e in payload["timeline"]}
+    )
+
+
+def test_sentence_reads_like_a_person() -> None:
+    entry = {
+        "feature": "school_absence_days_90d",
+        "value": 23.0,
+        "contribution": 0.4,
+        "unit": "days",
+        "description_ru": features.FEATURES["school_absence_days_90d"].description_ru,
+        "description_en": features.FEATURES["school_absence_days_90d"].description_en,
+    }
+    assert card.sentence(entry, "ru") == (
+        "Дни пропусков школы без уважительной причины за 90 дней: 23 дня → повышает"
+    )
+    assert card.sentence({**entry, "contribution": -0.1}, "en").endswith("23 days → lowers")
+    since = {
+        **entry,
+        "feature": "job_loss_days_since",
+        "value": 1096.0,
+        "description_ru": features.FEATURES["job_loss_days_since"].description_ru,
+        "description_en": features.FEATURES["job_loss_days_since"].description_en,
+    }
+    assert card.sentence(since, "en") == (
+        "Job loss: days since the most recent record: no records → raises"
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=40),
+    st.floats(-5, 1),
+)
+def test_waterfall_ends_at_the_family_log_odds(values: list[float], base: float) -> None:
+    order = np.argsort(-np.abs(values), kind="stable")
+    contributions = [
+        {
+            "feature": f"f{i}",
+            "value": 1.0,
+            "contribution": values[i],
+            "domain": "safety",
+            "unit": "count",
+            "description_ru": "п",
+            "description_en": "f",
+        }
+        for i in order
+    ]
+    payload = {
+        "base_log_odds": base,
+        "log_odds": base + sum(values),
+        "contributions": contributions,
+    }
+    fig = card.waterfall_figure(payload, "en")
+    bars = fig.axes[0].patches
+    assert len(bars) == min(len(values), card.TOP_FEATURES) + (len(values) > card.TOP_FEATURES)
+    last = bars[-1]
+    assert last.get_x() + last.get_width() == pytest.approx(base + sum(values), abs=1e-9)
+
+
+def test_supervisor_fairness_over_decisions() -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    decisions = pd.DataFrame(
+        {
+            "decision": rng.choice(["support_offered", "no_outreach_needed", "referred"], n),
+            "agrees_with_model": rng.uniform(size=n) < 0.7,
+            "score": rng.uniform(size=n),
+            "district": rng.choice(["a", "b"], n),
+            "tier": rng.choice(["priority", "support"], n),
+            "user": rng.choice(["anna", "boris"], n),
+        }
+    )
+    note, table, fig = sup.fairness(decisions, "en")
+    assert fig is not None and len(table) == 4
+    frame = sup.fairness_frame(decisions)
+    outreach_a = frame.loc[frame["district"] == "a", "outreach"].mean()
+    row = table[(table["Attribute"] == "District") & table["Group"].str.startswith("a")]
+    assert row["Outreach"].iloc[0].startswith(i18n.percent(outreach_a, "en"))
+    note, table, fig = sup.fairness(decisions.head(3), "ru")
+    assert fig is None and "мало" in note
+    assert sup.agreement_table(decisions, "en")["Decisions"].sum() == n

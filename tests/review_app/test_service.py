@@ -1,0 +1,138 @@
+"""ReviewService without a server: queue order, paging, filters, overdue, access, supervisors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from conftest import USERS, make_queue
+
+from review_app import _supervisor as sup
+from review_app import demo_users, make_auth
+from review_app._service import AWAITING, ReviewService
+from risk.review import AccessDenied, AuthenticationFailed, InvalidDecision
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, screening):  # type: ignore[no-untyped-def]
+    q = make_queue(tmp_path_factory.mktemp("svc") / "s.db", screening)
+    yield ReviewService(q)
+    q.close()
+
+
+def test_queue_is_mine_ordered_by_tier_then_score_and_paged(service: ReviewService) -> None:
+    page = service.queue_page("anna", page_size=7)
+    assert page.total == len(service.queue.items(districts=USERS["anna"][2]))
+    assert page.n_pages == -(-page.total // 7) and len(page.rows) == 7
+    rows = [
+        service.queue_page("anna", page=p, page_size=7).rows for p in range(1, page.n_pages + 1)
+    ]
+    import pandas as pd
+
+    every = pd.concat(rows, ignore_index=True)
+    assert set(every["district"]) <= set(USERS["anna"][2])
+    assert every["flag_id"].is_unique and len(every) == page.total
+    keys = list(zip(every["tier"].map({"priority": 0, "support": 1}), -every["score"], strict=True))
+    assert keys == sorted(keys)
+    assert service.queue_page("anna", page=999, page_size=7).page == page.n_pages
+    only = service.queue_page("anna", district="valdaysky", tier="priority")
+    assert set(only.rows["district"]) == {"valdaysky"} and set(only.rows["tier"]) == {"priority"}
+    with pytest.raises(AccessDenied, match="no access to district 'borovichsky'"):
+        service.queue_page("anna", district="borovichsky")
+
+
+def test_overdue_against_the_sla(service: ReviewService) -> None:
+    now = datetime.now()
+    assert service.queue_page("anna", now=now).overdue == 0
+    later = service.queue_page("anna", now=now + timedelta(days=30))
+    assert later.overdue == later.total and later.rows["overdue"].all()
+
+
+def test_who_is_asking(service: ReviewService) -> None:
+    with pytest.raises(AuthenticationFailed, match="not logged in"):
+        service.list_queue(None)
+    with pytest.raises(AuthenticationFailed, match="unknown user 'mallory'"):
+        service.list_queue("mallory")
+    with pytest.raises(AccessDenied, match="not a supervisor"):
+        service.supervisor_data("anna")
+    data = service.supervisor_data("sveta")
+    assert data.awaiting == service.queue_page("sveta").total
+    assert data.late.empty and data.overdue == 0
+
+
+def test_dispute_needs_the_open_card(service: ReviewService) -> None:
+    with pytest.raises(InvalidDecision, match="open the family card first"):
+        service.dispute_record("anna", "s1", "E1", "wrong family entirely")
+    flag = int(service.queue.items(districts=["valdaysky"])["flag_id"].iloc[0])
+    c = service.open_family("anna", "s1", flag)
+    with pytest.raises(InvalidDecision, match="not a record of family"):
+        service.dispute_record("anna", "s1", "E-not-there", "wrong family entirely")
+    with pytest.raises(InvalidDecision, match="open the family card first"):
+        service.dispute_record("anna", "other-session", next(iter(c.event_ids())), "wrong family")
+
+
+def test_auth_and_demo_users(service: ReviewService) -> None:
+    auth = make_auth(service.queue)
+    assert auth("anna", USERS["anna"][0]) and not auth("anna", "nope nope")
+    users = demo_users(service.queue, ["velikiy_novgorod", "valdaysky", "borovichsky"])
+    assert [u[2] for u in users] == ["specialist", "specialist", "supervisor"]
+    name, password, _, districts = users[0]
+    assert password and auth(name, password)
+    assert service.queue.get_user(name).districts == frozenset(districts)
+    assert all(
+        p is None
+        for _, p, _, _ in demo_users(
+            service.queue, ["valdaysky", "borovichsky", "velikiy_novgorod"]
+        )
+    )
+
+
+def test_counts_and_pages_come_from_the_store(service: ReviewService) -> None:
+    page = service.queue_page("anna", page=2, page_size=5)
+    assert page.total == service.queue.count_items(status=AWAITING, districts=USERS["anna"][2])
+    everything = service.list_queue("anna")
+    assert [r["flag_id"] for r in everything[5:10]] == page.rows["flag_id"].tolist()
+    assert [r["flag_id"] for r in service.list_queue("anna", page=2, page_size=5)] == [
+        r["flag_id"] for r in everything[5:10]
+    ]
+    assert service.list_queue("anna", page=10_000) == []
+    with pytest.raises(InvalidDecision, match="page and page_size must be at least 1"):
+        service.list_queue("anna", page=0)
+    assert set(everything[0]) >= {"flag_id", "tier", "age_working_days", "overdue", "as_of"}
+    later = datetime.now() + timedelta(days=30)
+    late = service.queue_page("anna", page_size=3, now=later)
+    assert late.overdue == late.total and late.rows["overdue"].all()
+
+
+def test_supervisor_fairness_by_group_attributes(tmp_path, screening) -> None:  # type: ignore[no-untyped-def]
+    q = make_queue(tmp_path / "sup.db", screening)
+    svc = ReviewService(q)
+    items = q.items(user="sveta", status="open")
+    for i, fid in enumerate(items["flag_id"].head(24)):
+        q.record_decision(
+            int(fid),
+            "sveta",
+            "referred" if i % 3 else "no_outreach_needed",
+            "Talked to the family at the centre about it.",
+            agrees_with_model=i % 4 != 0,
+        )
+    data = svc.supervisor_data("sveta", now=datetime.now() + timedelta(days=60))
+    assert data.overdue == data.awaiting == len(items) - 24 and len(data.late) == data.overdue
+    assert data.late["age_days"].is_monotonic_decreasing
+    d = data.decisions
+    assert len(d) == 24 and d["settlement"].notna().all() and d["single_parent"].notna().all()
+    assert q.audit_log()["action"].iloc[-1] == "supervisor_view"
+    flags = {r["family_id"]: r for r in screening.flag_payloads().values()}
+    fam = q.items(run_id="run-2025-06").set_index("flag_id")["family_id"]
+    for row in d.itertuples():
+        comp = flags[fam.loc[row.flag_id]]["composition"]
+        assert (row.settlement, bool(row.large_family)) == (
+            comp["settlement"],
+            comp["large_family"],
+        )
+    note, table, fig = sup.fairness(d, "en")
+    assert fig is not None
+    assert {"District", "Settlement", "Single parent", "Large family"} <= set(table["Attribute"])
+    assert "Low income" not in set(table["Attribute"])  # the payload does not say
+    assert {"yes", "no"} & set(table["Group"].str.rstrip(" *"))
+    q.close()
