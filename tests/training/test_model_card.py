@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 
 
 @pytest.fixture(scope="module")
-def run() -> TrainingRun:
-    from features import load_records
-    from training._config import load_config
-    from training._data import load_truth
-    from training._pipeline import train
-
-    cfg = load_config()
-    cfg = dataclasses.replace(cfg, lightgbm=dataclasses.replace(cfg.lightgbm, num_boost_round=150))
-    records = load_records(SAMPLE)
-    ts, tf = load_truth(SAMPLE)
-    with warnings.catch_warnings():  # scikit-learn's own FutureWarning about `penalty`
-        warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn.*")
-        return train(records, cfg, truth_snapshots=ts, truth_families=tf, n_boot=20)
+def run(sample_run: TrainingRun) -> TrainingRun:
+    return sample_run
 
 
 @pytest.fixture(scope="module")

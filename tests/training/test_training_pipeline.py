@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import mlflow
@@ -17,18 +16,13 @@ from features import load_records
 from risk._model import RiskModel
 from training._config import ConfigError, load_config
 from training._data import SplitError, label_snapshots, load_truth, temporal_split
-from training._pipeline import train
 
 SAMPLE = "data/synthetic/sample"
 
 
 @pytest.fixture(scope="module")
-def run():
-    cfg = load_config()
-    cfg = dataclasses.replace(cfg, lightgbm=dataclasses.replace(cfg.lightgbm, num_boost_round=150))
-    recs = load_records(SAMPLE)
-    ts, tf = load_truth(SAMPLE)
-    return train(recs, cfg, truth_snapshots=ts, truth_families=tf, n_boot=20)
+def run(sample_run):
+    return sample_run
 
 
 @given(st.integers(min_value=8, max_value=24), st.sampled_from([180, 365, 400]))

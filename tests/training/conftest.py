@@ -1,0 +1,24 @@
+"""One small training run on the committed sample, shared by the training tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path("data/synthetic/sample")
+
+
+@pytest.fixture(scope="session")
+def sample_run():
+    """Train the configured model (150 rounds at most) on the committed sample, once."""
+    from features import load_records
+    from training._config import load_config
+    from training._data import load_truth
+    from training._pipeline import train
+
+    cfg = load_config()
+    cfg = dataclasses.replace(cfg, lightgbm=dataclasses.replace(cfg.lightgbm, num_boost_round=150))
+    ts, tf = load_truth(SAMPLE)
+    return train(load_records(SAMPLE), cfg, truth_snapshots=ts, truth_families=tf, n_boot=20)
