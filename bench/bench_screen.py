@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.bench_features import OUT, population
+from bench.bench_features import OUT, _reset_peak, _status_gib, population
 
 DEFAULT_AS_OF = "2025-01-01"
 TRAIN_DATES = ("2023-07-01", "2024-01-01")
@@ -109,8 +109,10 @@ def measure(records_dir: Path, model_dir: Path, as_of: str, repeats: int) -> dic
     model = screener.model
 
     rss_before = _peak_gib()
+    reset = _reset_peak()  # VmHWM from here on: screening's own peak, loaded records included
     screen_s, screening = _best(lambda: screener.screen(records, as_of), repeats)
     peak_screen = _peak_gib()
+    screen_hwm = _status_gib("VmHWM") if reset else float("nan")
     features_s, X = _best(
         lambda: build_features(records, as_of, lookback_days=model.lookback_days), repeats
     )
@@ -145,6 +147,7 @@ def measure(records_dir: Path, model_dir: Path, as_of: str, repeats: int) -> dic
         "payloads_s": payload_s,
         "peak_rss_gib": _peak_gib(),
         "peak_rss_screen_gib": peak_screen,
+        "screen_hwm_gib": screen_hwm,
         "rss_loaded_gib": rss_before,
     }
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from bench._util import append_section, machine
 
 
-def _one(n: int) -> dict[str, float]:
+def _one(n: int, out: Path | None = None, seed: int = 0) -> dict[str, float]:
+    """Generate ``n`` families and write them (to ``out``, else a temporary directory)."""
     import tempfile
     import time
 
@@ -23,10 +24,13 @@ def _one(n: int) -> dict[str, float]:
     from risk.synth import generate, write_population
 
     start = time.perf_counter()
-    records, truth = generate(n, seed=0)
+    records, truth = generate(n, seed=seed)
     gen = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        write_population(records, truth, Path(tmp) / "pop")
+    if out is not None:
+        write_population(records, truth, out)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_population(records, truth, Path(tmp) / "pop")
     total = time.perf_counter() - start
     return {
         "families": n,
@@ -42,14 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--families", type=int, nargs="+", default=[10_000, 76_000])
     parser.add_argument("--results", type=Path, default=None)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(_one(args.one)))
+        print(json.dumps(_one(args.one, args.out, args.seed)))
         return
     rows = []
     for n in args.families:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.bench_synth", "--one", str(n)],
+            [sys.executable, "-m", "bench.bench_synth", "--one", str(n), "--seed", str(args.seed)],
             capture_output=True,
             text=True,
             check=True,
