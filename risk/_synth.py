@@ -417,12 +417,16 @@ class _Emitted:
         p["family"].append(hit.astype(np.int64))
         p["type"].append(np.full(len(hit), code, dtype=np.int16))
         p["month"].append(np.full(len(hit), month, dtype=np.int32))
-        p["u_day"].append(u_day)
-        p["u_member"].append(u_member)
+        p["u_day"].append(u_day.astype(np.float32))
+        p["u_member"].append(u_member.astype(np.float32))
         p["value"].append(np.full(len(hit), np.nan) if values is None else values.astype(float))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: np.concatenate(v) for k, v in self.parts.items()}
+        """Concatenate and release the monthly parts (halves the peak at a million families)."""
+        out = {}
+        for k in list(self.parts):
+            out[k] = np.concatenate(self.parts.pop(k))
+        return out
 
 
 def _values(
@@ -600,22 +604,53 @@ def _pick_members(
         if role == "parent":
             out[mask] = fam_start[f] + (u * n_adults[f]).astype(np.int64)
         elif role == "child":
-            lo, hi = age_ranges.get(name, (0, 18))
-            # Children are sorted by birth date: the eligible ones form a contiguous run.
-            d = ev_date[mask]
-            kid_rows = kid_start[f][:, None] + np.arange(8)[None, :]
-            valid = np.arange(8)[None, :] < n_kids[f][:, None]
-            births = mem_birth[np.minimum(kid_rows, len(mem_birth) - 1)]
-            age = (d[:, None] - births) / DAY / 365.25
-            ok = valid & (age >= lo) & (age < hi)
-            count = ok.sum(axis=1)
-            pick = (u * np.maximum(count, 1)).astype(np.int64)
-            # index of the pick-th eligible child
-            rank = np.cumsum(ok, axis=1) - 1
-            hit = ok & (rank == pick[:, None])
-            col = np.where(count > 0, hit.argmax(axis=1), 0)
-            out[mask] = np.where(count > 0, kid_rows[np.arange(len(f)), col], kid_start[f])
+            out[mask] = _pick_children(
+                age_ranges.get(name, (0, 18)), u, f, ev_date[mask], kid_start, n_kids, mem_birth
+            )
     return out
+
+
+def _pick_children(
+    ages: tuple[int, int],
+    u: np.ndarray,
+    f: np.ndarray,
+    dates: np.ndarray,
+    kid_start: np.ndarray,
+    n_kids: np.ndarray,
+    mem_birth: np.ndarray,
+    chunk: int = 1_000_000,
+) -> np.ndarray:
+    """Member row of an age-eligible child per record, in chunks to bound temporaries."""
+    out = np.empty(len(f), dtype=np.int64)
+    for start in range(0, len(f), chunk):
+        sl = slice(start, start + chunk)
+        out[sl] = _pick_children_chunk(ages, u[sl], f[sl], dates[sl], kid_start, n_kids, mem_birth)
+    return out
+
+
+def _pick_children_chunk(
+    ages: tuple[int, int],
+    u: np.ndarray,
+    f: np.ndarray,
+    d: np.ndarray,
+    kid_start: np.ndarray,
+    n_kids: np.ndarray,
+    mem_birth: np.ndarray,
+) -> np.ndarray:
+    lo, hi = ages
+    # Children are sorted by birth date: the eligible ones form a contiguous run.
+    kid_rows = kid_start[f][:, None] + np.arange(8)[None, :]
+    valid = np.arange(8)[None, :] < n_kids[f][:, None]
+    births = mem_birth[np.minimum(kid_rows, len(mem_birth) - 1)]
+    age = (d[:, None] - births) / DAY / 365.25
+    ok = valid & (age >= lo) & (age < hi)
+    count = ok.sum(axis=1)
+    pick = (u * np.maximum(count, 1)).astype(np.int64)
+    # index of the pick-th eligible child
+    rank = np.cumsum(ok, axis=1) - 1
+    hit = ok & (rank == pick[:, None])
+    col = np.where(count > 0, hit.argmax(axis=1), 0)
+    return np.where(count > 0, kid_rows[np.arange(len(f)), col], kid_start[f])
 
 
 def _truth(
