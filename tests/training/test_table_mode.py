@@ -161,7 +161,15 @@ def test_cli_trains_logs_and_registers_challenger(
     args = ["train", "--table", str(path), "--label", "label", "--group", "district"]
     args += ["--group", "low_income", "--id", "family_id", "--config", str(cfg)]
     args += ["--tracking-uri", uri, "--n-boot", "10", "--card-dir", str(tmp_path / "cards")]
-    result = CliRunner().invoke(app, args)
+    # log_training_run sets the tracking URI only: a registry URI another test set globally
+    # would otherwise receive the registration
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_registry_uri(uri)
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
     assert result.exit_code == 0, result.output
     assert "registered cli-table version 1 as 'challenger'" in result.output
     assert "best single feature" in result.output
@@ -170,18 +178,20 @@ def test_cli_trains_logs_and_registers_challenger(
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     mv = client.get_model_version_by_alias("cli-table", "challenger")
     assert str(mv.version) == "1"
-    logged = client.get_run(mv.run_id).data
+    run_id = mv.run_id
+    assert run_id is not None
+    logged = client.get_run(run_id).data
     for key in ("test_roc_auc", "test_ece", "logreg_test_roc_auc", "rule_test_roc_auc"):
         assert np.isfinite(logged.metrics[key]), key
     assert logged.params["split_method"] == "random, stratified by label"
     assert logged.params["rule"] == "best_single_feature"
-    arts = {a.path for a in client.list_artifacts(mv.run_id)}
+    arts = {a.path for a in client.list_artifacts(run_id)}
     assert {"model_card.md", "features.json", "fairness", "plots"} <= arts
-    nested = {a.path for d in ("fairness", "plots") for a in client.list_artifacts(mv.run_id, d)}
+    nested = {a.path for d in ("fairness", "plots") for a in client.list_artifacts(run_id, d)}
     assert {"fairness/audit.csv", "fairness/audit.png", "plots/shap_summary.png"} <= nested
     card = Path(
         mlflow.artifacts.download_artifacts(
-            run_id=mv.run_id, artifact_path="model_card.md", tracking_uri=uri
+            run_id=run_id, artifact_path="model_card.md", tracking_uri=uri
         )
     ).read_text("utf-8")
     assert "random split" in card and "best single feature" in card
@@ -189,7 +199,7 @@ def test_cli_trains_logs_and_registers_challenger(
     features = json.loads(
         Path(
             mlflow.artifacts.download_artifacts(
-                run_id=mv.run_id, artifact_path="features.json", tracking_uri=uri
+                run_id=run_id, artifact_path="features.json", tracking_uri=uri
             )
         ).read_text("utf-8")
     )["features"]
@@ -197,7 +207,12 @@ def test_cli_trains_logs_and_registers_challenger(
     # the registered pyfunc scores a table's feature columns like any other model (the logged
     # signature asks for float64, as for records models)
     mlflow.set_tracking_uri(uri)
-    model = mlflow.pyfunc.load_model("models:/cli-table@challenger")
+    mlflow.set_registry_uri(uri)
+    try:
+        model = mlflow.pyfunc.load_model("models:/cli-table@challenger")
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
     out = model.predict(table.loc[:9, features].astype("float64"))
     assert ((out["score"] > 0) & (out["score"] < 1)).all()
 
