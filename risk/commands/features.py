@@ -77,6 +77,14 @@ def register(app: typer.Typer) -> None:
         lang: Annotated[
             str, typer.Option("--lang", help="Language of descriptions for --list: en or ru.")
         ] = "en",
+        engine: Annotated[
+            str,
+            typer.Option(
+                "--engine",
+                help="pandas (one machine) or spark (extra 'spark'; --data and --out may be "
+                "cluster storage URLs; --out is a Parquet directory).",
+            ),
+        ] = "pandas",
     ) -> None:
         """Build one row of features per family in the screening population as of a date."""
         if list_:
@@ -84,6 +92,14 @@ def register(app: typer.Typer) -> None:
             return
         if data is None or as_of is None:
             raise typer.BadParameter("give --data DIR and --as-of DATE (or --list)")
+        if engine not in ("pandas", "spark"):
+            raise typer.BadParameter(f"--engine must be 'pandas' or 'spark'; got {engine!r}")
+        if engine == "spark":
+            from risk.spark._cli import features_on_spark
+
+            for line in features_on_spark(data, as_of, out=out, lookback_days=lookback_days):
+                typer.echo(line)
+            return
         import time
 
         from features import build_features, context_features, load_records

@@ -137,6 +137,14 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--capacity", help="Flags per district (default: the model's)."),
         ] = None,
+        engine: Annotated[
+            str,
+            typer.Option(
+                "--engine",
+                help="pandas (one machine) or spark (extra 'spark'; --data and --out may be "
+                "cluster storage URLs; --out and its explanations are Parquet directories).",
+            ),
+        ] = "pandas",
     ) -> None:
         """Screen families as of a date, write scores, and put every flag in the review queue.
 
@@ -146,7 +154,14 @@ def register(app: typer.Typer) -> None:
         from risk import Screener
         from risk.review import ReviewQueue
 
+        if engine not in ("pandas", "spark"):
+            raise typer.BadParameter(f"--engine must be 'pandas' or 'spark'; got {engine!r}")
         uri = model or os.environ.get("RISK_MODEL_URI") or DEFAULT_MODEL_URI
+        if engine == "spark":
+            _score_on_spark(
+                data, as_of, uri, out=out, store=store, run_id=run_id, capacity=capacity
+            )
+            return
         with ReviewQueue(store) as queue:
             for step in progress(("records", "model", "screen"), desc="risk score", total=3):
                 if step == "records":
@@ -178,3 +193,51 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {scores_file} and {explained}")
         already = 0 if result.created else result.n_flags
         typer.echo(f"{result.n_flags} flags enqueued for run {rid} (already present: {already})")
+
+
+def _score_on_spark(
+    data: Path,
+    as_of: str,
+    uri: str,
+    *,
+    out: Path | None,
+    store: str | None,
+    run_id: str | None,
+    capacity: int | None,
+) -> None:
+    """``risk score --engine spark``: the same run, with features and scores computed on Spark."""
+    from risk import Screener
+    from risk.review import ReviewQueue
+    from risk.spark._cli import input_fingerprint, open_records, spark_run_paths
+    from risk.spark._score import spark_screen, write_run
+
+    with ReviewQueue(store) as queue:
+        screener = Screener.load(uri)
+        spark, records = open_records(data)
+        run = spark_screen(
+            spark,
+            records,
+            screener,
+            uri,
+            as_of,
+            capacity=capacity,
+            exclude_events=queue.disputed_event_ids(),
+        )
+        screening = run.screening
+        fingerprint = input_fingerprint(spark, records, data_fingerprint)
+        rid = run_id or default_run_id(screening, fingerprint, capacity, screening.excluded_events)
+        if out is not None:
+            written = write_run(run, spark_run_paths(out))
+        result = queue.enqueue(screening, rid)
+    typer.echo(
+        f"model {screener.model.name} version {screener.model.version}, as of "
+        f"{screening.as_of.date()}: {screening.n_screened} families screened on Spark "
+        f"(scores are advisory; every flag goes to a specialist)"
+    )
+    if screening.excluded_events:
+        typer.echo(f"disputed records left out: {len(screening.excluded_events)}")
+    typer.echo(format_summary(screening.summary()))
+    if out is not None:
+        typer.echo(f"wrote {written[0]} and {written[1]}")
+    already = 0 if result.created else result.n_flags
+    typer.echo(f"{result.n_flags} flags enqueued for run {rid} (already present: {already})")

@@ -1,0 +1,305 @@
+"""Scoring on Spark: the registered MLflow model as a Spark UDF, flags by window ranking.
+
+Scores, ranks, capacities, flags and tiers are computed on Spark with the same rule as
+``risk/_flags.py``: within a district, rank by score (highest first, equal scores by
+``family_id``); flagged when the rank is within the district's capacity and the score reaches
+the minimum score. Only the flagged families come back to the driver, where the pandas
+:class:`risk.Screening` machinery explains them and builds the review queue's payloads.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from features import build_features
+from risk._flags import CapacityLike, resolve_capacity
+from risk._model import Capacity, RiskModel
+from risk._pyfunc import ARTIFACT_KEY
+from risk._screening import (
+    _MODELS_URI,
+    MLFLOW_MODEL_SUBDIR,
+    SCORE_COLUMNS,
+    SUMMARY_COLUMNS,
+    Screener,
+    Screening,
+    ScreeningError,
+)
+from risk.spark._features import spark_features
+from risk.spark._records import SparkRecords, reraising, unstack
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+#: Largest difference tolerated between the UDF's scores and the driver's for flagged families.
+SCORE_TOLERANCE = 1e-9
+
+
+class SparkScreening(Screening):
+    """A :class:`risk.Screening` of the flagged families of a Spark run, with population figures.
+
+    Its ``scores`` hold the flagged families only (with their population ranks); ``summary()``
+    and ``base_rate`` are those of the whole screened population, computed on Spark. Everything
+    else (explanations, needs, services, payloads, ``ReviewQueue.enqueue``) works as for a
+    pandas screening.
+    """
+
+    def __init__(
+        self, *, population_summary: pd.DataFrame, population_base_rate: float, **kwargs: Any
+    ) -> None:
+        self._population_summary = population_summary
+        self._population_base_rate = population_base_rate
+        super().__init__(**kwargs)
+
+    @property
+    def base_rate(self) -> float:
+        """Mean score of the whole screened population."""
+        return self._population_base_rate
+
+    @property
+    def n_screened(self) -> int:
+        """Families screened on Spark (the scores frame here holds only the flagged)."""
+        return int(self._population_summary["families"].sum())
+
+    def summary(self) -> pd.DataFrame:
+        """Per district, over the whole population: families, flagged, capacity, tier counts."""
+        return self._population_summary.copy()
+
+
+@dataclass(frozen=True)
+class SparkRun:
+    """The result of :func:`spark_screen`.
+
+    Attributes
+    ----------
+    scores : pyspark.sql.DataFrame
+        Every screened family with :data:`risk._screening.SCORE_COLUMNS` (persisted).
+    screening : SparkScreening
+        The flagged families, explained, ready for ``ReviewQueue.enqueue``.
+    """
+
+    scores: DataFrame
+    screening: SparkScreening
+
+
+def capacity_column(capacity: Capacity, district: Column) -> Column:
+    """Return a Spark expression of each row's district capacity (``Capacity.for_district``)."""
+    from pyspark.sql import functions as F
+
+    default = F.lit(int(capacity.default)).cast("bigint")
+    if not capacity.per_district:
+        return default
+    pairs = []
+    for name, n in sorted(capacity.per_district.items()):
+        pairs += [F.lit(str(name)), F.lit(int(n)).cast("bigint")]
+    return F.coalesce(F.element_at(F.create_map(*pairs), district), default)
+
+
+def assign_tiers_spark(scored: DataFrame, capacity: Capacity) -> DataFrame:
+    """Add ``rank_in_district``, ``capacity``, ``flagged`` and ``tier`` (``risk/_flags.py`` rule).
+
+    ``scored`` needs ``family_id``, ``district`` and ``score``.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy("district").orderBy(F.desc("score"), F.asc("family_id"))
+    eligible = F.col("score") >= F.lit(float(capacity.min_score))
+    flagged = eligible & (F.col("rank_in_district") <= F.col("capacity"))
+    return (
+        scored.withColumn("rank_in_district", F.row_number().over(order).cast("bigint"))
+        .withColumn("capacity", capacity_column(capacity, F.col("district")))
+        .withColumn("flagged", flagged)
+        .withColumn(
+            "tier",
+            F.when(F.col("flagged"), "priority").when(eligible, "support").otherwise("universal"),
+        )
+    )
+
+
+def model_udf_uri(uri: str, model: RiskModel, workdir: Path) -> str:
+    """Return the URI the Spark UDF loads: the same model version the driver loaded.
+
+    A registry alias is pinned to the version it resolved to on the driver; a bare model
+    directory (``model.json`` + ``booster.txt``) is saved as an MLflow pyfunc in ``workdir``.
+    """
+    match = _MODELS_URI.match(uri)
+    if match is not None:
+        if match["alias"] and model.version.isdigit():
+            return f"models:/{match['name']}/{model.version}"
+        return uri
+    local = Path(uri)
+    if local.is_dir():
+        if (local / "MLmodel").exists():
+            return str(local)
+        import mlflow
+
+        from risk._pyfunc import RiskPyfunc
+
+        model_dir = local if (local / "model.json").exists() else local / MLFLOW_MODEL_SUBDIR
+        target = workdir / "pyfunc"
+        mlflow.pyfunc.save_model(
+            str(target), python_model=RiskPyfunc(), artifacts={ARTIFACT_KEY: str(model_dir)}
+        )
+        return str(target)
+    return uri
+
+
+def spark_screen(
+    spark: SparkSession,
+    records: SparkRecords,
+    screener: Screener,
+    model_uri: str,
+    as_of: object,
+    *,
+    capacity: CapacityLike | None = None,
+    exclude_events: Iterable[str] = (),
+) -> SparkRun:
+    """Screen a population on Spark: features, UDF scores, flags; explain the flagged on the driver.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    records : SparkRecords
+        From :func:`read_records`.
+    screener : Screener
+        The driver's copy of the model (explanations, payloads, services).
+    model_uri : str
+        The MLflow model the UDF loads (``models:/...``, ``runs:/...`` or a local directory).
+    as_of : date-like
+    capacity : Capacity, mapping or int, optional
+        As for :meth:`risk.Screener.screen`.
+    exclude_events : iterable of str
+        ``event_id`` of disputed records.
+
+    Raises
+    ------
+    ScreeningError
+        The UDF's scores of the flagged families differ from the driver model's.
+    features.RecordsError
+        The records break a rule of the schema.
+    """
+    import mlflow.pyfunc
+    from pyspark.sql import functions as F
+    from pyspark.storagelevel import StorageLevel
+
+    model = screener.model
+    if isinstance(exclude_events, str):
+        raise ScreeningError(
+            f"exclude_events must be a collection of event ids, not {exclude_events!r}"
+        )
+    excluded = frozenset(str(e) for e in exclude_events)
+    cap = resolve_capacity(capacity, model.capacity)
+    try:
+        t = pd.Timestamp(as_of).normalize()  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ScreeningError(f"as_of must be a date; got {as_of!r} ({exc})") from None
+    feats = spark_features(records, t, exclude_events=excluded, lookback_days=model.lookback_days)
+
+    with tempfile.TemporaryDirectory(prefix="risk-spark-model-") as tmp:
+        uri = model_udf_uri(model_uri, model, Path(tmp))
+        predict = mlflow.pyfunc.spark_udf(
+            spark, uri, result_type="score double, log_odds double", env_manager="local"
+        )
+        inputs = F.struct(*[F.col(f).cast("double").alias(f) for f in model.features])
+        scored = feats.select("family_id", "district", predict(inputs).alias("p")).select(
+            "family_id", "district", "p.score", "p.log_odds"
+        )
+        full = (
+            assign_tiers_spark(scored, cap)
+            .withColumn("model_version", F.lit(str(model.version)))
+            .withColumn("as_of", F.lit(t.to_pydatetime()).cast("timestamp_ntz"))
+            .withColumn("advisory", F.lit(True))
+            .select(*SCORE_COLUMNS, "capacity")
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
+        by_district = reraising(lambda: _summary(full))
+    population = by_district.loc[:, list(SUMMARY_COLUMNS)]
+    n = int(population["families"].sum())
+    base_rate = float(by_district["score_sum"].sum() / n) if n else 0.0
+
+    scores = full.select(*SCORE_COLUMNS)
+    flagged = scores.filter(F.col("flagged")).toPandas()
+    ids = spark.createDataFrame([(str(f),) for f in flagged["family_id"]], "family_id string")
+    rows = records.rows.join(F.broadcast(ids), "family_id").toPandas()
+    flag_records = unstack(rows, records.extraction_date)
+    flag_features = build_features(
+        flag_records, t, exclude_events=excluded, lookback_days=model.lookback_days
+    )
+    screening = SparkScreening(
+        population_summary=population,
+        population_base_rate=base_rate,
+        records=flag_records,
+        features=flag_features,
+        as_of=t,
+        model=model,
+        capacity=cap,
+        catalog=screener.catalog,
+        excluded_events=excluded,
+    )
+    _check_agreement(screening.scores, flagged)
+    return SparkRun(scores=scores, screening=screening)
+
+
+def _summary(scores: DataFrame) -> pd.DataFrame:
+    from pyspark.sql import functions as F
+
+    def count(tier: str) -> Column:
+        return F.sum(F.when(F.col("tier") == tier, 1).otherwise(0)).cast("bigint").alias(tier)
+
+    frame = (
+        scores.groupBy("district")
+        .agg(
+            F.count(F.lit(1)).alias("families"),
+            F.sum(F.col("flagged").cast("bigint")).alias("flagged"),
+            F.first("capacity").alias("capacity"),
+            count("priority"),
+            count("support"),
+            count("universal"),
+            F.sum("score").alias("score_sum"),
+        )
+        .toPandas()
+    )
+    frame = frame.sort_values("district", kind="stable").reset_index(drop=True)
+    frame["district"] = frame["district"].astype("str")
+    return frame.astype({c: np.int64 for c in SUMMARY_COLUMNS[1:]})
+
+
+def _check_agreement(local: pd.DataFrame, spark: pd.DataFrame) -> None:
+    """Check that the driver sees the flagged families as Spark does: ids, ranks, scores."""
+    a = local.set_index("family_id").sort_index()
+    b = spark.assign(family_id=spark["family_id"].astype(str)).set_index("family_id").sort_index()
+    if not a.index.equals(b.index):
+        raise ScreeningError(
+            f"the driver flags {len(a)} families where Spark flagged {len(b)}; "
+            "the UDF and the driver's model differ"
+        )
+    worst = float(np.max(np.abs(a["score"].to_numpy() - b["score"].to_numpy()), initial=0.0))
+    ranks = a["rank_in_district"].to_numpy() != b["rank_in_district"].to_numpy()
+    if worst > SCORE_TOLERANCE or ranks.any():
+        raise ScreeningError(
+            f"the Spark UDF and the driver's model disagree on flagged families (largest score "
+            f"difference {worst:.3g}, {int(ranks.sum())} ranks differ); check that both load "
+            f"the same model version"
+        )
+
+
+def write_run(run: SparkRun, out: str) -> tuple[str, str]:
+    """Write the scores and the flagged families' explanations as Parquet (overwritten).
+
+    Returns the two paths: ``out`` and ``<out without .parquet>.explanations.parquet``.
+    """
+    spark = run.scores.sparkSession
+    explained = f"{out.removesuffix('.parquet')}.explanations.parquet"
+    run.scores.write.mode("overwrite").parquet(out)
+    import pyarrow as pa
+
+    frame = pa.Table.from_pandas(run.screening.explanations_frame(), preserve_index=False)
+    spark.createDataFrame(frame).coalesce(1).write.mode("overwrite").parquet(explained)
+    return out, explained
