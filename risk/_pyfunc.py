@@ -44,8 +44,12 @@ def synthetic_input_example(model: RiskModel, n: int = 3, seed: int = 0) -> pd.D
     rng = np.random.default_rng(seed)
     cols = {}
     for name in model.features:
-        fill = float(FEATURES[name].fill) if name in FEATURES else 0.0
-        cols[name] = np.full(n, fill) if rng.random() < 0.7 else rng.integers(0, 4, n).astype(float)
+        spec = FEATURES.get(name)
+        fill = float(spec.fill) if spec is not None else 0.0
+        values = np.full(n, fill) if rng.random() < 0.7 else rng.integers(0, 4, n).astype(float)
+        # The signature takes exactly the dtypes ``features.build_features`` emits.
+        dtype = spec.dtype if spec is not None else "float64"
+        cols[name] = values.astype(dtype)
     return pd.DataFrame(cols)
 
 

@@ -104,7 +104,10 @@ def log_training_run(
     from risk._plots import audit_plot, pr_curve, reliability_diagram
     from risk._pyfunc import log_risk_model
 
-    mlflow.set_tracking_uri(tracking_uri(uri))
+    resolved = tracking_uri(uri)
+    mlflow.set_tracking_uri(resolved)
+    # Register where we track, unless a separate registry is configured on purpose.
+    mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or resolved)
     mlflow.set_experiment(experiment)
     ev = run.evaluation
     y = ev.test["label"].to_numpy()

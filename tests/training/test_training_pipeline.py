@@ -124,7 +124,7 @@ def test_model_round_trips_through_mlflow(run, tmp_path) -> None:
     X = run.shap_values_sample
     np.testing.assert_allclose(loaded.log_odds(X), run.model.log_odds(X), atol=1e-12)
     pyfunc = mlflow.pyfunc.load_model("models:/family-distress@challenger")
-    out = pyfunc.predict(X.astype("float64"))  # the signature takes doubles
+    out = pyfunc.predict(X)  # the signature takes build_features' own dtypes
     np.testing.assert_allclose(out["score"], run.model.predict_proba(X), atol=1e-12)
     # Privacy: nothing logged names a family of the data.
     arts = tmp_path / "artifacts"
