@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from features._schema import EARLIEST_DATE, EVENT_TYPES, TABLES, Column, Table
+from features._schema import EARLIEST_DATE, EVENT_TYPES, SOURCES, TABLES, Column, Table
 
 MAX_IDS_IN_MESSAGE = 5
 
@@ -219,14 +220,7 @@ def load_records(
             raise RecordsError(name, "", "unreadable_table", f"cannot read {file}: {exc}") from exc
         frames[name] = _to_pandas(table)
     if extraction_date is None:
-        manifest = root / "manifest.json"
-        if manifest.exists():
-            try:
-                extraction_date = json.loads(manifest.read_text("utf-8")).get("extraction_date")
-            except json.JSONDecodeError as exc:
-                raise RecordsError(
-                    "manifest", "extraction_date", "unreadable_manifest", f"{manifest}: {exc}"
-                ) from exc
+        extraction_date = _manifest_date(root / "manifest.json")
     records = Records(
         **frames,
         extraction_date=pd.Timestamp(extraction_date or pd.Timestamp.today()).normalize(),
@@ -234,15 +228,52 @@ def load_records(
     return records.validate() if validate else records
 
 
+def _manifest_date(manifest: Path) -> str | None:
+    """Return the manifest's ``extraction_date`` (``YYYY-MM-DD``); None without one."""
+    if not manifest.exists():
+        return None
+    try:
+        value = json.loads(manifest.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RecordsError(
+            "manifest", "extraction_date", "unreadable_manifest", f"{manifest}: {exc}"
+        ) from exc
+    if not isinstance(value, dict):
+        raise RecordsError(
+            "manifest", "", "unreadable_manifest", f"{manifest}: expected a JSON object"
+        )
+    date = value.get("extraction_date")
+    if date is None or date == "":
+        return None
+    try:
+        parsed = pd.Timestamp(date) if isinstance(date, str) else pd.NaT
+    except ValueError:
+        parsed = pd.NaT
+    if parsed is pd.NaT or not isinstance(date, str) or len(date) != 10:
+        raise RecordsError(
+            "manifest",
+            "extraction_date",
+            "bad_extraction_date",
+            f"{manifest}: {date!r} is not a date YYYY-MM-DD",
+        )
+    return date
+
+
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
     columns = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+        if pa.types.is_dictionary(col.type):
+            # Categorical ids would make every later join slow and surprising: decode them.
+            col = col.cast(col.type.value_type)
+        naive = pa.types.is_date(col.type) or (
+            pa.types.is_timestamp(col.type) and col.type.tz is None
+        )
+        if naive:
             arr = col.to_numpy() if col.null_count == 0 else col.to_pandas().to_numpy()
-            columns[name] = pd.Series(np.asarray(arr, dtype="datetime64[s]"))
+            columns[name] = pd.Series(np.asarray(arr, dtype="datetime64[s]"), copy=False)
         else:
             columns[name] = col.to_pandas()
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _empty_frame(table: Table) -> pd.DataFrame:
@@ -305,10 +336,50 @@ def _check_columns(name: str, table: Table, frame: pd.DataFrame) -> None:
                 raise _fail(frame, table, col.name, "null_in_required", "are null", mask)
 
 
-def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> None:
+def _strings(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """Return a string column as Arrow strings (zero-copy for pandas' ``str`` dtype)."""
+    arr = pa.array(series, from_pandas=True)
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return arr
+
+
+def _codes(series: pd.Series, values: Iterable[object]) -> np.ndarray:
+    """Position of each value of ``series`` in ``values`` (int32), ``-1`` when absent or null.
+
+    Ids are encoded once through Arrow's hash table instead of ``isin`` over millions of Python
+    strings: the codes are small integers that the later checks reuse.
+    """
+    value_set = (
+        values
+        if isinstance(values, pa.Array | pa.ChunkedArray)
+        else pa.array(list(values), pa.large_string())
+    )
+    codes = pc.index_in(_strings(series), value_set=value_set)
+    return np.asarray(codes.fill_null(-1).to_numpy(), dtype=np.int32)
+
+
+def _duplicated(series: pd.Series) -> np.ndarray:
+    """``series.duplicated(keep=False)`` through integer codes (no Python string objects)."""
+    encoded = pc.dictionary_encode(_strings(series))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    if len(encoded.dictionary) == len(series) or len(series) == 0:
+        return np.zeros(len(series), dtype=bool)
+    indices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False))
+    counts = np.bincount(indices[indices >= 0], minlength=len(encoded.dictionary))
+    mask = np.zeros(len(series), dtype=bool)
+    valid = indices >= 0
+    mask[valid] = counts[indices[valid]] > 1
+    return mask
+
+
+def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> np.ndarray:
+    """Raise on codes outside the vocabulary; return the codes (positions in ``col.codes``)."""
     assert col.codes is not None
     s = frame[col.name]
-    mask = (~s.isin(col.codes) & s.notna()).to_numpy()
+    codes = _codes(s, col.codes)
+    mask = (codes < 0) & s.notna().to_numpy()
     if mask.any():
         bad = sorted({str(v) for v in s[mask].unique()[:MAX_IDS_IN_MESSAGE]})
         raise _fail(
@@ -319,20 +390,23 @@ def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> None:
             f"have unknown codes {bad}; allowed: {', '.join(col.codes)}",
             mask,
         )
+    return codes
 
 
 def _check_values(rec: Records) -> None:
     extraction = rec.extraction_date.to_datetime64()
     earliest = np.datetime64(EARLIEST_DATE)
+    family_ids = _strings(rec.families["family_id"])
+    codes: dict[tuple[str, str], np.ndarray] = {}
     for name, table in TABLES.items():
         frame = rec.table(name)
         if table.id_column:
-            mask = frame[table.id_column].duplicated(keep=False).to_numpy()
+            mask = _duplicated(frame[table.id_column])
             if mask.any():
                 raise _fail(frame, table, table.id_column, "duplicate_id", "share an id", mask)
         for col in table.columns:
             if col.codes is not None:
-                _check_codes(frame, table, col)
+                codes[name, col.name] = _check_codes(frame, table, col)
             if col.kind == "date":
                 values = frame[col.name].to_numpy()
                 mask = values > extraction
@@ -356,20 +430,22 @@ def _check_values(rec: Records) -> None:
                         mask,
                     )
         if name != "families":
-            mask = (~frame["family_id"].isin(rec.families["family_id"])).to_numpy()
+            family = _codes(frame["family_id"], family_ids)
+            mask = family < 0
             if mask.any():
                 raise _fail(
                     frame, table, "family_id", "unknown_family", "refer to no known family", mask
                 )
-    _check_events(rec)
+            codes[name, "family_id"] = family
+    _check_events(rec, codes)
 
 
-def _check_events(rec: Records) -> None:
+def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> None:
     table = TABLES["events"]
     ev = rec.events
-    types = ev["event_type"].astype(str).to_numpy()
-    expected_source = pd.Series({k: e.source for k, e in EVENT_TYPES.items()})
-    mask = ev["source"].astype(str).to_numpy() != expected_source.reindex(types).to_numpy()
+    types = codes["events", "event_type"]
+    type_source = np.array([SOURCES.index(e.source) for e in EVENT_TYPES.values()], dtype=np.int32)
+    mask = codes["events", "source"] != type_source[types]
     if mask.any():
         raise _fail(
             ev,
@@ -384,25 +460,23 @@ def _check_events(rec: Records) -> None:
         mask = value < 0
     if mask.any():
         raise _fail(ev, table, "value", "negative_value", "have negative values", mask)
-    mask = ~np.isfinite(value) & ~np.isnan(value)
+    mask = np.isinf(value)
     if mask.any():
         raise _fail(ev, table, "value", "infinite_value", "have infinite values", mask)
-    needs_value = np.array([EVENT_TYPES[t].unit != "count" for t in EVENT_TYPES])
-    needs = pd.Series(needs_value, index=list(EVENT_TYPES)).reindex(types).to_numpy(dtype=bool)
-    mask = needs & np.isnan(value)
+    needs_value = np.array([e.unit != "count" for e in EVENT_TYPES.values()])
+    mask = needs_value[types] & np.isnan(value)
     if mask.any():
         raise _fail(
             ev, table, "value", "null_in_required", "have no value but their type needs one", mask
         )
-    members = rec.members.set_index("member_id")["family_id"]
     has_member = ev["member_id"].notna().to_numpy()
     if has_member.any():
-        owner = members.reindex(ev["member_id"].to_numpy()[has_member]).to_numpy()
-        bad = np.zeros(len(ev), dtype=bool)
-        bad[has_member] = pd.isna(owner)
+        member = _codes(ev["member_id"], _strings(rec.members["member_id"]))
+        bad = has_member & (member < 0)
         if bad.any():
             raise _fail(ev, table, "member_id", "unknown_member", "refer to no known member", bad)
-        bad[has_member] = owner != ev["family_id"].to_numpy()[has_member]
+        owner = codes["members", "family_id"][member]
+        bad = has_member & (owner != codes["events", "family_id"])
         if bad.any():
             raise _fail(
                 ev,

@@ -11,6 +11,7 @@ runs no code) and ``model.json`` (features, calibration, horizon, capacity, vers
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -130,6 +131,7 @@ class RiskModel:
         (out / "booster.txt").write_text(booster_text, encoding="utf-8")
         meta = {
             "format": MODEL_FORMAT,
+            "booster_sha256": hashlib.sha256(booster_text.encode("utf-8")).hexdigest(),
             "name": self.name,
             "version": self.version,
             "features": list(self.features),
@@ -164,8 +166,10 @@ class RiskModel:
             raise ModelError(f"{meta_file}: not valid JSON ({exc})") from exc
         if meta.get("format") != MODEL_FORMAT:
             raise ModelError(f"{meta_file}: format {meta.get('format')!r} is not {MODEL_FORMAT!r}")
+        _check_meta_types(meta_file, meta)
+        booster_text = _checked_booster_text(booster_file, meta)
         try:
-            booster = lgb.Booster(model_str=booster_file.read_text("utf-8"))
+            booster = lgb.Booster(model_str=booster_text)
             cap = meta["capacity"]
             return cls(
                 booster=booster,
@@ -184,6 +188,8 @@ class RiskModel:
             )
         except KeyError as exc:
             raise ModelError(f"{meta_file}: key {exc} is missing") from exc
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ModelError(f"{meta_file}: malformed value ({exc})") from exc
         except lgb.basic.LightGBMError as exc:
             raise ModelError(f"{booster_file}: not a LightGBM model ({exc})") from exc
 
@@ -201,6 +207,61 @@ class RiskModel:
                 f"model {self.name} version {self.version} uses {len(unknown)} feature(s) the "
                 f"installed registry does not have: {', '.join(unknown[:10])}"
             )
+
+
+#: Types of the keys of ``model.json`` (a dotted key is nested).
+_META_TYPES: dict[str, type | tuple[type, ...]] = {
+    "features": list,
+    "calibration": dict,
+    "calibration.slope": (int, float),
+    "calibration.intercept": (int, float),
+    "horizon_days": int,
+    "lookback_days": int,
+    "capacity": dict,
+    "capacity.default": int,
+    "capacity.per_district": dict,
+    "capacity.min_score": (int, float),
+    "name": str,
+    "version": str,
+    "metadata": dict,
+}
+
+
+def _check_meta_types(meta_file: Path, meta: Any) -> None:
+    """Refuse a ``model.json`` whose values have the wrong type, naming the key."""
+    if not isinstance(meta, dict):
+        raise ModelError(f"{meta_file}: expected a JSON object, got {type(meta).__name__}")
+    for key, kind in _META_TYPES.items():
+        head, _, tail = key.partition(".")
+        value = meta.get(head) if not tail else meta.get(head, {}).get(tail, None)
+        if value is None and (tail or head not in meta):
+            continue  # a missing key is reported where it is read
+        if not isinstance(value, kind) or isinstance(value, bool):
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise ModelError(f"{meta_file}: key {key!r} must be {names}; got {value!r}")
+
+
+def _checked_booster_text(booster_file: Path, meta: Mapping[str, Any]) -> str:
+    """Read ``booster.txt`` and refuse it when damaged: a truncated text aborts LightGBM's parser.
+
+    Models saved since ``booster_sha256`` was added are checked against it; older ones at least
+    for the end-of-trees marker.
+    """
+    try:
+        text = booster_file.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{booster_file}: not a LightGBM model (not UTF-8 text: {exc})") from exc
+    expected = meta.get("booster_sha256")
+    if expected is not None and hashlib.sha256(text.encode("utf-8")).hexdigest() != expected:
+        raise ModelError(
+            f"{booster_file}: not a LightGBM model (its SHA-256 differs from booster_sha256 in "
+            "model.json: damaged or altered)"
+        )
+    if "\nend of trees" not in text:
+        raise ModelError(f"{booster_file}: not a LightGBM model (truncated: no end of trees)")
+    return text
 
 
 def _jsonable(value: Any) -> Any:

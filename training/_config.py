@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     from features import FEATURES
 
     exclude = tuple(r.get("features", "exclude", list, []))
-    unknown = [f for f in exclude if f not in FEATURES]
+    unknown = [str(f) for f in exclude if not isinstance(f, str) or f not in FEATURES]
     if unknown:
         raise ConfigError(
             f"{file}: [features] exclude names unknown features: {', '.join(unknown)}"
@@ -181,6 +182,9 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     min_score = r.get("capacity", "min_score", (float, int), 0.05)
     if not 0 <= min_score < 1:
         raise ConfigError(f"{file}: [capacity] min_score must be in [0, 1); got {min_score!r}")
+    _check_date(r, "snapshots", "first_as_of")
+    if r.get("snapshots", "last_as_of", str, "auto") != "auto":
+        _check_date(r, "snapshots", "last_as_of")
     return ModelConfig(
         path=str(file),
         model=ModelSection(
@@ -220,3 +224,13 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
         ),
         raw=data,
     )
+
+
+def _check_date(r: _Reader, section: str, key: str) -> None:
+    value = r.get(section, key, str)
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{r.path}: [{section}] {key} must be a date YYYY-MM-DD; got {value!r}"
+        ) from None
