@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from features import DEFAULT_LOOKBACK_DAYS, FEATURES, Records, build_features

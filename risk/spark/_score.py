@@ -151,6 +151,21 @@ def model_udf_uri(uri: str, model: RiskModel, workdir: Path) -> str:
     return uri
 
 
+def _signature_types(uri: str) -> dict[str, Any]:
+    """Spark types of the model signature's inputs (the UDF refuses unsafe conversions)."""
+    from mlflow.models import get_model_info
+    from mlflow.types.schema import ColSpec
+
+    signature = get_model_info(uri).signature
+    if signature is None:
+        return {}
+    return {
+        str(spec.name): spec.type.to_spark()
+        for spec in signature.inputs.inputs
+        if isinstance(spec, ColSpec) and spec.name is not None
+    }
+
+
 def spark_screen(
     spark: SparkSession,
     records: SparkRecords,
@@ -207,7 +222,13 @@ def spark_screen(
         predict = mlflow.pyfunc.spark_udf(
             spark, uri, result_type="score double, log_odds double", env_manager="local"
         )
-        inputs = F.struct(*[F.col(f).cast("double").alias(f) for f in model.features])
+        types = _signature_types(uri)
+        inputs = F.struct(
+            *[
+                (F.col(f).cast(types[f]) if f in types else F.col(f)).alias(f)
+                for f in model.features
+            ]
+        )
         scored = feats.select("family_id", "district", predict(inputs).alias("p")).select(
             "family_id", "district", "p.score", "p.log_odds"
         )
