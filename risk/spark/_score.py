@@ -154,7 +154,7 @@ def model_udf_uri(uri: str, model: RiskModel, workdir: Path) -> str:
 def _signature_types(uri: str) -> dict[str, Any]:
     """Spark types of the model signature's inputs (the UDF refuses unsafe conversions)."""
     from mlflow.models import get_model_info
-    from mlflow.types.schema import ColSpec
+    from mlflow.types.schema import ColSpec, DataType
 
     signature = get_model_info(uri).signature
     if signature is None:
@@ -162,7 +162,7 @@ def _signature_types(uri: str) -> dict[str, Any]:
     return {
         str(spec.name): spec.type.to_spark()
         for spec in signature.inputs.inputs
-        if isinstance(spec, ColSpec) and spec.name is not None
+        if isinstance(spec, ColSpec) and spec.name is not None and isinstance(spec.type, DataType)
     }
 
 

@@ -58,11 +58,9 @@ def records(data_dir):
     return load_records(data_dir)
 
 
-def _train(records) -> RiskModel:
+def _train(records, data_dir) -> RiskModel:
     snaps = build_snapshots(records, TRAIN_DATES)
-    truth = pd.read_parquet(
-        next(p for p in (records_dir_of(records),) if p) / "truth" / "snapshots.parquet"
-    )
+    truth = pd.read_parquet(data_dir / "truth" / "snapshots.parquet")
     truth = truth.assign(as_of=pd.to_datetime(truth["as_of"]).astype("datetime64[s]"))
     label = truth.set_index(["as_of", "family_id"])["label"].reindex(snaps.index).fillna(0)
     names = tuple(f for f in risk_features() if not f.startswith("disabled") and f != "low_income")
@@ -79,13 +77,6 @@ def _train(records) -> RiskModel:
     return RiskModel(booster, names, calibration, capacity=CAPACITY)
 
 
-_DIRS: dict[int, object] = {}
-
-
-def records_dir_of(records):
-    return _DIRS[id(records)]
-
-
 @pytest.fixture(scope="module")
 def model_uri(records, data_dir, tmp_path_factory):
     """A model logged to a temporary MLflow store, registered with the alias ``champion``."""
@@ -93,8 +84,7 @@ def model_uri(records, data_dir, tmp_path_factory):
 
     from risk._pyfunc import log_risk_model
 
-    _DIRS[id(records)] = data_dir
-    model = _train(records)
+    model = _train(records, data_dir)
     store = tmp_path_factory.mktemp("mlflow")
     before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     uri = f"sqlite:///{store / 'mlflow.db'}"
