@@ -60,6 +60,7 @@ AS_OF = "2025-01-01"
 #: Flags per family enqueued: the issue's 20,000 flags for a 76,000-family region.
 FLAG_RATE = 20_000 / REGION
 GIB = 8.0
+SINGULAR = {"families": "family", "rows": "row", "flags": "flag", "items": "item"}
 #: Per-unit cost may rise this much from one size to the next before it counts as worse than
 #: linear (timings on a shared machine move by more than this from run to run).
 SCALING_TOLERANCE = 0.15
@@ -80,7 +81,7 @@ class Check:
 
     def miss(self) -> str:
         over = self.value / self.limit - 1
-        return f"{self.label} {self.value:.2f}{self.unit} (+{over:.0%})"
+        return f"{self.value:.2f}{self.unit} against {self.label} (+{over:.0%})"
 
 
 @dataclass(frozen=True)
@@ -326,6 +327,11 @@ def stage_review(items: int, load_seconds: float) -> list[Row]:
         f"`list_queue` over HTTP median {r['list_median_ms']:.0f} ms, "
         f"p95 {r['list_p95_ms']:.0f} ms"
     )
+    if "list_page_median_ms" in r:
+        note += (
+            f"; `list_queue` page of 100 over HTTP median {r['list_page_median_ms']:.0f} ms, "
+            f"p95 {r['list_page_p95_ms']:.0f} ms"
+        )
     if "load" in r:
         ld = r["load"]
         note += (
@@ -398,12 +404,16 @@ def scaling(rows: Sequence[Row]) -> list[str]:
         rs = sorted(rs, key=lambda r: r.size)
         if len(rs) < 2:
             continue
+        one = SINGULAR.get(rs[0].unit, rs[0].unit)
         per_time = " → ".join(f"{1e6 * (r.seconds or 0) / r.units:,.1f}" for r in rs)
-        text = f"**{stage}**: µs per {rs[0].unit[:-1]} {per_time}"
+        text = f"**{stage}**: µs per {one} {per_time}"
         if all(r.peak_gib is not None for r in rs):
             per_mem = " → ".join(f"{(r.peak_gib or 0) * 2**20 / r.units:,.1f}" for r in rs)
-            text += f"; peak KiB per {rs[0].unit[:-1]} {per_mem}"
-        sentences.append(text + f" (at {' → '.join(f'{r.size:,}' for r in rs)} families).")
+            text += f"; peak KiB per {one} {per_mem}"
+        text += f" at {' → '.join(f'{r.size:,}' for r in rs)} families"
+        if all(b.units < 2 * a.units for a, b in zip(rs, rs[1:], strict=False)):
+            text += " (about the same work at every size: not judged)"
+        sentences.append(text + ".")
         for a, b in zip(rs, rs[1:], strict=False):
             if b.units < 2 * a.units:
                 continue  # about the same work at both sizes (flags are capped by capacity)
@@ -446,8 +456,10 @@ def write(rows: Sequence[Row], command: str, started: datetime, loads: tuple[flo
     ).stdout.strip()
     over = [r for r in rows if r.checks and not r.ok]
     body = [
+        "",
         f"Command: `{command}`  ",
-        f"Machine: {machine()}; load average {loads[0]:.1f} at start, {loads[1]:.1f} at the end  ",
+        f"Machine: {machine()}; load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the "
+        "end  ",
         f"Run: {started:%Y-%m-%d %H:%M} UTC, commit {commit or 'unknown'}",
         "",
         "Every stage runs in a fresh child process; *peak RSS* is that stage's own peak "
