@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from review_app._auth import make_auth
 from review_app._i18n import LANGS, check_lang, t
+from review_app._login import DEFAULT_MAX_LOGIN_AGE, AgedLoginService, LoginAges, make_aged_auth
 from risk.review import ReviewQueue
 
 
@@ -19,6 +20,7 @@ def serve(
     model_uri: str | None = None,
     block: bool = True,
     quiet: bool = False,
+    max_login_age: timedelta = DEFAULT_MAX_LOGIN_AGE,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -38,6 +40,8 @@ def serve(
         Serve until interrupted (True) or return at once with the server running (False).
     quiet : bool
         Print nothing on start.
+    max_login_age : timedelta
+        Requests of a login older than this are refused and audited (default 8 hours).
 
     Returns
     -------
@@ -49,14 +53,16 @@ def serve(
     from review_app._app import CSS, build_app
 
     first = check_lang(lang)
-    app = build_app(queue, lang=first, catalog=catalog, model_uri=model_uri)
+    ages = LoginAges(queue, max_login_age)
+    service = AgedLoginService(queue, ages)
+    app = build_app(queue, lang=first, catalog=catalog, model_uri=model_uri, service=service)
     app.queue(default_concurrency_limit=16)
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")
     _, url, _ = app.launch(
         server_name=host,
         server_port=port or _free_port(host),
-        auth=make_auth(queue),
+        auth=make_aged_auth(queue, ages),
         auth_message=message,
         prevent_thread_lock=not block,
         quiet=quiet,

@@ -30,6 +30,10 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
         lang: Annotated[str, typer.Option("--lang", help="Language shown first: ru or en.")] = "ru",
+        max_login_hours: Annotated[
+            float,
+            typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
+        ] = 8.0,
     ) -> None:
         """Serve the review app: specialists log in, review flagged families and decide.
 
@@ -41,4 +45,16 @@ def register(app: typer.Typer) -> None:
         queue = ReviewQueue(store)
         queue.migrate()
         typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
-        serve(queue, host=host, port=port, lang=lang, model_uri=model, block=True)
+        from datetime import timedelta
+
+        if not max_login_hours > 0:
+            raise ValueError(f"--max-login-hours must be positive; got {max_login_hours}")
+        serve(
+            queue,
+            host=host,
+            port=port,
+            lang=lang,
+            model_uri=model,
+            block=True,
+            max_login_age=timedelta(hours=max_login_hours),
+        )

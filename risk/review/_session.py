@@ -194,6 +194,19 @@ class _Session:
         with self._write() as conn:
             append(conn, [entry])
 
+    def log_refusal(self, actor: str, doing: str, reason: str) -> None:
+        """Audit a refusal decided outside the store (e.g. an expired login) as ``access_denied``.
+
+        Examples
+        --------
+        >>> from risk.review import ReviewQueue
+        >>> q = ReviewQueue("sqlite://")
+        >>> q.log_refusal("anna", "request", "login expired")
+        >>> q.audit_log()["action"].tolist()
+        ['access_denied']
+        """
+        self._log(AuditEntry(actor or "anonymous", "access_denied", doing, {"reason": reason}))
+
     # -- audit ------------------------------------------------------------------------------
 
     def audit_log(self) -> pd.DataFrame:

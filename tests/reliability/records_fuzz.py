@@ -347,7 +347,7 @@ def cli_app() -> typer.Typer:
 
 def train_tiny_model(out: Path) -> Path:
     """Train a small LightGBM model on the features of seed 0 and save it with RiskModel.save."""
-    from risk._model import RiskModel
+    from risk._model import Capacity, RiskModel
 
     records = population(0)
     X = build_features(records, "2025-06-30")
@@ -361,7 +361,8 @@ def train_tiny_model(out: Path) -> Path:
         lgb.Dataset(X[names].to_numpy(dtype=float), y),
         num_boost_round=3,
     )
-    return RiskModel(booster, tuple(names)).save(out)
+    # One flag per district: enough to exercise the queue, few enough to keep examples fast.
+    return RiskModel(booster, tuple(names), capacity=Capacity(default=1)).save(out)
 
 
 @dataclass
