@@ -411,11 +411,11 @@ def scaling(rows: Sequence[Row]) -> list[str]:
             per_mem = " → ".join(f"{(r.peak_gib or 0) * 2**20 / r.units:,.1f}" for r in rs)
             text += f"; peak KiB per {one} {per_mem}"
         text += f" at {' → '.join(f'{r.size:,}' for r in rs)} families"
-        if all(b.units < 2 * a.units for a, b in zip(rs, rs[1:], strict=False)):
+        if all(b.units < 1.5 * a.units for a, b in zip(rs, rs[1:], strict=False)):
             text += " (about the same work at every size: not judged)"
         sentences.append(text + ".")
         for a, b in zip(rs, rs[1:], strict=False):
-            if b.units < 2 * a.units:
+            if b.units < 1.5 * a.units:
                 continue  # about the same work at both sizes (flags are capped by capacity)
             grow = b.units / a.units
             t = (b.seconds or 0) / (a.seconds or 1)
@@ -527,7 +527,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in got:
             print(line(row, time.perf_counter() - t0), flush=True)
         rows.extend(got)
+        if not args.no_results:
+            flush(done=False)  # a stopped run still leaves the stages it finished
         return got
+
+    def flush(done: bool) -> None:
+        order = {s: i for i, s in enumerate(ROW_ORDER)}
+        ordered = sorted(rows, key=lambda r: (order.get(r.stage, len(order)), r.stage, r.size))
+        given = list(argv) if argv is not None else sys.argv[1:]
+        command = "python -m bench.run " + shlex.join(
+            a if "://" not in a else "<url>" for a in given
+        )
+        body = write(ordered, command.strip(), started, (load_start, os.getloadavg()[0]))
+        if not done:
+            body += "\n\n*Incomplete: stopped, or still running, after these stages.*"
+        append_section(args.results, "Suite", body)
 
     # The screening model: trained once, untimed, on the region-sized population when there is
     # one, so that every size is screened by the same model.
@@ -549,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 generated.add(n)
 
     model_dir: Path | None = None
+    # Training, the longest stage, runs last so that a stopped run still has everything else.
     for n in sizes:
         if n not in paths:
             continue
@@ -556,8 +571,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeats = args.repeats if n <= 200_000 else 1
         if "features" in stages:
             run("features", n, lambda p=path, n=n, k=repeats: stage_features(n, p, k))
-        if "training" in stages:
-            run("training", n, lambda p=path, n=n: stage_training(n, p, args.n_boot))
         if "screening" in stages and model_size in paths:
             if model_dir is None:
                 model_dir = quick_model(paths[model_size], args.seed, model_size in generated)
@@ -571,16 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "review" in stages:
         load_seconds = 60.0 if args.load else 0.0
         run("review", args.items, lambda: stage_review(args.items, load_seconds))
-
-    order = {s: i for i, s in enumerate(ROW_ORDER)}
-    rows.sort(key=lambda r: (order.get(r.stage, len(order)), r.stage, r.size))
+    if "training" in stages:
+        for n in [s for s in sizes if s in paths]:
+            run("training", n, lambda p=paths[n], n=n: stage_training(n, p, args.n_boot))
     if not args.no_results:
-        given = list(argv) if argv is not None else sys.argv[1:]
-        command = "python -m bench.run " + shlex.join(
-            a if "://" not in a else "<url>" for a in given
-        )
-        body = write(rows, command.strip(), started, (load_start, os.getloadavg()[0]))
-        append_section(args.results, "Suite", body)
+        flush(done=True)
         print(f"wrote the '## Suite' section of {args.results}")
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
