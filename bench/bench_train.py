@@ -38,10 +38,20 @@ from bench.bench_features import OUT, _peak_gib, _reset_peak, _status_gib
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def population_dir(n_families: int, seed: int = 0) -> Path:
+    """Where the population of ``n_families`` families (records, ``truth/``) is cached."""
+    return OUT / f"pop_{n_families}_seed{seed}"
+
+
+def has_population(path: Path) -> bool:
+    """Whether ``path`` holds a complete population (the truth is written last)."""
+    return (path / "truth" / "snapshots.parquet").exists()
+
+
 def population(n_families: int, seed: int = 0) -> Path:
     """Return the cached population (records, ``truth/``, manifest), generating it once."""
-    path = OUT / f"pop_{n_families}_seed{seed}"
-    if (path / "truth" / "snapshots.parquet").exists():
+    path = population_dir(n_families, seed)
+    if has_population(path):
         return path
     from bench.bench_synth import _one
 

@@ -37,10 +37,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from bench._util import append_section, machine, peak_rss_gib
+from bench.bench_train import has_population, population_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -156,13 +158,10 @@ def _review_child(items: int, repeats: int, load_seconds: float) -> dict[str, An
 # --------------------------------------------------------------------------- stages
 
 
-def stage_generation(n: int, seed: int, reuse: bool) -> tuple[Path, list[Row]]:
-    """Generate and write the population of ``n`` families (or reuse the cached one)."""
-    from bench.bench_features import OUT
-
-    path = OUT / f"pop_{n}_seed{seed}"
-    if reuse and (path / "truth" / "snapshots.parquet").exists():
-        return path, [Row("generation", n, note=f"reused {path.relative_to(ROOT)} (not timed)")]
+def stage_generation(n: int, path: Path, seed: int, reuse: bool) -> list[Row]:
+    """Generate and write the population of ``n`` families to ``path`` (or reuse it)."""
+    if reuse and has_population(path):
+        return [Row("generation", n, note=f"reused {path.relative_to(ROOT)} (not timed)")]
     r = _child("bench.bench_synth", "--one", str(n), "--out", str(path), "--seed", str(seed))
     checks = _checks(
         [
@@ -172,9 +171,7 @@ def stage_generation(n: int, seed: int, reuse: bool) -> tuple[Path, list[Row]]:
         ]
     )
     note = f"{r['events']:,} events; generate {r['generate_s']:.1f} s + writing Parquet"
-    return path, [
-        Row("generation", n, r["total_s"], n, peak_gib=r["peak_gib"], checks=checks, note=note)
-    ]
+    return [Row("generation", n, r["total_s"], n, peak_gib=r["peak_gib"], checks=checks, note=note)]
 
 
 def stage_features(n: int, path: Path, repeats: int) -> list[Row]:
@@ -549,17 +546,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths: dict[int, Path] = {}
     generated: set[int] = set()
     for n in [model_size, *[s for s in sizes if s != model_size]]:
-        path_box: list[Path] = []
-
-        def gen(n: int = n, box: list[Path] = path_box) -> list[Row]:
-            path, got = stage_generation(n, args.seed, args.reuse or "generation" not in stages)
-            box.append(path)
-            return got
-
-        got = run("generation", n, gen)
-        if path_box:
-            paths[n] = path_box[0]
-            if got and got[0].seconds is not None:
+        path = population_dir(n, args.seed)
+        reuse = args.reuse or "generation" not in stages
+        got = run("generation", n, partial(stage_generation, n, path, args.seed, reuse))
+        if has_population(path) and not got[0].note.startswith("failed"):
+            paths[n] = path
+            if got[0].seconds is not None:
                 generated.add(n)
 
     model_dir: Path | None = None
@@ -570,23 +562,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = paths[n]
         repeats = args.repeats if n <= 200_000 else 1
         if "features" in stages:
-            run("features", n, lambda p=path, n=n, k=repeats: stage_features(n, p, k))
+            run("features", n, partial(stage_features, n, path, repeats))
         if "screening" in stages and model_size in paths:
             if model_dir is None:
                 model_dir = quick_model(paths[model_size], args.seed, model_size in generated)
-            run(
-                "screening",
-                n,
-                lambda p=path, n=n, k=repeats, m=model_dir: stage_screening(n, p, m, k),
-            )
+            run("screening", n, partial(stage_screening, n, path, model_dir, repeats))
         if "enqueue" in stages:
-            run("enqueue", n, lambda n=n, k=repeats: stage_enqueue(n, args.postgres, k))
+            run("enqueue", n, partial(stage_enqueue, n, args.postgres, repeats))
     if "review" in stages:
         load_seconds = 60.0 if args.load else 0.0
-        run("review", args.items, lambda: stage_review(args.items, load_seconds))
+        run("review", args.items, partial(stage_review, args.items, load_seconds))
     if "training" in stages:
         for n in [s for s in sizes if s in paths]:
-            run("training", n, lambda p=paths[n], n=n: stage_training(n, p, args.n_boot))
+            run("training", n, partial(stage_training, n, paths[n], args.n_boot))
     if not args.no_results:
         flush(done=True)
         print(f"wrote the '## Suite' section of {args.results}")
