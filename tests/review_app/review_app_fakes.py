@@ -20,6 +20,7 @@ import pandas as pd
 import features
 from features._schema import SOURCE_NAMES
 from risk._services import ServiceCatalog, load_catalog
+from risk.review import ReviewQueue
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "synthetic" / "sample"
@@ -252,3 +253,34 @@ def _payload(
         "services": services,
         "timeline": timeline,
     }
+
+
+# Shared by the test modules (imported by name: a conftest cannot be, since every test folder
+# has one and they would clash in a single pytest run).
+#: name -> (password, role, districts)
+USERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "anna": ("anna-password-1", "specialist", ("velikiy_novgorod", "valdaysky")),
+    "alla": ("alla-password-1", "specialist", ("velikiy_novgorod",)),
+    "boris": ("boris-password-1", "specialist", ("borovichsky",)),
+    "sveta": ("sveta-password-1", "supervisor", ("velikiy_novgorod", "valdaysky", "borovichsky")),
+    "locked": ("locked-password", "specialist", ("borovichsky",)),
+}
+
+
+def make_queue(path: Path, screening: FakeScreening) -> ReviewQueue:
+    queue = ReviewQueue(f"sqlite:///{path}")
+    queue.enqueue(screening, "run-2025-06")
+    for name, (password, role, districts) in USERS.items():
+        queue.add_user(name, password, role, districts)
+    return queue
+
+
+@dataclass(frozen=True)
+class Served:
+    queue: ReviewQueue
+    url: str
+
+    def client(self, user: str):  # type: ignore[no-untyped-def]
+        from gradio_client import Client
+
+        return Client(self.url, auth=(user, USERS[user][0]), verbose=False)

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from conftest import USERS, Served
 from gradio_client.exceptions import AppError, AuthenticationError
 
 from review_app import API_NAMES
+from tests.review_app.review_app_fakes import USERS, Served
 
 RATIONALE = "Called the family; the mother accepted a visit from the centre."
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import USERS, Served
+
+from tests.review_app.review_app_fakes import USERS, Served
 
 pytestmark = pytest.mark.browser
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import USERS, make_queue
 
 from review_app import _supervisor as sup
 from review_app import demo_users, make_auth
 from review_app._service import AWAITING, ReviewService
 from risk.review import AccessDenied, AuthenticationFailed, InvalidDecision
+from tests.review_app.review_app_fakes import USERS, make_queue
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from review_fakes import FakeScreening, make_screening
 
 from risk.review import (
     DECIDED_ATTRIBUTE_COLUMNS,
@@ -22,6 +21,7 @@ from risk.review import (
     ReviewError,
     ReviewQueue,
 )
+from tests.risk.review.review_fakes import FakeScreening, make_screening
 
 PASSWORD = "correct horse battery"
 RATIONALE = "Spoke with the mother; she asked for help with the school fees."

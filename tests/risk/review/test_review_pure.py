@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from review_fakes import make_screening
 
 from features import Records
 from risk.review import (
@@ -27,6 +26,7 @@ from risk.review._audit import GENESIS_HASH, canonical_json
 from risk.review._decisions import check_decision
 from risk.review._screening import prepare_run
 from risk.review._users import hash_password, verify_password
+from tests.risk.review.review_fakes import make_screening
 
 texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 entries = st.lists(

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
-from review_fakes import make_screening
 
 from risk.review import DecisionConflict, ReviewQueue, StoreUnavailable, verify_audit_log
+from tests.risk.review.review_fakes import make_screening
 
 RATIONALE = "Visited the family together with the school's social pedagogue."
 PASSWORD = "correct horse battery"
@@ -26,7 +26,7 @@ import sys, time
 import sqlalchemy as sa
 from sqlalchemy import event
 sys.path.insert(0, {here!r})
-from review_fakes import make_screening
+from tests.risk.review.review_fakes import make_screening
 from risk.review import ReviewQueue
 
 url, mode = sys.argv[1], sys.argv[2]

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from review_fakes import make_screening
 
 from features import Records
 from risk.review import (
@@ -27,6 +26,7 @@ from risk.review import (
     exclude_disputed,
     verify_audit_log,
 )
+from tests.risk.review.review_fakes import make_screening
 
 RATIONALE = "Spoke with the mother; she asked for help with the school fees."
 PASSWORD = "correct horse battery"
