@@ -1,8 +1,9 @@
 """The model as an MLflow pyfunc, so that MLflow serves it and Spark can use it as a UDF.
 
 The logged model holds our model directory (``booster.txt`` + ``model.json``) as the artifact
-``risk_model``; loading it reads LightGBM's text format. The wrapper class is referenced by module
-path, so loading runs only code from the installed ``family-risk`` package.
+``risk_model``; loading it reads LightGBM's text format. The wrapper is logged "from code"
+(``risk/_pyfunc_entry.py``), so loading runs only code from the installed ``family-risk`` package
+and unpickles nothing.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def log_risk_model(
         local = model.save(Path(tmp) / ARTIFACT_KEY)
         return mlflow.pyfunc.log_model(
             name=name,
-            python_model=RiskPyfunc(),
+            # A file path, not an object: loading runs our installed code and unpickles nothing.
+            python_model=str(Path(__file__).with_name("_pyfunc_entry.py")),
             artifacts={ARTIFACT_KEY: str(local)},
             signature=infer_signature(example, output),
             input_example=example,

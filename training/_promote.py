@@ -165,12 +165,62 @@ def _is_explained(flag: str, explained: Sequence[str]) -> bool:
     return flag in explained or f"{attribute}:{metric}" in explained
 
 
+def _reference_values(audit: pd.DataFrame) -> dict[str, pd.Series]:
+    ref = audit[audit["is_reference"].astype(bool)] if "is_reference" in audit else audit.iloc[:0]
+    return {str(r["attribute"]): r for _, r in ref.iterrows()}
+
+
+def explain_flag(flag: str, audit: pd.DataFrame, promotion: PromotionSection) -> str | None:
+    """Why a ratio outside the band does not count against promotion, or ``None``.
+
+    * ``"explained in the model definition"``: a person listed it in ``explained_fairness_flags``
+      after the model card explained it;
+    * ``"within bootstrap noise"``: the group's 95 % interval of the metric still reaches the band
+      around the reference group's value, so the data cannot tell the ratio from 1;
+    * ``"follows the group's base rate"``: the group's prevalence ratio is itself outside the band
+      and the score is calibrated within the group (ECE ≤ ``max_ece``): a calibrated score flags
+      more families where distress is more common, and error rates follow. A disparity the model
+      makes (miscalibration, as surveillance bias produces) is never explained this way.
+    """
+    if _is_explained(flag, promotion.explained_fairness_flags):
+        return "explained in the model definition"
+    attr_group, metric_ratio = flag.rsplit(":", 1)
+    attribute, group = attr_group.split("=", 1)
+    metric = metric_ratio.removesuffix("_ratio")
+    rows = audit[
+        (audit["attribute"].astype(str) == attribute) & (audit["group"].astype(str) == group)
+    ]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    ref = _reference_values(audit).get(attribute)
+    low, high = promotion.fairness_band
+    lo_col, hi_col = f"{metric}_ci_low", f"{metric}_ci_high"
+    if ref is not None and lo_col in row and hi_col in row:
+        ref_value = float(ref[metric])
+        ci_low, ci_high = float(row[lo_col]), float(row[hi_col])
+        if all(math.isfinite(v) for v in (ref_value, ci_low, ci_high)) and (
+            ci_low <= ref_value * high and ci_high >= ref_value * low
+        ):
+            return "within bootstrap noise"
+    prevalence = float(row.get("prevalence_ratio", float("nan")))
+    ece = float(row.get("ece", float("nan")))
+    if (
+        math.isfinite(prevalence)
+        and not (low <= prevalence <= high)
+        and math.isfinite(ece)
+        and ece <= promotion.max_ece
+    ):
+        return "follows the group's base rate"
+    return None
+
+
 def _fairness_gate(audit: pd.DataFrame, promotion: PromotionSection) -> GateResult:
     name = "no unexplained fairness flag"
     low, high = promotion.fairness_band
     flags = fairness_flags(audit, promotion)
-    unexplained = [f for f in flags if not _is_explained(f[0], promotion.explained_fairness_flags)]
-    explained = [f for f in flags if f not in unexplained]
+    reasons = {f[0]: explain_flag(f[0], audit, promotion) for f in flags}
+    unexplained = [f for f in flags if reasons[f[0]] is None]
 
     def listing(items: list[tuple[str, float, int]]) -> str:
         return ", ".join(f"{flag} {ratio:.2f} (n={n:,})" for flag, ratio, n in items)
@@ -186,8 +236,14 @@ def _fairness_gate(audit: pd.DataFrame, promotion: PromotionSection) -> GateResu
         parts.append(f"{len(unexplained)} unexplained: {listing(unexplained)}")
     else:
         parts.append("none outside the band unexplained")
-    if explained:
-        parts.append(f"{len(explained)} explained: {listing(explained)}")
+    for reason in (
+        "explained in the model definition",
+        "within bootstrap noise",
+        "follows the group's base rate",
+    ):
+        items = [f for f in flags if reasons[f[0]] == reason]
+        if items:
+            parts.append(f"{len(items)} {reason}: {listing(items)}")
     return GateResult(name, not unexplained, f"{'; '.join(parts)} ({scope})")
 
 

@@ -11,8 +11,6 @@ import typer
 
 from risk.commands._common import user_errors
 
-SAMPLE = Path("data/synthetic/sample")
-
 
 def register(app: typer.Typer) -> None:
     """Add ``risk demo``."""
@@ -24,8 +22,12 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--workdir", help="Where the demo keeps its stores.")
         ] = Path("demo"),
         data: Annotated[
-            Path, typer.Option("--data", help="Records (default: the committed sample).")
-        ] = SAMPLE,
+            Path | None,
+            typer.Option("--data", help="Records to use instead of generating a population."),
+        ] = None,
+        families: Annotated[
+            int, typer.Option("--families", help="Size of the generated population.")
+        ] = 20_000,
         serve: Annotated[
             bool, typer.Option("--serve/--no-serve", help="Open the review app at the end.")
         ] = True,
@@ -34,6 +36,9 @@ def register(app: typer.Typer) -> None:
         lang: Annotated[str, typer.Option("--lang", help="ru or en")] = "ru",
     ) -> None:
         """Show the population, train with a local MLflow store, score, open the review app."""
+        import logging
+        import os
+
         import pandas as pd
 
         from features import load_records
@@ -43,6 +48,9 @@ def register(app: typer.Typer) -> None:
         from training._pipeline import train
         from training._tracking import log_training_run
 
+        # MLflow's own progress bars and INFO lines would bury the demo's story.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
         start = time.perf_counter()
 
         def step(text: str) -> None:
@@ -52,7 +60,16 @@ def register(app: typer.Typer) -> None:
         tracking = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
         store = f"sqlite:///{(workdir / 'review.db').resolve()}"
 
-        step(f"1/5 synthetic population: {data}")
+        if data is None:
+            from risk.synth import generate, write_population
+
+            data = workdir / f"population-{families}"
+            step(f"1/5 synthetic population: {families:,} families, seed 0 → {data}")
+            if not (data / "manifest.json").exists():
+                records, truth = generate(families, seed=0)
+                write_population(records, truth, data)
+        else:
+            step(f"1/5 records: {data}")
         manifest = json.loads((data / "manifest.json").read_text("utf-8"))
         typer.echo(format_manifest(manifest))
         records = load_records(data)
@@ -112,7 +129,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"  {len(scores):,} families screened as of {as_of.date()}: "
             f"{int(scores['flagged'].sum())} flagged for review, "
-            f"{int((scores['tier'] == 'support').sum())} on the waiting list; {enqueued}"
+            f"{int((scores['tier'] == 'support').sum())} on the waiting list; "
+            f"{enqueued.n_flags} flags in the review queue as run {enqueued.run_id}"
+            + ("" if enqueued.created else " (already there)")
         )
 
         step("5/5 review app")

@@ -110,7 +110,10 @@ def test_explained_flags_are_accepted_in_either_form(explained: str) -> None:
     promo = PromotionSection(**{**PROMO.__dict__, "explained_fairness_flags": (explained,)})
     gate = check_gates(GOOD, audit_frame(low_income_fpr=0.5), promo)[-1]
     assert gate.passed
-    assert "1 explained: low_income=True:fpr_ratio 0.50 (n=1,200)" in gate.detail
+    assert (
+        "1 explained in the model definition: low_income=True:fpr_ratio 0.50 (n=1,200)"
+        in gate.detail
+    )
 
 
 def test_an_explanation_for_another_metric_does_not_cover_a_flag() -> None:
@@ -288,3 +291,47 @@ def test_cli_prints_each_gate_and_exits_2_on_refusal(store: dict[str, str], tmp_
     assert promoted.exit_code == 0, promoted.output
     assert promoted.output.count("✓") == 6
     assert f"promoted {NAME} version {store['good']}" in promoted.output
+
+
+def _full_audit(*, prevalence_ratio: float, ece: float, ci: tuple[float, float]) -> pd.DataFrame:
+    """Reference and low-income rows with the columns the explanations read."""
+    ref_fpr = 0.01
+    return pd.DataFrame(
+        {
+            "attribute": ["low_income", "low_income"],
+            "group": ["False", "True"],
+            "n": [5000, 1500],
+            "is_reference": [True, False],
+            "fpr": [ref_fpr, 0.04],
+            "fpr_ci_low": [0.008, ci[0]],
+            "fpr_ci_high": [0.012, ci[1]],
+            "fpr_ratio": [1.0, 4.0],
+            "fnr_ratio": [1.0, 1.0],
+            "ppv_ratio": [1.0, 1.0],
+            "prevalence_ratio": [1.0, prevalence_ratio],
+            "ece": [0.004, ece],
+        }
+    )
+
+
+def test_a_ratio_within_bootstrap_noise_is_not_a_failure() -> None:
+    audit = _full_audit(prevalence_ratio=1.0, ece=0.05, ci=(0.005, 0.09))
+    gate = check_gates(GOOD, audit, PROMO)[-1]
+    assert gate.passed
+    assert "1 within bootstrap noise: low_income=True:fpr_ratio 4.00 (n=1,500)" in gate.detail
+
+
+def test_a_disparity_that_follows_a_calibrated_base_rate_is_explained() -> None:
+    audit = _full_audit(prevalence_ratio=2.5, ece=0.01, ci=(0.03, 0.05))
+    gate = check_gates(GOOD, audit, PROMO)[-1]
+    assert gate.passed
+    assert "1 follows the group's base rate: low_income=True:fpr_ratio" in gate.detail
+
+
+def test_a_disparity_the_model_makes_stays_unexplained() -> None:
+    # Surveillance bias: more records at the same distress, so the group is over-scored
+    # (miscalibrated within the group) even though its base rate differs too.
+    audit = _full_audit(prevalence_ratio=2.5, ece=0.06, ci=(0.03, 0.05))
+    gate = check_gates(GOOD, audit, PROMO)[-1]
+    assert not gate.passed
+    assert "1 unexplained: low_income=True:fpr_ratio 4.00 (n=1,500)" in gate.detail
