@@ -28,8 +28,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     from risk import _latent as lat
     from risk._metrics import roc_auc
     from training._config import load_config
-    from training._data import labelled_snapshots, last_labelled_date, load_truth
-    from training._data import quarterly_dates, temporal_split
+    from training._data import (
+        labelled_snapshots,
+        last_labelled_date,
+        load_truth,
+        quarterly_dates,
+        temporal_split,
+    )
     from training._fit import fit_lightgbm, model_features
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -86,9 +91,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     feats = model_features(cfg.features.exclude)
     base = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=feats, **common).model
-    informed = fit_lightgbm(
-        X[tr], y[tr], X[va], y[va], features=(*feats, *hidden), **common
-    ).model
+    informed = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=(*feats, *hidden), **common).model
     y_te = y[te]
     assert snap.truth is not None
     out = {
