@@ -134,13 +134,21 @@ class StageError(RuntimeError):
     """A stage's child process failed; the message holds the last line of its stderr."""
 
 
+def _own_peak_gib() -> float:
+    """This process's peak RSS since exec (``VmHWM``; ``ru_maxrss`` would include the parent's)."""
+    from bench.bench_features import _status_gib
+
+    peak = _status_gib("VmHWM")
+    return peak if peak == peak else peak_rss_gib()  # NaN where /proc is missing
+
+
 def _enqueue_child(backend: str, url: str, n_flags: int, repeats: int) -> dict[str, Any]:
     from bench.bench_enqueue import measure, pg_store, sqlite_store
 
     store = pg_store(url) if backend == "postgresql" else sqlite_store()
     with store as target:
         result: dict[str, Any] = dict(measure(target, n_flags, repeats))
-    result["peak_gib"] = peak_rss_gib()
+    result["peak_gib"] = _own_peak_gib()
     return result
 
 
@@ -151,7 +159,7 @@ def _review_child(items: int, repeats: int, load_seconds: float) -> dict[str, An
     if load_seconds > 0:
         load = load_test(20, load_seconds)
         result["load"] = {k: v for k, v in load.items() if k != "refusals"}
-    result["peak_gib"] = peak_rss_gib()
+    result["peak_gib"] = _own_peak_gib()
     return result
 
 
@@ -230,11 +238,15 @@ def stage_training(n: int, path: Path, n_boot: int) -> list[Row]:
 def quick_model(path: Path, seed: int, retrain: bool) -> Path:
     """The screening model (one for every size, so that sizes compare), trained once."""
     from bench.bench_features import OUT
-    from bench.bench_screen import train_quick_model
 
     model_dir = OUT / f"suite_model_seed{seed}"
     if retrain or not (model_dir / "model.json").exists():
-        train_quick_model(path, model_dir)
+        # In a child: a child's ru_maxrss starts at its parent's peak (kept across fork and
+        # exec), so the orchestrator must stay small for later stages' peaks to be their own.
+        code = "import sys; from pathlib import Path; from bench.bench_screen import "
+        code += "train_quick_model as t; t(Path(sys.argv[1]), Path(sys.argv[2]))"
+        cmd = [sys.executable, "-c", code, str(path), str(model_dir)]
+        subprocess.run(cmd, check=True, cwd=ROOT, env=dict(os.environ, PYTHONHASHSEED="0"))
     return model_dir
 
 
