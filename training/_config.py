@@ -59,6 +59,8 @@ class PromotionSection:
     fairness_metrics: tuple[str, ...] = ("fpr", "fnr", "ppv")
     min_group_size: int = 1000
     explained_fairness_flags: tuple[str, ...] = ()
+    # Flags a person explained for one version at promotion (never read from the file).
+    explained_at_promotion: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

