@@ -30,6 +30,7 @@ from review_app._i18n import (
     TIER_NAMES,
     Lang,
     check_lang,
+    district_name,
     name,
     percent,
     t,
@@ -393,11 +394,11 @@ class _LanguageUI:
             "who",
             name=user.name,
             role=name(ROLE_NAMES, user.role, L),
-            districts=", ".join(sorted(user.districts)) or "—",
+            districts=", ".join(district_name(d, L) for d in sorted(user.districts)) or "—",
         )
         if self.model_uri:
             who += " · " + t(L, "model", model=self.model_uri)
-        districts = [(t(L, "all"), "")] + [(d, d) for d in sorted(user.districts)]
+        districts = [(t(L, "all"), "")] + [(district_name(d, L), d) for d in sorted(user.districts)]
         return [
             "### " + t(L, "title") + "\n" + who,
             gr.update(choices=districts, value=""),
@@ -441,7 +442,7 @@ class _LanguageUI:
             {
                 t(L, "col_flag"): rows["flag_id"].astype("int64").to_numpy(),
                 t(L, "col_family"): rows["family_id"].astype(str).to_numpy(),
-                t(L, "col_district"): rows["district"].astype(str).to_numpy(),
+                t(L, "col_district"): [district_name(d, L) for d in rows["district"].astype(str)],
                 t(L, "col_tier"): [name(TIER_NAMES, x, L) for x in rows["tier"]],
                 t(L, "col_score"): [percent(float(x), L) for x in rows["score"]],
                 t(L, "col_age"): rows["age_days"].astype("int64").to_numpy(),

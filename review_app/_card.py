@@ -23,6 +23,7 @@ from review_app._i18n import (
     STATUS_NAMES,
     TIER_NAMES,
     Lang,
+    district_name,
     name,
     number,
     percent,
@@ -148,7 +149,7 @@ def family_header(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lan
             lang,
             "family_line",
             family=payload.get("family_id", item.get("family_id")),
-            district=payload.get("district", item.get("district")),
+            district=district_name(str(payload.get("district", item.get("district"))), lang),
             settlement=t(lang, settlement) if settlement in ("urban", "rural") else settlement,
             flag=item.get("flag_id"),
             status=name(STATUS_NAMES, str(item.get("status", "")), lang),
@@ -159,7 +160,11 @@ def family_header(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lan
         lines.append(t(lang, "children", n=len(ages), ages=", ".join(str(a) for a in ages)))
     else:
         lines.append(t(lang, "no_children"))
-    marks = [t(lang, k) for k in ("single_parent", "large_family", "disabled_child") if comp.get(k)]
+    marks = [
+        t(lang, k)
+        for k in ("single_parent", "large_family", "disabled_child", "low_income")
+        if comp.get(k)
+    ]
     if marks:
         lines[-1] += " · " + ", ".join(marks)
     return "### " + t(lang, "composition") + "\n" + "\n\n".join(lines)

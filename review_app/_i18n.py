@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from risk._profiles import PROFILES
+
 Lang = Literal["ru", "en"]
 
 #: Languages the app speaks; the first is the default.
@@ -65,15 +67,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "composition": ("Состав семьи", "Family"),
     "family_line": (
-        "Семья **{family}** · район {district} · {settlement} · флаг №{flag} · статус: {status}",
-        "Family **{family}** · district {district} · {settlement} · flag no. {flag} · "
-        "status: {status}",
+        "Семья **{family}** · {district} · {settlement} · флаг №{flag} · статус: {status}",
+        "Family **{family}** · {district} · {settlement} · flag no. {flag} · status: {status}",
     ),
     "children": ("Дети: {n} (возраст: {ages})", "Children: {n} (ages: {ages})"),
     "no_children": ("Детей младше 18 лет в записях нет", "No children under 18 in the records"),
     "single_parent": ("один родитель", "single parent"),
     "large_family": ("многодетная семья", "large family"),
     "disabled_child": ("ребёнок с инвалидностью", "child with a disability"),
+    "low_income": ("малоимущая семья", "low income"),
     "urban": ("город", "urban"),
     "rural": ("село", "rural"),
     "score_head": ("Оценка модели", "Model score"),
@@ -302,6 +304,24 @@ GROUP_NAMES: dict[str, tuple[str, str]] = {
     "urban": ("город", "urban"),
     "rural": ("село", "rural"),
 }
+
+#: District names by code, from every regional profile (what a specialist reads instead of codes).
+DISTRICT_NAMES: dict[str, tuple[str, str]] = {
+    d.code: (d.name_ru, d.name_en) for p in PROFILES.values() for d in p.districts
+}
+
+
+def district_name(code: str, lang: Lang) -> str:
+    """Return the district's name in ``lang``; an unknown code is shown as it is.
+
+    Examples
+    --------
+    >>> district_name("velikiy_novgorod", "ru"), district_name("velikiy_novgorod", "en")
+    ('Великий Новгород', 'Veliky Novgorod')
+    >>> district_name("no_such_place", "ru")
+    'no_such_place'
+    """
+    return name(DISTRICT_NAMES, str(code), lang)
 
 
 def check_lang(lang: str) -> Lang:

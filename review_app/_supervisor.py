@@ -15,6 +15,7 @@ from review_app._i18n import (
     STATUS_NAMES,
     TIER_NAMES,
     Lang,
+    district_name,
     name,
     percent,
     t,
@@ -71,7 +72,7 @@ def overdue_table(waiting: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         {
             t(lang, "col_flag"): late["flag_id"].astype("int64").to_numpy(),
             t(lang, "col_family"): late["family_id"].astype(str).to_numpy(),
-            t(lang, "col_district"): late["district"].astype(str).to_numpy(),
+            t(lang, "col_district"): [district_name(d, lang) for d in late["district"].astype(str)],
             t(lang, "col_tier"): [name(TIER_NAMES, x, lang) for x in late["tier"]],
             t(lang, "col_score"): [percent(float(x), lang) for x in late["score"]],
             t(lang, "col_age"): late["age_days"].astype("int64").to_numpy(),
@@ -184,8 +185,10 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
         {
             t(lang, "col_attribute"): [name(ATTRIBUTE_NAMES, a, lang) for a in table["attribute"]],
             t(lang, "col_group"): [
-                f"{name(TIER_NAMES | GROUP_NAMES, str(g), lang)}{' *' if ref else ''}"
-                for g, ref in zip(table["group"], table["is_reference"], strict=True)
+                f"{_group_name(str(a), str(g), lang)}{' *' if ref else ''}"
+                for a, g, ref in zip(
+                    table["attribute"], table["group"], table["is_reference"], strict=True
+                )
             ],
             t(lang, "col_n"): table["n"].astype("int64").to_numpy(),
             t(lang, "col_outreach"): _with_ratio(table, "flag_rate", lang),
@@ -193,8 +196,29 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
             t(lang, "col_mean_score"): _with_ratio(table, "mean_score", lang),
         }
     )
-    figure = audit_plot(table, FAIRNESS_METRICS, lang=lang)
+    # The plot reads names too: districts and yes/no groups as the table shows them.
+    named = table.assign(
+        attribute=[name(ATTRIBUTE_NAMES, str(a), lang) for a in table["attribute"]],
+        group=[
+            _group_name(str(a), str(g), lang)
+            for a, g in zip(table["attribute"], table["group"], strict=True)
+        ],
+    )
+    figure = audit_plot(named, FAIRNESS_METRICS, lang=lang)
     return note, shown, figure
+
+
+def _group_name(attribute: str, group: str, lang: Lang) -> str:
+    """Name a fairness group: a district by its name, a tier or yes/no value by its label.
+
+    Examples
+    --------
+    >>> _group_name("district", "valdaysky", "en"), _group_name("low_income", "True", "ru")
+    ('Valdaysky district', 'да')
+    """
+    if attribute == "district" and group != "missing":
+        return district_name(group, lang)
+    return name(TIER_NAMES | GROUP_NAMES, group, lang)
 
 
 def _with_ratio(table: pd.DataFrame, metric: str, lang: Lang) -> list[str]:

@@ -919,6 +919,7 @@ class Screening:
                     "single_parent": ctx["single_parent"] > 0,
                     "large_family": ctx["large_family"] > 0,
                     "disabled_child": ctx["disabled_child"] > 0,
+                    "low_income": ctx["low_income"] > 0,
                     "settlement": settlement,
                 },
                 "contributions": contributions,

@@ -1,6 +1,10 @@
-"""A stand-in screening built from the committed synthetic sample, for the review app's tests.
+"""Screenings of the committed synthetic sample for the review app's tests: real and stand-in.
 
-Until ``risk.Screener`` lands, this produces ``risk.review.ScreeningLike`` runs whose payloads
+:func:`make_real_screening` trains a small calibrated LightGBM on the sample's truth snapshots
+and screens with ``risk.Screener``: what the browser tests and the committed screenshots show.
+
+:func:`make_screening` is a cheap stand-in for app logic (e.g. a 10,000-item queue): it
+produces ``risk.review.ScreeningLike`` runs whose payloads
 follow the flag payload contract exactly, with real record values from
 ``data/synthetic/sample``: feature values from ``features.build_features``, a timeline from the
 family's events, composition from its members, services matched by ``risk``'s catalog. The
@@ -20,7 +24,7 @@ import pandas as pd
 import features
 from features._schema import SOURCE_NAMES
 from risk._services import ServiceCatalog, load_catalog
-from risk.review import ReviewQueue
+from risk.review import ReviewQueue, ScreeningLike
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "synthetic" / "sample"
@@ -43,6 +47,48 @@ class FakeScreening:
 
 def load_sample() -> features.Records:
     return features.load_records(SAMPLE)
+
+
+#: Truth snapshots the real model learns from (their 12-month outcomes end before ``AS_OF``).
+TRAIN_DATES = ("2022-07-01", "2023-01-01", "2023-07-01", "2024-01-01")
+
+
+def make_real_screening(records: features.Records, *, capacity: int = 12) -> Any:
+    """Train a small calibrated model on the sample and screen it at ``AS_OF`` with ``risk``.
+
+    LightGBM (40 rounds) on the risk features at ``TRAIN_DATES`` against the sample's truth
+    labels, Platt scaling of its margin on the same snapshots; ``risk.Screener`` with the
+    regional service catalog. Returns a ``risk.Screening``.
+    """
+    import lightgbm as lgb
+    from sklearn.linear_model import LogisticRegression
+
+    from risk import Calibration, Capacity, RiskModel, Screener
+
+    snaps = features.build_snapshots(records, list(TRAIN_DATES))
+    truth = pd.read_parquet(SAMPLE / "truth" / "snapshots.parquet")
+    truth = truth.assign(as_of=pd.to_datetime(truth["as_of"]).astype("datetime64[s]"))
+    label = truth.set_index(["as_of", "family_id"])["label"].reindex(snaps.index)
+    names = tuple(
+        f for f in features.risk_features() if not f.startswith("disabled") and f != "low_income"
+    )
+    x = snaps.loc[:, list(names)].to_numpy(dtype=np.float64)
+    y = label.to_numpy(dtype=np.float64)
+    params = {
+        "objective": "binary", "max_depth": 4, "num_leaves": 15, "learning_rate": 0.1,
+        "min_data_in_leaf": 20, "verbose": -1, "seed": 0, "deterministic": True,
+        "num_threads": 1,
+    }  # fmt: skip
+    booster = lgb.train(params, lgb.Dataset(x, y), 40)
+    margin = np.asarray(booster.predict(x, raw_score=True)).reshape(-1, 1)
+    fit = LogisticRegression(C=np.inf).fit(margin, y)
+    model = RiskModel(
+        booster,
+        names,
+        Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0])),
+        capacity=Capacity(default=capacity),
+    )
+    return Screener(model, catalog=load_catalog()).screen(records, AS_OF)
 
 
 def make_screening(
@@ -185,6 +231,7 @@ def _payload(
         "single_parent": n_parents == 1,
         "large_family": len(ages) >= 3,
         "disabled_child": disabled,
+        "low_income": low_income,
         "settlement": settlement,
     }
     needs = [d for d, v in sorted(by_domain.items(), key=lambda kv: -kv[1]) if v > 0.05]
@@ -267,7 +314,7 @@ USERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
-def make_queue(path: Path, screening: FakeScreening) -> ReviewQueue:
+def make_queue(path: Path, screening: ScreeningLike) -> ReviewQueue:
     queue = ReviewQueue(f"sqlite:///{path}")
     queue.enqueue(screening, "run-2025-06")
     for name, (password, role, districts) in USERS.items():

@@ -17,7 +17,7 @@ from review_app import _supervisor as sup
 
 @pytest.fixture(scope="module")
 def payload(screening):  # type: ignore[no-untyped-def]
-    return next(iter(screening.payloads.values()))
+    return next(iter(screening.flag_payloads().values()))
 
 
 def test_every_text_in_both_languages() -> None:
@@ -28,11 +28,36 @@ def test_every_text_in_both_languages() -> None:
     assert i18n.SOURCE_NAMES == SOURCE_NAMES
 
 
-def test_payload_contract_of_the_fake(payload) -> None:  # type: ignore[no-untyped-def]
-    total = payload["base_log_odds"] + sum(c["contribution"] for c in payload["contributions"])
-    assert total == pytest.approx(payload["log_odds"], abs=1e-6)
-    mags = [abs(c["contribution"]) for c in payload["contributions"]]
-    assert mags == sorted(mags, reverse=True)
+@pytest.mark.parametrize("which", ["screening", "fake_screening"])
+def test_payload_contract(which: str, request: pytest.FixtureRequest) -> None:
+    payloads = request.getfixturevalue(which).flag_payloads()
+    for p in payloads.values():
+        total = p["base_log_odds"] + sum(c["contribution"] for c in p["contributions"])
+        assert total == pytest.approx(p["log_odds"], abs=1e-6)
+        mags = [abs(c["contribution"]) for c in p["contributions"]]
+        assert mags == sorted(mags, reverse=True)
+        assert isinstance(p["composition"]["low_income"], bool)
+        assert 0.0 < p["score"] < 1.0 and 0.0 < p["base_rate"] < 0.5
+
+
+def test_real_scores_are_probabilities_not_certainties(screening) -> None:  # type: ignore[no-untyped-def]
+    flagged = [p["score"] for p in screening.flag_payloads().values()]
+    assert max(flagged) < 0.99 and min(flagged) >= 0.05
+    assert screening.base_rate < 0.1
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_district_names_not_codes(payload, lang: str) -> None:  # type: ignore[no-untyped-def]
+    head = card.family_header({"flag_id": 1, "status": "open"}, payload, lang)
+    code = payload["district"]
+    assert i18n.district_name(code, lang) in head and code not in head
+    assert i18n.district_name("no_such_district", lang) == "no_such_district"
+    late = pd.DataFrame(
+        {"flag_id": [1], "family_id": ["F1"], "district": [code], "tier": ["priority"],
+         "score": [0.3], "age_days": [12], "status": ["open"], "overdue": [True]}
+    )  # fmt: skip
+    shown = sup.overdue_table(late, lang)
+    assert shown[i18n.t(lang, "col_district")].tolist() == [i18n.district_name(code, lang)]
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)

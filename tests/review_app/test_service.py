@@ -132,7 +132,11 @@ def test_supervisor_fairness_by_group_attributes(tmp_path, screening) -> None:  
         )
     note, table, fig = sup.fairness(d, "en")
     assert fig is not None
-    assert {"District", "Settlement", "Single parent", "Large family"} <= set(table["Attribute"])
-    assert "Low income" not in set(table["Attribute"])  # the payload does not say
+    assert {"District", "Settlement", "Single parent", "Large family", "Low income"} <= set(
+        table["Attribute"]
+    )
+    assert d["low_income"].notna().all()
+    districts = table.loc[table["Attribute"] == "District", "Group"].str.rstrip(" *")
+    assert set(districts) <= {"Veliky Novgorod", "Valdaysky district", "Borovichsky district"}
     assert {"yes", "no"} & set(table["Group"].str.rstrip(" *"))
     q.close()
