@@ -338,25 +338,33 @@ def check_unique_ids(records: SparkRecords) -> None:
     """
     from pyspark.sql import functions as F
 
-    for name in ("members", "events"):
-        id_col = TABLES[name].id_column
-        assert id_col is not None
-        repeated = (
-            records.rows.filter(F.col("kind") == KINDS[name])
-            .groupBy("id")
-            .agg(F.count(F.lit(1)).alias("n"))
-            .filter(F.col("n") > 1)
+    kinds = {KINDS[name]: name for name in ("members", "events")}
+    # One job for both tables: count each id, keep the repeated, and per table their total and
+    # the first five ids.
+    repeated = (
+        records.rows.filter(F.col("kind").isin(*kinds))
+        .groupBy("kind", "id")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .filter(F.col("n") > 1)
+        .groupBy("kind")
+        .agg(
+            F.sum("n").alias("n"),
+            F.slice(F.array_sort(F.collect_list("id")), 1, 5).alias("ids"),
         )
-        found = repeated.orderBy("id").limit(5).collect()
-        if found:
-            totals = repeated.agg(F.sum("n")).first()
-            n = int(totals[0]) if totals is not None else 0
+        .collect()
+    )
+    found = {int(r["kind"]): r for r in repeated}
+    for kind, name in sorted(kinds.items()):
+        if kind in found:
+            id_col = TABLES[name].id_column
+            assert id_col is not None
+            n = int(found[kind]["n"])
             raise RecordsError(
                 name,
                 id_col,
                 "duplicate_id",
                 f"{n} rows share an id",
-                [r["id"] for r in found],
+                [str(i) for i in found[kind]["ids"]],
                 n,
                 id_col,
             )

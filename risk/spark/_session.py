@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+#: Rows per Arrow batch between the JVM and Python workers.
+ARROW_BATCH_ROWS = 100_000
+
 #: Master used when the command is not run by spark-submit and none is given.
 DEFAULT_MASTER = "local[*]"
 
@@ -60,6 +63,9 @@ def spark_session(
         builder = builder.master(master)
     builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
     builder = builder.config("spark.sql.session.timeZone", "UTC")
+    # Fewer, larger Arrow batches: a partition's records reach its pandas call in a few batches
+    # and the MLflow UDF enforces its schema per batch (Spark's default is 10,000 rows).
+    builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     return builder.getOrCreate()
