@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         families: Annotated[
             int, typer.Option("--families", help="Size of the generated population.")
-        ] = 20_000,
+        ] = 76_000,
         serve: Annotated[
             bool, typer.Option("--serve/--no-serve", help="Open the review app at the end.")
         ] = True,
