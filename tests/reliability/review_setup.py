@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from records_fuzz import population, train_tiny_model
-
 from risk import Screener
 from risk._model import Capacity, RiskModel
 from risk.review import ReviewQueue
+from tests.reliability.records_fuzz import population, train_tiny_model
 
 RUN_ID = "reliability-run"
 

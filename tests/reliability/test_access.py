@@ -17,12 +17,12 @@ import httpx
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
-from review_setup import fill_store
 from typer.testing import CliRunner
 
 from review_app import API_NAMES
 from risk.cli import app as cli
 from risk.review import ReviewQueue
+from tests.reliability.review_setup import fill_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

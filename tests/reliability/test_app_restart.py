@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 from gradio_client import Client
-from review_setup import fill_store
 
 from risk.review import ReviewQueue
+from tests.reliability.review_setup import fill_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

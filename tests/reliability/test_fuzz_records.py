@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from records_fuzz import Case, Checker, cases, empty_all, single_family
 
 from features import load_records
+from tests.reliability.records_fuzz import Case, Checker, cases, empty_all, single_family
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
