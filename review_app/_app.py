@@ -38,6 +38,7 @@ from review_app._i18n import (
 from review_app._service import AWAITING, Card, ReviewService
 from risk.review import (
     DECISIONS,
+    ITEM_COLUMNS,
     MIN_RATIONALE_LENGTH,
     STATUSES,
     AccessDenied,
@@ -126,26 +127,7 @@ def _jsonable(value: Any) -> Any:
 def card_json(c: Card) -> dict[str, Any]:
     """Return a family card for the API: the item, its payload and the family's decisions."""
     item = c.item
-    out: dict[str, Any] = {
-        k: _jsonable(getattr(item, k))
-        for k in (
-            "flag_id",
-            "run_id",
-            "family_id",
-            "district",
-            "status",
-            "score",
-            "log_odds",
-            "tier",
-            "rank_in_district",
-            "version",
-            "created_at",
-            "escalated_at",
-            "decided_at",
-            "model_version",
-            "as_of",
-        )
-    }
+    out: dict[str, Any] = {k: _jsonable(getattr(item, k)) for k in ITEM_COLUMNS}
     out["payload"] = dict(item.payload)
     out["decisions"] = [
         {k: _jsonable(v) for k, v in rec.items()}

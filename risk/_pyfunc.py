@@ -48,8 +48,10 @@ def synthetic_input_example(model: RiskModel, n: int = 3, seed: int = 0) -> pd.D
         spec = FEATURES.get(name)
         fill = float(spec.fill) if spec is not None else 0.0
         values = np.full(n, fill) if rng.random() < 0.7 else rng.integers(0, 4, n).astype(float)
-        # The signature takes exactly the dtypes ``features.build_features`` emits.
-        dtype = spec.dtype if spec is not None else "float64"
+        # A records model takes exactly the dtypes ``features.build_features`` emits; a model
+        # trained on a user's table (``risk train --table``) takes doubles.
+        from_registry = spec is not None and model.metadata.get("feature_source") != "table"
+        dtype = spec.dtype if from_registry and spec is not None else "float64"
         cols[name] = values.astype(dtype)
     return pd.DataFrame(cols)
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -521,13 +520,7 @@ def write_model_card(run: TrainingRun, path: str | Path, **kwargs: Any) -> Path:
 
     Keyword arguments go to :func:`render_model_card`. Returns the path written.
     """
-    out = Path(path)
+    from risk._io import write_atomically
+
     text = render_model_card(run, **kwargs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

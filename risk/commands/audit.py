@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 
+from risk._io import write_atomically
 from risk.commands._common import user_errors
 
 if TYPE_CHECKING:
@@ -30,18 +29,6 @@ def read_scores(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"--scores {path}: no such file")
     return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
-
-
-def _replace_atomically(out: Path, write: Callable[[Path], object]) -> Path:
-    """Write ``out`` through a temporary file in its directory and ``os.replace``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -112,11 +99,9 @@ def register(app: typer.Typer) -> None:
             n_boot=n_boot,
             seed=seed,
         )
-        csv_path = _replace_atomically(
-            out / "audit.csv", lambda tmp: table.to_csv(tmp, index=False)
-        )
+        csv_path = write_atomically(out / "audit.csv", lambda tmp: table.to_csv(tmp, index=False))
         figure = audit_plot(table, lang=cast(Literal["en", "ru"], lang))
-        png_path = _replace_atomically(
+        png_path = write_atomically(
             out / "audit.png", lambda tmp: figure.savefig(tmp, format="png", dpi=120)
         )
         typer.echo(summarize(table))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from risk._io import write_atomically
 from risk.commands._common import user_errors
 
 
@@ -42,14 +42,9 @@ def write_parquet_atomically(frame: object, out: Path) -> Path:
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, engine="pyarrow", compression="zstd")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_atomically(
+        out, lambda tmp: frame.to_parquet(tmp, engine="pyarrow", compression="zstd")
+    )
 
 
 def register(app: typer.Typer) -> None:

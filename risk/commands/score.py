@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from risk._io import write_atomically
 from risk.commands._common import progress, user_errors
 
 if TYPE_CHECKING:
@@ -65,17 +65,6 @@ def default_run_id(
     )
     short = hashlib.sha256(key.encode()).hexdigest()[:12]
     return f"{screening.model.name}-v{screening.model.version}-{screening.as_of.date()}-{short}"
-
-
-def _write_atomically(out: Path, write: Callable[[Path], object]) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
 
 
 def format_summary(summary: pd.DataFrame) -> str:
@@ -178,8 +167,8 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 scores_file = out if out.suffix else out.with_suffix(".parquet")
                 explained = scores_file.with_name(f"{scores_file.stem}.explanations.parquet")
-                _write_atomically(scores_file, screening.scores.to_parquet)
-                _write_atomically(explained, screening.explanations_frame().to_parquet)
+                write_atomically(scores_file, screening.scores.to_parquet)
+                write_atomically(explained, screening.explanations_frame().to_parquet)
             result = queue.enqueue(screening, rid)
         typer.echo(
             f"model {screener.model.name} version {screener.model.version}, as of "

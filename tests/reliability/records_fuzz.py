@@ -76,6 +76,9 @@ def drop_column(table: str, column: str) -> Corruption:
 
 def rename_column(table: str, column: str, new: str) -> Corruption:
     def f(frames: Frames, manifest: dict) -> None:
+        # A file cannot hold two columns of one name: renaming onto an existing one is a no-op.
+        if new in frames[table].columns:
+            return
         frames[table] = frames[table].rename(columns={column: new})
 
     return f

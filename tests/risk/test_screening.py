@@ -410,6 +410,8 @@ def test_load_from_the_mlflow_registry(model, tmp_path):
     mlflow.set_registry_uri(uri)
     try:
         model.save(tmp_path / "model")
+        # A fresh store: the experiment another test made active does not exist here.
+        mlflow.set_experiment("screening-test")
         with mlflow.start_run() as run:
             mlflow.log_artifacts(str(tmp_path / "model"), "risk_model")
         from_run = Screener.load(f"runs:/{run.info.run_id}/risk_model")
