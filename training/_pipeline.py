@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -275,30 +275,13 @@ def train(
         )
         lap("exclusions_comparison")
     say("explaining a sample of the test snapshot")
-    rng = np.random.default_rng(0)
-    sample_idx = np.sort(rng.choice(len(X_test), size=min(2000, len(X_test)), replace=False))
-    X_sample = X_test.iloc[sample_idx]
-    contrib, _ = fit.model.contributions(X_sample)
+    contrib, X_sample = explain_sample(fit.model, X_test)
     lap("shap_sample")
     metrics = _flat_metrics(after, base_eval, before)
     metrics["best_iteration"] = float(fit.best_iteration)
-    model = fit.model
-    model = RiskModel(
-        booster=model.booster,
-        features=model.features,
-        calibration=model.calibration,
-        horizon_days=model.horizon_days,
-        lookback_days=model.lookback_days,
-        capacity=model.capacity,
-        name=model.name,
-        version=model.version,
-        metadata={
-            "test_as_of": str(split.test.date()),
-            "base_rate": float(np.mean(y_test)),
-            "mean_score": float(np.mean(evaluation.test["score"])),
-            "test_roc_auc": metrics["test_roc_auc"],
-            "test_ece": metrics["test_ece"],
-        },
+    model = replace(
+        fit.model,
+        metadata={"test_as_of": str(split.test.date()), **outcome_summary(evaluation, metrics)},
     )
     return TrainingRun(
         model=model,
@@ -317,6 +300,27 @@ def train(
         timings=timings,
         n_rows={"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
     )
+
+
+def explain_sample(
+    model: RiskModel, X_test: pd.DataFrame, size: int = 2000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Exact contributions on a fixed random sample of test rows (for the SHAP summary plot)."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(X_test), size=min(size, len(X_test)), replace=False))
+    X_sample = X_test.iloc[rows]
+    contrib, _ = model.contributions(X_sample)
+    return contrib, X_sample
+
+
+def outcome_summary(evaluation: Evaluation, metrics: Mapping[str, float]) -> dict[str, float]:
+    """Summarise the test for the model's metadata: base rate, mean score, AUC and ECE."""
+    return {
+        "base_rate": float(np.mean(evaluation.test["label"])),
+        "mean_score": float(np.mean(evaluation.test["score"])),
+        "test_roc_auc": metrics["test_roc_auc"],
+        "test_ece": metrics["test_ece"],
+    }
 
 
 def _flat_metrics(

@@ -36,7 +36,14 @@ from risk._metrics import evaluate
 from risk._model import Capacity, RiskModel
 from training._config import ModelConfig
 from training._fit import fit_lightgbm, fit_logreg
-from training._pipeline import Evaluation, Progress, TrainingRun, _flat_metrics
+from training._pipeline import (
+    Evaluation,
+    Progress,
+    TrainingRun,
+    _flat_metrics,
+    explain_sample,
+    outcome_summary,
+)
 
 #: Fewest positive (and negative) rows each of train, validation and test must hold.
 MIN_CLASS_ROWS = 5
@@ -554,10 +561,7 @@ def train_table(
     lap("evaluate")
 
     say("explaining a sample of the test rows")
-    rng = np.random.default_rng(0)
-    sample_idx = np.sort(rng.choice(len(X_test), size=min(2000, len(X_test)), replace=False))
-    X_sample = X_test.iloc[sample_idx]
-    contrib, _ = fit.model.contributions(X_sample)
+    contrib, X_sample = explain_sample(fit.model, X_test)
     lap("shap_sample")
 
     metrics = _flat_metrics(evaluation.metrics, base_eval, before)
@@ -579,15 +583,10 @@ def train_table(
         f"is the {rule_desc}: {rule.describe()}.",
         f"Capacity for precision and recall at capacity and the audit's flags: {cap_desc}.",
     )
-    model = RiskModel(
-        booster=fit.model.booster,
-        features=fit.model.features,
-        calibration=fit.model.calibration,
-        horizon_days=fit.model.horizon_days,
-        lookback_days=fit.model.lookback_days,
+    model = replace(
+        fit.model,
         capacity=capacity,
         name=model_name,
-        version=fit.model.version,
         metadata={
             "feature_source": "table",
             "label": label,
@@ -595,10 +594,7 @@ def train_table(
             "id_column": id_column,
             "rule_feature": rule.feature,
             "split": split.describe()["method"],
-            "base_rate": float(np.mean(y_test)),
-            "mean_score": float(np.mean(evaluation.test["score"])),
-            "test_roc_auc": metrics["test_roc_auc"],
-            "test_ece": metrics["test_ece"],
+            **outcome_summary(evaluation, metrics),
         },
     )
     return TrainingRun(
