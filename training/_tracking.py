@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from training._pipeline import TrainingRun
 
@@ -171,8 +170,3 @@ def _card(run: TrainingRun, version: str | None, run_id: str, manifest: dict | N
     except ImportError:
         return None
     return render_model_card(run, version=version, run_id=run_id, data_manifest=manifest)
-
-
-def test_frame_for_audit(run: TrainingRun) -> pd.DataFrame:
-    """The test snapshot's scores and groups without family ids (for local inspection)."""
-    return run.evaluation.test.drop(columns=["family_id"])
