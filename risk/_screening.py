@@ -50,6 +50,7 @@ from risk._needs import (
     services_payload,
 )
 from risk._services import ServiceCatalog, load_catalog
+from risk.review._screening import SCORE_COLUMNS  # the queue's contract: one list
 
 if TYPE_CHECKING:
     from risk.review import ReviewQueue
@@ -64,19 +65,6 @@ MLFLOW_MODEL_SUBDIR = Path("artifacts") / "risk_model"
 #: Families scored per call of the model (bounds the memory of its input matrix).
 SCORE_CHUNK = 100_000
 
-#: Columns of :attr:`Screening.scores`, in order.
-SCORE_COLUMNS: tuple[str, ...] = (
-    "family_id",
-    "district",
-    "score",
-    "log_odds",
-    "tier",
-    "flagged",
-    "rank_in_district",
-    "model_version",
-    "as_of",
-    "advisory",
-)
 
 #: Columns of :attr:`Explanation.contributions`, in order.
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (

@@ -18,16 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features import DOMAINS  # need domains are owned by the feature registry
 from risk._profiles import PROFILES
-
-DOMAINS: tuple[str, ...] = (
-    "material",
-    "health_disability",
-    "parenting_relations",
-    "child_development",
-    "safety",
-)
-"""Need domains, as in ``features`` (section 4 of the design)."""
 
 ELIGIBILITY: tuple[str, ...] = (
     "any",

@@ -16,6 +16,7 @@ import pandas as pd
 from features import Records
 from risk._metrics import evaluate
 from risk._model import Capacity, RiskModel
+from risk.fairness import DEFAULT_ATTRIBUTES
 from training._config import ModelConfig
 from training._data import (
     Snapshots,
@@ -30,14 +31,7 @@ from training._fit import fit_lightgbm, fit_logreg, model_features, rule_score
 if TYPE_CHECKING:
     from training._table import RandomSplit
 
-GROUP_ATTRIBUTES = (
-    "district",
-    "settlement",
-    "single_parent",
-    "large_family",
-    "disabled_child",
-    "low_income",
-)
+GROUP_ATTRIBUTES = DEFAULT_ATTRIBUTES  # the attributes DESIGN.md section 7 audits by
 
 Progress = Callable[[str], None]
 
