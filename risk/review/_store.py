@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,7 +78,7 @@ def make_engine(url: str, *, connect_timeout: float, lock_timeout: float) -> sa.
         if memory:
             kwargs["poolclass"] = StaticPool
         engine = sa.create_engine(u, **kwargs)
-        _configure_sqlite(engine, wal=not memory)
+        _configure_sqlite(engine, wal=not memory, lock_timeout=lock_timeout)
         return engine
     if backend == "postgresql":
         # libpq rounds connect_timeout to whole seconds and treats anything below 2 as 2.
@@ -90,7 +92,7 @@ def make_engine(url: str, *, connect_timeout: float, lock_timeout: float) -> sa.
     )
 
 
-def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
+def _configure_sqlite(engine: sa.Engine, *, wal: bool, lock_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event (below) issue BEGIN itself.
@@ -98,7 +100,7 @@ def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         if wal:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cur, lock_timeout=lock_timeout)
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -106,6 +108,30 @@ def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         read_only = conn.get_execution_options().get(_READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cur: sqlite3.Cursor, *, lock_timeout: float) -> None:
+    """Put the database file in WAL mode, waiting up to ``lock_timeout`` for other connections.
+
+    The switch is made once per file and needs the file to itself for a moment. When several
+    connections open a new file together, SQLite answers some of them "database is locked" at
+    once, without waiting out the busy timeout (it would otherwise risk a deadlock between two
+    readers that both want to write), so the switch is retried here until the file is in WAL
+    mode or the timeout has passed.
+    """
+    deadline = time.monotonic() + lock_timeout
+    pause = 0.005
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.1)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from risk.review import DecisionConflict, ReviewQueue, StoreUnavailable, verify_audit_log
+from risk.review._store import _switch_to_wal
 from tests.risk.review.review_fakes import make_screening
 
 RATIONALE = "Visited the family together with the school's social pedagogue."
@@ -132,6 +134,37 @@ def test_first_use_from_many_threads_migrates_once(store_url: str) -> None:
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(first_use, range(6), timeout=120)) == [0] * 6
     assert verify_audit_log(store_url).ok
+
+
+def test_many_new_sqlite_files_opened_by_many_threads_at_once(tmp_path: Path) -> None:
+    # Each new file is switched to WAL by whichever connection gets there first; SQLite answers
+    # some of the others "database is locked" at once (this failed about one file in 13 before
+    # the switch was retried).
+    def first_use(url: str) -> int:
+        with ReviewQueue(url) as queue:
+            return len(queue.items())
+
+    for n in range(15):
+        urls = [f"sqlite:///{tmp_path}/review-{n}.db"] * 8
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(first_use, urls, timeout=120)) == [0] * 8
+
+
+def test_wal_switch_waits_for_the_file_and_gives_up_after_the_lock_timeout(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "held.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    opener = sqlite3.connect(path, timeout=0, isolation_level=None)  # no busy wait of its own
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _switch_to_wal(opener.cursor(), lock_timeout=0.2)
+
+    threading.Timer(0.3, holder.rollback).start()
+    _switch_to_wal(opener.cursor(), lock_timeout=10)
+    assert opener.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    holder.close()
+    opener.close()
 
 
 def test_unknown_backend_and_missing_sqlite_directory_fail_clearly(tmp_path: Path) -> None:
