@@ -62,9 +62,6 @@ ALLOWED_NON_RISK_FEATURES: frozenset[str] = frozenset()
 #: Where an MLflow model logged by ``risk/_pyfunc.py`` keeps the model directory.
 MLFLOW_MODEL_SUBDIR = Path("artifacts") / "risk_model"
 
-#: Families scored per call of the model (bounds the memory of its input matrix).
-SCORE_CHUNK = 100_000
-
 
 #: Columns of :attr:`Explanation.contributions`, in order.
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
@@ -566,14 +563,8 @@ class Screening:
         where = pd.Index(fams["family_id"].astype(str)).get_indexer(features.index)
         self._district = fams["district"].to_numpy(dtype=str)[where]
         self._settlement = fams["settlement"].to_numpy(dtype=str)[where]
-        # In chunks: the model's float matrix of a million families would be another GiB.
-        log_odds = np.concatenate(
-            [np.zeros(0)]
-            + [
-                model.log_odds(features.iloc[i : i + SCORE_CHUNK])
-                for i in range(0, len(ids), SCORE_CHUNK)
-            ]
-        )
+        # The model scores in blocks: no float matrix of the whole population is made.
+        log_odds = model.log_odds(features)
         score = _sigmoid(log_odds)
         frame = pd.DataFrame(
             {
