@@ -67,22 +67,44 @@ def log_risk_model(
     Returns MLflow's ``ModelInfo``.
     """
     import mlflow
-    from mlflow.models import infer_signature
 
-    example = synthetic_input_example(model)
-    output = pd.DataFrame({"score": [0.1] * len(example), "log_odds": [-2.0] * len(example)})
     with tempfile.TemporaryDirectory() as tmp:
         local = model.save(Path(tmp) / ARTIFACT_KEY)
         return mlflow.pyfunc.log_model(
             name=name,
-            # A file path, not an object: loading runs our installed code and unpickles nothing.
-            python_model=str(Path(__file__).with_name("_pyfunc_entry.py")),
-            artifacts={ARTIFACT_KEY: str(local)},
-            signature=infer_signature(example, output),
-            input_example=example,
-            pip_requirements=_requirements(),
             registered_model_name=registered_model_name,
+            **_pyfunc_arguments(model, local),
         )
+
+
+def save_risk_model(model: RiskModel, target: str | Path) -> Path:
+    """Save ``model`` as an MLflow pyfunc directory at ``target``, as :func:`log_risk_model` does.
+
+    For a model that lives in a plain directory, e.g. the Spark engine's UDF. Requirements are
+    given, not inferred (inference imports every module in a subprocess: seconds per call).
+    """
+    import mlflow
+
+    target = Path(target)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = model.save(Path(tmp) / ARTIFACT_KEY)
+        mlflow.pyfunc.save_model(str(target), **_pyfunc_arguments(model, local))
+    return target
+
+
+def _pyfunc_arguments(model: RiskModel, local: Path) -> dict[str, Any]:
+    from mlflow.models import infer_signature
+
+    example = synthetic_input_example(model)
+    output = pd.DataFrame({"score": [0.1] * len(example), "log_odds": [-2.0] * len(example)})
+    return {
+        # A file path, not an object: loading runs our installed code and unpickles nothing.
+        "python_model": str(Path(__file__).with_name("_pyfunc_entry.py")),
+        "artifacts": {ARTIFACT_KEY: str(local)},
+        "signature": infer_signature(example, output),
+        "input_example": example,
+        "pip_requirements": _requirements(),
+    }
 
 
 def _requirements() -> list[str]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features import TABLES, Records, RecordsError
 from features._schema import Table
@@ -51,17 +52,26 @@ STACKED: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 #: Columns of the stacked frame and their Spark types (dates travel as days since 1970-01-01).
+#: A column with a closed vocabulary (``features`` schema ``codes``) travels as its 1-based
+#: position in the vocabulary (``c1``, ``c2``; 0 for a value outside it), and its ``s1``/``s2``
+#: holds the text only for such unknown values, so that validation still names them: a code
+#: is a byte where the text is tens, in the shuffle and on the way into Python.
 STACKED_SCHEMA: tuple[tuple[str, str], ...] = (
     ("family_id", "string"),
     ("kind", "tinyint"),
     ("id", "string"),
     ("member_id", "string"),
+    ("c1", "tinyint"),
     ("s1", "string"),
+    ("c2", "tinyint"),
     ("s2", "string"),
     ("day", "int"),
     ("flag", "boolean"),
     ("value", "double"),
 )
+
+#: Code columns of the stacked frame, by the text column they encode.
+_CODE_OF = {"s1": "c1", "s2": "c2"}
 
 #: Marks a :class:`features.RecordsError` raised in a Spark worker, so the driver can re-raise it.
 _MARK = "RISK_RECORDS_ERROR"
@@ -195,20 +205,34 @@ def _check_schema(name: str, table: Table, frame: DataFrame) -> None:
 
 def _stack(name: str, frame: DataFrame, F: Any) -> DataFrame:
     mapping = STACKED[name]
+    vocab = {c.name: c.codes for c in TABLES[name].columns}
+    code_source = {code: mapping.get(text) for text, code in _CODE_OF.items()}
     cols: list[Column] = []
     for target, kind in STACKED_SCHEMA:
+        source = mapping.get(target) or code_source.get(target)
+        codes = vocab.get(source) if source else None
         if target == "family_id":
             expr = F.col("family_id")
         elif target == "kind":
             expr = F.lit(KINDS[name])
-        elif target not in mapping:
+        elif source is None or (target in code_source and codes is None):
             expr = F.lit(None)
         elif target == "day":
-            expr = F.unix_date(F.to_date(F.col(mapping[target])))
+            expr = F.unix_date(F.to_date(F.col(source)))
+        elif target in code_source:
+            expr = _code(F.col(source), codes, F)
+        elif target in _CODE_OF and codes is not None:
+            # Only a value outside the vocabulary travels as text.
+            expr = F.when(_code(F.col(source), codes, F) == 0, F.col(source))
         else:
-            expr = F.col(mapping[target])
+            expr = F.col(source)
         cols.append(expr.cast(kind).alias(target))
     return frame.select(*cols)
+
+
+def _code(column: Column, codes: Any, F: Any) -> Column:
+    """Return the 1-based position of the value in the vocabulary (0 outside it, null for null)."""
+    return F.array_position(F.array(*[F.lit(c) for c in codes]), column)
 
 
 def _manifest_date(spark: SparkSession, uri: str) -> str | None:
@@ -237,18 +261,21 @@ def _manifest_date(spark: SparkSession, uri: str) -> str | None:
 # ---- inside a worker: stacked rows -> Records ---------------------------------------------
 
 
-def _dates(days: pd.Series) -> pd.Series:
-    values = days.to_numpy(dtype=np.float64, na_value=np.nan)
+def _dates(days: pa.ChunkedArray) -> pd.Series:
+    values = days.to_numpy(zero_copy_only=False).astype(np.float64)
     out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[s]")
     ok = ~np.isnan(values)
     out[ok] = (values[ok].astype(np.int64) * 86_400).astype("datetime64[s]")
     return pd.Series(out)
 
 
-def unstack(rows: pd.DataFrame, extraction_date: pd.Timestamp) -> Records:
+def unstack(rows: pa.Table | pd.DataFrame, extraction_date: pd.Timestamp) -> Records:
     """Rebuild :class:`features.Records` from stacked record rows (a partition, or a selection).
 
-    Columns get the dtypes ``features.load_records`` gives them: ids and codes ``str``, dates
+    ``rows`` is an Arrow table (as ``mapInArrow`` and ``DataFrame.toArrow`` give) or a pandas
+    frame of :data:`STACKED_SCHEMA`; without the code columns ``c1``/``c2``, ``s1`` and ``s2``
+    are read as text. Each table takes only its own rows and columns, straight from Arrow;
+    columns get the dtypes ``features.load_records`` gives them: ids and codes ``str``, dates
     ``datetime64[s]``, ``value`` float64, ``disability`` bool.
 
     Examples
@@ -261,25 +288,63 @@ def unstack(rows: pd.DataFrame, extraction_date: pd.Timestamp) -> Records:
     >>> recs.families["registered_on"].iloc[0], recs.members["role"].tolist()
     (Timestamp('2020-01-01 00:00:00'), ['child'])
     """
-    kind = rows["kind"].to_numpy(dtype=np.int64)
+    if isinstance(rows, pd.DataFrame):
+        schema = arrow_schema((n, k) for n, k in STACKED_SCHEMA if n in rows.columns)
+        rows = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
+    kind = rows.column("kind").to_numpy()
     tables: dict[str, pd.DataFrame] = {}
     for name, mapping in STACKED.items():
-        part = rows.loc[kind == KINDS[name]]
+        take = pa.array(np.flatnonzero(kind == KINDS[name]))
         table = TABLES[name]
         columns: dict[str, pd.Series] = {}
         for col in table.columns:
             source = "family_id" if col.name == "family_id" else _source_of(mapping, col.name)
-            s = part[source].reset_index(drop=True)
+            values = rows.column(source).take(take)
+            if col.codes is not None and _CODE_OF.get(source) in rows.column_names:
+                values = _decoded(rows.column(_CODE_OF[source]).take(take), values, col.codes)
             if col.kind == "date":
-                columns[col.name] = _dates(s)
+                columns[col.name] = _dates(values)
             elif col.kind == "string":
-                columns[col.name] = s.astype("str")
+                columns[col.name] = pd.Series(values.to_pandas(), dtype="str")
             elif col.kind == "float":
-                columns[col.name] = pd.Series(s.to_numpy(dtype=np.float64, na_value=np.nan))
+                columns[col.name] = pd.Series(
+                    values.to_numpy(zero_copy_only=False).astype(np.float64)
+                )
             else:
-                columns[col.name] = s.astype(bool) if not s.isna().any() else s
+                flags = values.to_pandas()
+                columns[col.name] = flags.astype(bool) if not flags.isna().any() else flags
         tables[name] = pd.DataFrame(columns)
     return Records(**tables, extraction_date=extraction_date)
+
+
+def _decoded(code: pa.ChunkedArray, text: pa.ChunkedArray, codes: tuple[str, ...]) -> Any:
+    """Decode a coded column: each value from the vocabulary, or the text of an unknown one."""
+    import pyarrow.compute as pc
+
+    vocabulary = pa.array([None, *codes], type=pa.string())
+    return pc.coalesce(pc.take(vocabulary, code), text)
+
+
+#: Arrow types of the Spark SQL types used here.
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "tinyint": pa.int8(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "boolean": pa.bool_(),
+    "double": pa.float64(),
+}
+
+
+def arrow_schema(columns: Iterable[Sequence[str]]) -> pa.Schema:
+    """Return the Arrow schema of ``(name, Spark SQL type)`` pairs.
+
+    Examples
+    --------
+    >>> arrow_schema([("family_id", "string"), ("kind", "tinyint")]).types
+    [DataType(string), DataType(int8)]
+    """
+    return pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in columns])
 
 
 def _source_of(mapping: dict[str, str], column: str) -> str:

@@ -21,10 +21,9 @@ import pandas as pd
 from features import build_features
 from risk._flags import CapacityLike, resolve_capacity
 from risk._model import Capacity, RiskModel
-from risk._pyfunc import ARTIFACT_KEY
+from risk._pyfunc import save_risk_model
 from risk._screening import (
     _MODELS_URI,
-    MLFLOW_MODEL_SUBDIR,
     SCORE_COLUMNS,
     SUMMARY_COLUMNS,
     Screener,
@@ -138,16 +137,7 @@ def model_udf_uri(uri: str, model: RiskModel, workdir: Path) -> str:
     if local.is_dir():
         if (local / "MLmodel").exists():
             return str(local)
-        import mlflow
-
-        from risk._pyfunc import RiskPyfunc
-
-        model_dir = local if (local / "model.json").exists() else local / MLFLOW_MODEL_SUBDIR
-        target = workdir / "pyfunc"
-        mlflow.pyfunc.save_model(
-            str(target), python_model=RiskPyfunc(), artifacts={ARTIFACT_KEY: str(model_dir)}
-        )
-        return str(target)
+        return str(save_risk_model(model, workdir / "pyfunc"))
     return uri
 
 
@@ -248,7 +238,7 @@ def spark_screen(
     scores = full.select(*SCORE_COLUMNS)
     flagged = scores.filter(F.col("flagged")).toPandas()
     ids = spark.createDataFrame([(str(f),) for f in flagged["family_id"]], "family_id string")
-    rows = records.rows.join(F.broadcast(ids), "family_id").toPandas()
+    rows = records.rows.join(F.broadcast(ids), "family_id").toArrow()
     flag_records = unstack(rows, records.extraction_date)
     flag_features = build_features(
         flag_records, t, exclude_events=excluded, lookback_days=model.lookback_days

@@ -5,15 +5,12 @@ import math
 import re
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 
-from features import FEATURES, SOURCES, build_features, build_snapshots, load_records, risk_features
+from features import FEATURES, SOURCES, build_features, load_records
 from risk import (
-    Calibration,
     Capacity,
     Explanation,
     ModelError,
@@ -26,6 +23,7 @@ from risk import (
 )
 from risk._screening import SCORE_COLUMNS, SUMMARY_COLUMNS
 from risk.review import ReviewQueue
+from tests.risk.small_model import train_small_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "synthetic" / "sample"
@@ -39,26 +37,6 @@ PAYLOAD_KEYS = {
 }  # fmt: skip
 
 
-def train_model(records, truth: pd.DataFrame) -> RiskModel:
-    """A small calibrated model: LightGBM on snapshots, Platt scaling of its margin."""
-    snaps = build_snapshots(records, TRAIN_DATES)
-    truth = truth.assign(as_of=pd.to_datetime(truth["as_of"]).astype("datetime64[s]"))
-    label = truth.set_index(["as_of", "family_id"])["label"].reindex(snaps.index)
-    assert not label.isna().any()
-    names = tuple(f for f in risk_features() if not f.startswith("disabled") and f != "low_income")
-    X = snaps.loc[:, list(names)].to_numpy(dtype=np.float64)
-    params = {
-        "objective": "binary", "max_depth": 4, "num_leaves": 15, "learning_rate": 0.1,
-        "min_data_in_leaf": 20, "verbose": -1, "seed": 0, "deterministic": True,
-        "num_threads": 1,
-    }  # fmt: skip
-    booster = lgb.train(params, lgb.Dataset(X, label.to_numpy(dtype=np.float64)), 40)
-    margin = booster.predict(X, raw_score=True).reshape(-1, 1)
-    fit = LogisticRegression(C=np.inf).fit(margin, label.to_numpy())
-    calibration = Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0]))
-    return RiskModel(booster, names, calibration, capacity=CAPACITY)
-
-
 @pytest.fixture(scope="module")
 def records():
     return load_records(SAMPLE)
@@ -66,7 +44,8 @@ def records():
 
 @pytest.fixture(scope="module")
 def model(records) -> RiskModel:
-    return train_model(records, pd.read_parquet(SAMPLE / "truth" / "snapshots.parquet"))
+    truth = pd.read_parquet(SAMPLE / "truth" / "snapshots.parquet")
+    return train_small_model(records, truth, TRAIN_DATES, CAPACITY)
 
 
 @pytest.fixture(scope="module")

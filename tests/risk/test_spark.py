@@ -11,18 +11,17 @@ import json
 import os
 import shutil
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 from typer.testing import CliRunner
 
-from features import RecordsError, build_features, build_snapshots, load_records, risk_features
-from risk import Calibration, Capacity, RiskModel, Screener, load_catalog
+from features import RecordsError, build_features, load_records
+from risk import Capacity, RiskModel, Screener, load_catalog
 from risk._flags import assign_tiers
 from risk.review import ReviewQueue
 from risk.synth import generate, write_population
+from tests.risk.small_model import train_small_model
 
 N_FAMILIES = 2000
 AS_OF = "2024-07-01"
@@ -59,22 +58,17 @@ def records(data_dir):
 
 
 def _train(records, data_dir) -> RiskModel:
-    snaps = build_snapshots(records, TRAIN_DATES)
     truth = pd.read_parquet(data_dir / "truth" / "snapshots.parquet")
-    truth = truth.assign(as_of=pd.to_datetime(truth["as_of"]).astype("datetime64[s]"))
-    label = truth.set_index(["as_of", "family_id"])["label"].reindex(snaps.index).fillna(0)
-    names = tuple(f for f in risk_features() if not f.startswith("disabled") and f != "low_income")
-    X = snaps.loc[:, list(names)].to_numpy(dtype=np.float64)
-    params = {
-        "objective": "binary", "max_depth": 3, "num_leaves": 7, "learning_rate": 0.1,
-        "min_data_in_leaf": 20, "verbose": -1, "seed": 0, "deterministic": True,
-        "num_threads": 1,
-    }  # fmt: skip
-    booster = lgb.train(params, lgb.Dataset(X, label.to_numpy(dtype=np.float64)), 20)
-    margin = booster.predict(X, raw_score=True).reshape(-1, 1)
-    fit = LogisticRegression(C=np.inf).fit(margin, label.to_numpy())
-    calibration = Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0]))
-    return RiskModel(booster, names, calibration, capacity=CAPACITY)
+    return train_small_model(
+        records,
+        truth,
+        TRAIN_DATES,
+        CAPACITY,
+        max_depth=3,
+        num_leaves=7,
+        rounds=20,
+        unlabelled_are_negative=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +227,32 @@ def test_a_broken_rule_in_a_partition_is_the_records_error(spark, data_dir, tmp_
     recs = read_records(spark, broken, partitions=3)
     with pytest.raises(RecordsError, match=r"events\.value: 1 row have negative values"):
         reraising(spark_features(recs, AS_OF).count)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "bad"),
+    [("events", "event_type", "school_truancy"), ("members", "role", "grandmother")],
+)
+def test_a_code_outside_the_vocabulary_is_named_as_by_the_pandas_engine(
+    spark, data_dir, tmp_path, table, column, bad
+):
+    """Codes travel as bytes on Spark; an unknown one still reaches validation as its text."""
+    from features import load_records
+    from risk.spark import read_records, reraising, spark_features
+
+    def unknown(frame):
+        frame = frame.copy()
+        frame.loc[frame.index[[3, 7]], column] = bad
+        return frame
+
+    broken = _broken_copy(data_dir, tmp_path, table, unknown)
+    with pytest.raises(RecordsError) as pandas_error:
+        load_records(broken)
+    assert bad in str(pandas_error.value)
+    recs = read_records(spark, broken, partitions=1)
+    with pytest.raises(RecordsError) as spark_error:
+        reraising(spark_features(recs, AS_OF).count)
+    assert str(spark_error.value) == str(pandas_error.value)
 
 
 def test_ids_repeated_across_families_are_refused(spark, data_dir, tmp_path):
