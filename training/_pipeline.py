@@ -144,6 +144,28 @@ def _evaluate_model(
     return Evaluation(metrics=metrics, test=test, audit=table, audit_distress=table_distress)
 
 
+class StageTimer:
+    """Seconds spent in each stage of a run: :meth:`lap` closes the stage that just ended.
+
+    Examples
+    --------
+    >>> timer = StageTimer()
+    >>> timer.lap("fit")
+    >>> list(timer.timings)
+    ['fit']
+    """
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Record the time since the previous lap (or the start) as ``stage``."""
+        now = time.perf_counter()
+        self.timings[stage] = now - self._clock
+        self._clock = now
+
+
 def train(
     records: Records,
     config: ModelConfig,
@@ -172,14 +194,8 @@ def train(
         Called with the name of each stage as it starts.
     """
     say = progress or (lambda _stage: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
-        clock = now
+    timer = StageTimer()
+    lap = timer.lap
 
     m = config.model
     last = (
@@ -291,7 +307,7 @@ def train(
         included_features=included_feats,
         shap_sample=contrib,
         shap_values_sample=X_sample[list(model.features)],
-        timings=timings,
+        timings=timer.timings,
         n_rows={"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
     )
 

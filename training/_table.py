@@ -24,7 +24,6 @@ promotion gates work on it unchanged. What differs, and is written into ``Traini
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,6 +38,7 @@ from training._fit import fit_lightgbm, fit_logreg
 from training._pipeline import (
     Evaluation,
     Progress,
+    StageTimer,
     TrainingRun,
     _flat_metrics,
     explain_sample,
@@ -445,14 +445,8 @@ def train_table(
         not binary or has missing values; a split lacks positives or negatives.
     """
     say = progress or (lambda _stage: None)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = now - clock
-        clock = now
+    timer = StageTimer()
+    lap = timer.lap
 
     cols = table_columns(
         frame,
@@ -611,7 +605,7 @@ def train_table(
         included_features=(),
         shap_sample=contrib,
         shap_values_sample=X_sample[list(model.features)],
-        timings=timings,
+        timings=timer.timings,
         n_rows={"train": len(tr), "validation": len(va), "test": len(te)},
         notes=notes,
         baseline_labels={"rule": f"best single feature ({rule.feature})"},

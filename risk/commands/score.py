@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from risk import Screening
+    from risk.review import EnqueueResult
 
 #: Model used when neither ``--model`` nor ``RISK_MODEL_URI`` says otherwise.
 DEFAULT_MODEL_URI = "models:/family-distress@champion"
@@ -170,18 +171,8 @@ def register(app: typer.Typer) -> None:
                 write_atomically(scores_file, screening.scores.to_parquet)
                 write_atomically(explained, screening.explanations_frame().to_parquet)
             result = queue.enqueue(screening, rid)
-        typer.echo(
-            f"model {screener.model.name} version {screener.model.version}, as of "
-            f"{screening.as_of.date()}: {len(screening.scores)} families screened "
-            f"(scores are advisory; every flag goes to a specialist)"
-        )
-        if screening.excluded_events:
-            typer.echo(f"disputed records left out: {len(screening.excluded_events)}")
-        typer.echo(format_summary(screening.summary()))
-        if out is not None:
-            typer.echo(f"wrote {scores_file} and {explained}")
-        already = 0 if result.created else result.n_flags
-        typer.echo(f"{result.n_flags} flags enqueued for run {rid} (already present: {already})")
+        written = (scores_file, explained) if out is not None else None
+        _report(screening, len(screening.scores), "", written, result, rid)
 
 
 def _score_on_spark(
@@ -215,18 +206,30 @@ def _score_on_spark(
         screening = run.screening
         fingerprint = input_fingerprint(spark, records, data_fingerprint)
         rid = run_id or default_run_id(screening, fingerprint, capacity, screening.excluded_events)
-        if out is not None:
-            written = write_run(run, spark_run_paths(out))
+        written = write_run(run, spark_run_paths(out)) if out is not None else None
         result = queue.enqueue(screening, rid)
+    _report(screening, screening.n_screened, " on Spark", written, result, rid)
+
+
+def _report(
+    screening: Screening,
+    n_screened: int,
+    where: str,
+    written: tuple[object, object] | None,
+    result: EnqueueResult,
+    rid: str,
+) -> None:
+    """Print what a scoring run did: the model, the population, the summary, the queue."""
+    model = screening.model
     typer.echo(
-        f"model {screener.model.name} version {screener.model.version}, as of "
-        f"{screening.as_of.date()}: {screening.n_screened} families screened on Spark "
+        f"model {model.name} version {model.version}, as of {screening.as_of.date()}: "
+        f"{n_screened} families screened{where} "
         f"(scores are advisory; every flag goes to a specialist)"
     )
     if screening.excluded_events:
         typer.echo(f"disputed records left out: {len(screening.excluded_events)}")
     typer.echo(format_summary(screening.summary()))
-    if out is not None:
+    if written is not None:
         typer.echo(f"wrote {written[0]} and {written[1]}")
     already = 0 if result.created else result.n_flags
     typer.echo(f"{result.n_flags} flags enqueued for run {rid} (already present: {already})")

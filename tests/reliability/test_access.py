@@ -79,6 +79,13 @@ def _flag_of(server: Server, name: str) -> int:
     return int(server.queue.items(status="open", districts=(district,))["flag_id"].iloc[0])
 
 
+def _decide(client, flag: int) -> None:
+    """Record a valid decision on ``flag`` through the API, as ``client``."""
+    client.predict(
+        flag, "referred", "A rationale long enough to pass.", [], True, api_name="/record_decision"
+    )
+
+
 def test_no_login_is_refused(server: Server) -> None:
     for name in API_NAMES:
         r = httpx.post(f"{server.url}gradio_api/call/{name}", json={"data": []}, timeout=10)
@@ -118,14 +125,7 @@ def test_another_districts_family_is_refused_and_audited(server: Server) -> None
     with pytest.raises(AppError, match="has no access to district"):
         boris.predict(flag, api_name="/open_family")
     with pytest.raises(AppError, match="has no access to district"):
-        boris.predict(
-            flag,
-            "referred",
-            "A rationale long enough to pass.",
-            [],
-            True,
-            api_name="/record_decision",
-        )
+        _decide(boris, flag)
     subjects = {row["subject"] for row in server.audit("boris", "access_denied")}
     assert {f"view flag {flag}", f"decide flag {flag}"} <= subjects
     assert server.queue.decisions(flag_id=flag).empty
@@ -148,14 +148,7 @@ def test_forged_requests_are_refused(server: Server) -> None:
     boris = server.client("boris")
     boris.session_hash = anna.session_hash
     with pytest.raises(AppError, match="has no access to district"):
-        boris.predict(
-            flag,
-            "referred",
-            "A rationale long enough to pass.",
-            [],
-            True,
-            api_name="/record_decision",
-        )
+        _decide(boris, flag)
     assert server.queue.decisions(flag_id=flag).empty
 
 
