@@ -116,7 +116,8 @@ def measure(records_dir: Path, model_dir: Path, as_of: str, repeats: int) -> dic
     features_s, X = _best(
         lambda: build_features(records, as_of, lookback_days=model.lookback_days), repeats
     )
-    matrix = X.loc[:, list(model.features)].to_numpy(dtype=np.float64)
+    # The reference gets the matrix LightGBM reads without copying (row-major float64).
+    matrix = np.ascontiguousarray(X.loc[:, list(model.features)].to_numpy(dtype=np.float64))
     predict_s, _ = _best(lambda: model.booster.predict(matrix, raw_score=True), repeats)
     log_odds_s, _ = _best(lambda: model.log_odds(X), repeats)
 
