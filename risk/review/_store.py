@@ -127,7 +127,7 @@ def _switch_to_wal(cur: sqlite3.Cursor, *, lock_timeout: float) -> None:
                 cur.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            busy = "locked" in str(exc) or "busy" in str(exc)
+            busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
             if not busy or time.monotonic() + pause > deadline:
                 raise
             time.sleep(pause)

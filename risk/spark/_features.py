@@ -34,11 +34,20 @@ def feature_schema() -> str:
     >>> feature_schema().split(", ")[:3]
     ['family_id string', 'district string', 'benefit_application_n_90d bigint']
     """
+    return _ddl(feature_columns())
+
+
+def feature_columns() -> list[tuple[str, str]]:
+    """Return ``(name, Spark SQL type)`` of the keys, then of each feature as typed by pandas."""
     empty = build_features(Records.empty(), "2024-01-01")
     spark_type = {"int64": "bigint", "float64": "double"}
-    columns = [f"{k} string" for k in KEY_COLUMNS]
-    columns += [f"{name} {spark_type[str(empty[name].dtype)]}" for name in FEATURES]
-    return ", ".join(columns)
+    columns = [(k, "string") for k in KEY_COLUMNS]
+    columns += [(name, spark_type[str(empty[name].dtype)]) for name in FEATURES]
+    return columns
+
+
+def _ddl(columns: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in columns)
 
 
 def partition_features(
@@ -118,7 +127,7 @@ def spark_features(
         del parts
         yield from pa.Table.from_pandas(frame, schema=schema, preserve_index=False).to_batches()
 
-    ddl = feature_schema()
-    schema = arrow_schema(c.split(" ", 1) for c in ddl.split(", "))
+    columns = feature_columns()
+    schema = arrow_schema(columns)
     stacked = records.rows.drop("part").repartition(records.partitions, "family_id")
-    return stacked.mapInArrow(apply, schema=ddl)
+    return stacked.mapInArrow(apply, schema=_ddl(columns))
