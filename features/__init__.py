@@ -3,6 +3,7 @@
 from features._build import build_features, build_snapshots, screening_population
 from features._docs import render_features_markdown, render_records_markdown
 from features._encode import FeatureError
+from features._errors import InputError, RiskError, UnavailableError
 from features._records import Records, RecordsError, load_records
 from features._registry import (
     DEFAULT_LOOKBACK_DAYS,
@@ -27,8 +28,11 @@ __all__ = [
     "EventType",
     "FeatureError",
     "FeatureSpec",
+    "InputError",
     "Records",
     "RecordsError",
+    "RiskError",
+    "UnavailableError",
     "build_features",
     "build_snapshots",
     "context_features",

@@ -15,11 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features._errors import InputError
 from features._records import Records
 from features._schema import EVENT_TYPES
 
 
-class FeatureError(ValueError):
+class FeatureError(InputError):
     """Inputs the feature builders cannot use: a bad as-of date, lookback or event type.
 
     Examples

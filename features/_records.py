@@ -16,12 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from features._errors import InputError
 from features._schema import EARLIEST_DATE, EVENT_TYPES, SOURCES, TABLES, Column, Table
 
 MAX_IDS_IN_MESSAGE = 5
 
 
-class RecordsError(ValueError):
+class RecordsError(InputError):
     """Records break a rule of the schema.
 
     The message names the table, the column, the rule and up to five offending ids, e.g.

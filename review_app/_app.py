@@ -104,7 +104,7 @@ def _guarded(lang: Lang) -> Callable[[F], F]:
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)
-            except ReviewError as exc:
+            except (ReviewError, StoreUnavailable) as exc:
                 raise _error(exc, lang) from None
 
         return inner  # type: ignore[return-value]
@@ -369,7 +369,7 @@ class _LanguageUI:
         L = self.lang
         try:
             user = self.service.user(request.username)
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             raise _error(exc, L) from None
         who = t(
             L,
@@ -417,7 +417,7 @@ class _LanguageUI:
                 page=int(page or 1),
                 page_size=PAGE_SIZE,
             )
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             raise _error(exc, L) from None
         rows = found.rows
         table = pd.DataFrame(
@@ -463,7 +463,7 @@ class _LanguageUI:
             raise gr.Error(t(L, "card_none"), print_exception=False)
         try:
             c = self.service.open_family(request.username, _session(request), int(flag_id))
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             raise _error(exc, L) from None
         p = c.payload
         district = str(c.item.district)
@@ -541,7 +541,7 @@ class _LanguageUI:
                 agreement == "agree",
             )
             history = self._history(request.username, state)
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             return [_refused(refusal(exc, L), L), *no_change]
         saved = t(
             L,
@@ -574,7 +574,7 @@ class _LanguageUI:
             dispute_id = self.service.dispute_record(
                 request.username, _session(request), str(event_id or ""), reason or ""
             )
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             return _refused(refusal(exc, L), L)
         return t(L, "disputed", event=event_id, id=dispute_id)
 
@@ -585,7 +585,7 @@ class _LanguageUI:
             data = self.service.supervisor_data(request.username)
         except AccessDenied:
             return [""] + [None] * 6
-        except ReviewError as exc:
+        except (ReviewError, StoreUnavailable) as exc:
             raise _error(exc, L) from None
         note, fair_table, fair_plot = sup.fairness(data.decisions, L)
         return [

@@ -5,6 +5,7 @@ it returns holds the scores, tiers and flags, and explains, diagnoses and matche
 A score never decides anything: every flag goes to a specialist through ``risk.review``.
 """
 
+from features import InputError, RiskError, UnavailableError
 from risk._model import Calibration, Capacity, ModelError, RiskModel
 from risk._screening import Explanation, Screener, Screening, ScreeningError, UnknownFamily
 from risk._services import CatalogError, ServiceCatalog, load_catalog
@@ -14,12 +15,15 @@ __all__ = [
     "Capacity",
     "CatalogError",
     "Explanation",
+    "InputError",
     "ModelError",
+    "RiskError",
     "RiskModel",
     "Screener",
     "Screening",
     "ScreeningError",
     "ServiceCatalog",
+    "UnavailableError",
     "UnknownFamily",
     "load_catalog",
 ]

@@ -24,6 +24,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from features import InputError
 from risk._model import Capacity
 
 #: Tier codes, from the most to the least attention.
@@ -33,7 +34,7 @@ TIERS: tuple[str, ...] = ("priority", "support", "universal")
 TIER_COLUMNS: tuple[str, ...] = ("rank_in_district", "capacity", "flagged", "tier")
 
 
-class CapacityError(ValueError):
+class CapacityError(InputError):
     """A capacity or minimum score is not usable (negative, not a whole number, not finite)."""
 
 

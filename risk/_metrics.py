@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from features import InputError
+
 FloatArray = NDArray[np.float64]
 
 #: Probabilities are clipped to ``[EPS, 1 - EPS]`` before a logarithm (as scikit-learn does).
@@ -34,7 +36,7 @@ _CHUNK_CELLS = 1_000_000
 _MAX_NEWTON = 100
 
 
-class MetricInputError(ValueError):
+class MetricInputError(InputError):
     """Input to a metric is malformed: non-binary labels, non-finite scores, lengths differ."""
 
 

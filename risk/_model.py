@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features import InputError
+
 MODEL_FORMAT = "family-risk-model/1"
 
 #: Rows per LightGBM call in :meth:`RiskModel.margin`.
@@ -29,7 +31,7 @@ SCORE_BLOCK_ROWS = 65_536
 _TILE_ROWS = 8_192
 
 
-class ModelError(ValueError):
+class ModelError(InputError):
     """A model cannot be loaded or does not fit the data it is given."""
 
 

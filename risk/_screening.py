@@ -33,6 +33,7 @@ from features import (
     EVENT_TYPES,
     FEATURES,
     SOURCES,
+    InputError,
     Records,
     build_features,
     context_features,
@@ -95,7 +96,7 @@ _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<ve
 _PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
 
 
-class ScreeningError(ValueError):
+class ScreeningError(InputError):
     """A screening request cannot be served (bad arguments, a family that was not screened)."""
 
 

@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features import DOMAINS  # need domains are owned by the feature registry
+from features import (
+    DOMAINS,  # need domains are owned by the feature registry
+    InputError,
+)
 from risk._profiles import PROFILES
 
 ELIGIBILITY: tuple[str, ...] = (
@@ -84,7 +87,7 @@ _DISTRICTS = {p.name: tuple(d.code for d in p.districts) for p in PROFILES.value
 _Fail = Callable[[str, str, np.ndarray], "CatalogError"]
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A services catalog, or a request to it, breaks a rule.
 
     The message names the source, the column, what is wrong and up to five offending service ids,

@@ -9,10 +9,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from features import InputError
+
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "models" / "family_distress.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """The model definition is malformed: the message names the file, section and key."""
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features import Records, build_snapshots
+from features import InputError, Records, build_snapshots
 
 
-class SplitError(ValueError):
+class SplitError(InputError):
     """The as-of dates cannot be split without leakage."""
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from features import InputError
 from training._config import ModelConfig, PromotionSection, load_config
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ _AUDIT_COLUMNS = ("attribute", "group", "n")
 _BAND_TOL = 1e-9  # as in the audit: a ratio of exactly 0.8 computed as 0.4 / 0.5 is in the band
 
 
-class PromotionError(ValueError):
+class PromotionError(InputError):
     """A promotion cannot be checked: unknown model, version or alias, or a missing artifact."""
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features import InputError
 from risk._metrics import evaluate
 from risk._model import Capacity, RiskModel
 from training._config import ModelConfig
@@ -58,7 +59,7 @@ RESERVED = ("score", "label", "row")
 ALL = "all"
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """The feature table cannot be trained on: the message names the column and what is wrong."""
 
 

@@ -6,6 +6,10 @@ import importlib
 
 import typer
 
+from risk.commands._common import EXIT_CODES_HELP, exit_code, progress, user_errors
+
+__all__ = ["EXIT_CODES_HELP", "exit_code", "progress", "register_all", "user_errors"]
+
 #: Modules under ``risk.commands`` that define ``register(app)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "synth",

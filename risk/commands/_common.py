@@ -9,15 +9,36 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from features import RiskError
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: Exception types whose message is meant for the user: printed without a traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, PermissionError)
+#: Exception types whose message is meant for the user: printed without a traceback. The
+#: library's own errors carry their exit code (bad input 2, unavailable service or environment 1);
+#: the others here are bad input.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    RiskError,
+    ValueError,
+    FileNotFoundError,
+    PermissionError,
+)
+
+#: The exit codes of the ``risk`` command, for ``--help`` epilogues and the README.
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 a service or the environment is unavailable (store, tracking "
+    "server, Spark, a missing package); 2 bad input (records, configuration, arguments) or a "
+    "refused request."
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    """Exit code for an error meant for the user: its kind's, else 2 (bad input)."""
+    return exc.exit_code if isinstance(exc, RiskError) else 2
 
 
 def user_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn expected errors (bad records, bad config, refusals) into one line and exit code 2."""
+    """Turn expected errors into one line and the exit code of their kind (see ``exit_code``)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -25,7 +46,7 @@ def user_errors(func: Callable[P, T]) -> Callable[P, T]:
             return func(*args, **kwargs)
         except USER_ERRORS as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=exit_code(exc)) from None
 
     return wrapper
 

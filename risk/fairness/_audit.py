@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from features import InputError
 from risk._metrics import (
     Runs,
     SortedScores,
@@ -75,7 +76,7 @@ _ALPHA = 0.05
 _BAND_TOL = 1e-9  # a ratio of exactly 0.8 computed as 0.4 / 0.5 is inside the band
 
 
-class AuditError(ValueError):
+class AuditError(InputError):
     """The audit's input is unusable: a missing column, non-binary labels, NaN scores."""
 
 

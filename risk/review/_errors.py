@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from features import InputError, UnavailableError
 
-class ReviewError(ValueError):
+
+class ReviewError(InputError):
     """A review-queue operation was refused; the message says exactly why."""
 
 
@@ -31,5 +33,5 @@ class AuthenticationFailed(ReviewError):
     """No user, an unknown user, a wrong password, or a login attempted while locked out."""
 
 
-class StoreUnavailable(ReviewError):
+class StoreUnavailable(UnavailableError):
     """The store cannot be reached (or stayed busy) within the configured timeouts."""

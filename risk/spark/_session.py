@@ -6,6 +6,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from features import UnavailableError
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -16,7 +18,7 @@ ARROW_BATCH_ROWS = 100_000
 DEFAULT_MASTER = "local[*]"
 
 
-class SparkUnavailable(ImportError):
+class SparkUnavailable(UnavailableError, ImportError):
     """pyspark is not installed (``pip install 'family-risk[spark]'``)."""
 
 

@@ -85,4 +85,4 @@ def test_audit_log_verify_of_a_missing_store_is_an_error(app: typer.Typer, tmp_p
     result = CliRunner().invoke(
         app, ["audit-log", "verify", "--store", f"sqlite:///{tmp_path / 'nope.db'}"]
     )
-    assert result.exit_code == 2 and "no review store at" in result.output
+    assert result.exit_code == 1 and "no review store at" in result.output
