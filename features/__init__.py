@@ -4,7 +4,7 @@ from features._build import build_features, build_snapshots, screening_populatio
 from features._docs import render_features_markdown, render_records_markdown
 from features._encode import FeatureError
 from features._errors import InputError, RiskError, UnavailableError
-from features._records import Records, RecordsError, load_records
+from features._records import Records, RecordsError, load_records, write_table
 from features._registry import (
     DEFAULT_LOOKBACK_DAYS,
     DOMAIN_NAMES,
@@ -14,7 +14,15 @@ from features._registry import (
     context_features,
     risk_features,
 )
-from features._schema import EVENT_TYPES, OUTCOME_TYPES, SOURCES, TABLES, EventType
+from features._schema import (
+    EVENT_TYPES,
+    OUTCOME_TYPES,
+    SOURCE_NAMES,
+    SOURCES,
+    TABLES,
+    EventType,
+    Table,
+)
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -24,7 +32,9 @@ __all__ = [
     "FEATURES",
     "OUTCOME_TYPES",
     "SOURCES",
+    "SOURCE_NAMES",
     "TABLES",
+    "Table",
     "EventType",
     "FeatureError",
     "FeatureSpec",
@@ -41,4 +51,5 @@ __all__ = [
     "render_records_markdown",
     "risk_features",
     "screening_population",
+    "write_table",
 ]

@@ -65,7 +65,7 @@ CSS = """
 """
 
 
-def refusal(exc: ReviewError, lang: Lang) -> str:
+def refusal(exc: ReviewError | StoreUnavailable, lang: Lang) -> str:
     """Phrase a refusal for the user: what kind (localised), then ``risk``'s exact reason.
 
     Examples
@@ -92,7 +92,7 @@ def refusal(exc: ReviewError, lang: Lang) -> str:
     return f"{lead} ({exc})"
 
 
-def _error(exc: ReviewError, lang: Lang) -> gr.Error:
+def _error(exc: ReviewError | StoreUnavailable, lang: Lang) -> gr.Error:
     return gr.Error(refusal(exc, lang), print_exception=False)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from risk._profiles import PROFILES
+from risk.synth import PROFILES
 
 Lang = Literal["ru", "en"]
 

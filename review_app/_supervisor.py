@@ -162,8 +162,8 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
     figure : matplotlib.figure.Figure or None
         ``risk``'s audit plot of the ratios; None with too few decisions.
     """
-    from risk._plots import audit_plot
     from risk.fairness import DEFAULT_BAND, AuditError, audit
+    from risk.plots import audit_plot
 
     low, high = DEFAULT_BAND
     note = t(lang, "sup_fairness_note", low=low, high=high)

@@ -32,13 +32,13 @@ from features import (
     DOMAINS,
     EVENT_TYPES,
     FEATURES,
+    SOURCE_NAMES,
     SOURCES,
     InputError,
     Records,
     build_features,
     context_features,
 )
-from features._schema import SOURCE_NAMES
 from risk._flags import CapacityLike, assign_tiers, resolve_capacity
 from risk._model import Capacity, ModelError, RiskModel
 from risk._needs import (

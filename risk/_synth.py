@@ -18,8 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._records import Records, write_table
-from features._schema import EVENT_TYPES, OUTCOME_TYPES
+from features import EVENT_TYPES, OUTCOME_TYPES, Records, write_table
 from risk import _latent as lat
 from risk._profiles import Profile, get_profile
 

@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features import TABLES, Records, RecordsError
-from features._schema import Table
+from features import TABLES, Records, RecordsError, Table
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
