@@ -1,6 +1,6 @@
 """The model card (Mitchell et al., 2019) of a training run, rendered as Markdown.
 
-:func:`render_model_card` is pure: a :class:`~training._pipeline.TrainingRun` in, text out.
+:func:`render_model_card` is pure: a :class:`~training.TrainingRun` in, text out.
 :func:`write_model_card` writes it atomically.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from training._data import TemporalSplit
-from training._pipeline import Evaluation, TrainingRun
-from training._promote import check_gates
+from training._gates import check_gates
+from training._run import Evaluation, TrainingRun
 
 #: DESIGN.md section 6, verbatim: what a score must never be used for.
 OUT_OF_SCOPE_USES: tuple[str, ...] = (
@@ -483,7 +483,7 @@ def render_model_card(
     Parameters
     ----------
     run : TrainingRun
-        What :func:`training._pipeline.train` returned.
+        What :func:`training.train` or :func:`training.train_table` returned.
     version, run_id : str, optional
         The registered version and the MLflow run, when logged.
     data_manifest : mapping, optional
@@ -520,7 +520,7 @@ def write_model_card(run: TrainingRun, path: str | Path, **kwargs: Any) -> Path:
 
     Keyword arguments go to :func:`render_model_card`. Returns the path written.
     """
-    from risk._io import write_atomically
+    from risk.io import write_atomically
 
     text = render_model_card(run, **kwargs)
     return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -5,70 +5,36 @@ MLflow, files and plots are at the edge (``training/_tracking.py``); nothing her
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features import Records
-from risk._metrics import evaluate
-from risk._model import Capacity, RiskModel
+from risk import Capacity, RiskModel
 from risk.fairness import DEFAULT_ATTRIBUTES
+from risk.metrics import evaluate
 from training._config import ModelConfig
 from training._data import (
     Snapshots,
-    TemporalSplit,
     labelled_snapshots,
     last_labelled_date,
     quarterly_dates,
     temporal_split,
 )
 from training._fit import fit_lightgbm, fit_logreg, model_features, rule_score
-
-if TYPE_CHECKING:
-    from training._table import RandomSplit
+from training._run import (
+    Evaluation,
+    Progress,
+    StageTimer,
+    TrainingRun,
+    explain_sample,
+    flat_metrics,
+    outcome_summary,
+)
 
 GROUP_ATTRIBUTES = DEFAULT_ATTRIBUTES  # the attributes DESIGN.md section 7 audits by
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Test-set results of one model."""
-
-    metrics: dict[str, float]
-    test: pd.DataFrame  # family_id, district, groups..., score, label, flagged, [p_true, distress]
-    audit: pd.DataFrame
-    audit_distress: pd.DataFrame | None
-
-
-@dataclass(frozen=True)
-class TrainingRun:
-    """Everything one training produced."""
-
-    model: RiskModel
-    config: ModelConfig
-    split: TemporalSplit | RandomSplit  # RandomSplit: a user's feature table (training/_table.py)
-    metrics: dict[str, float]
-    evaluation: Evaluation
-    baselines: dict[str, dict[str, float]]
-    calibration_before: dict[str, float]
-    calibration_after: dict[str, float]
-    uncalibrated_test: np.ndarray
-    with_exclusions_included: Evaluation | None
-    included_features: tuple[str, ...]
-    shap_sample: pd.DataFrame  # contributions on a sample of test rows
-    shap_values_sample: pd.DataFrame  # the feature values of that sample
-    timings: dict[str, float] = field(default_factory=dict)
-    n_rows: dict[str, int] = field(default_factory=dict)
-    # How the run departs from the records pipeline (a table's inputs, baseline, capacity);
-    # the model card lists them. Display names of baselines that are not the defaults.
-    notes: tuple[str, ...] = ()
-    baseline_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def _rows(snap: Snapshots, dates: tuple[pd.Timestamp, ...]) -> np.ndarray:
@@ -142,28 +108,6 @@ def _evaluate_model(
     table = audit(test, label="label", **kwargs)
     table_distress = audit(test, label="distress", **kwargs) if truth is not None else None
     return Evaluation(metrics=metrics, test=test, audit=table, audit_distress=table_distress)
-
-
-class StageTimer:
-    """Seconds spent in each stage of a run: :meth:`lap` closes the stage that just ended.
-
-    Examples
-    --------
-    >>> timer = StageTimer()
-    >>> timer.lap("fit")
-    >>> list(timer.timings)
-    ['fit']
-    """
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-        self._clock = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        """Record the time since the previous lap (or the start) as ``stage``."""
-        now = time.perf_counter()
-        self.timings[stage] = now - self._clock
-        self._clock = now
 
 
 def train(
@@ -287,7 +231,7 @@ def train(
     say("explaining a sample of the test snapshot")
     contrib, X_sample = explain_sample(fit.model, X_test)
     lap("shap_sample")
-    metrics = _flat_metrics(after, base_eval, before)
+    metrics = flat_metrics(after, base_eval, before)
     metrics["best_iteration"] = float(fit.best_iteration)
     model = replace(
         fit.model,
@@ -310,43 +254,3 @@ def train(
         timings=timer.timings,
         n_rows={"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
     )
-
-
-def explain_sample(
-    model: RiskModel, X_test: pd.DataFrame, size: int = 2000, seed: int = 0
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Exact contributions on a fixed random sample of test rows (for the SHAP summary plot)."""
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(X_test), size=min(size, len(X_test)), replace=False))
-    X_sample = X_test.iloc[rows]
-    contrib, _ = model.contributions(X_sample)
-    return contrib, X_sample
-
-
-def outcome_summary(evaluation: Evaluation, metrics: Mapping[str, float]) -> dict[str, float]:
-    """Summarise the test for the model's metadata: base rate, mean score, AUC and ECE."""
-    return {
-        "base_rate": float(np.mean(evaluation.test["label"])),
-        "mean_score": float(np.mean(evaluation.test["score"])),
-        "test_roc_auc": metrics["test_roc_auc"],
-        "test_ece": metrics["test_ece"],
-    }
-
-
-def _flat_metrics(
-    test: Mapping[str, float],
-    baselines: Mapping[str, Mapping[str, float]],
-    before: Mapping[str, float],
-) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for key, value in test.items():
-        if key.startswith("oracle_"):
-            out[f"oracle_test_{key.removeprefix('oracle_')}"] = float(value)
-        else:
-            out[f"test_{key}"] = float(value)
-    for name, vals in baselines.items():
-        for key, value in vals.items():
-            out[f"{name}_test_{key}"] = float(value)
-    for key in ("ece", "brier", "log_loss", "calibration_slope", "calibration_intercept"):
-        out[f"test_uncalibrated_{key}"] = float(before[key])
-    return out

@@ -1,6 +1,6 @@
 """Training on any feature table: users who bring their own features and a binary label.
 
-:func:`train_table` is pure (a DataFrame in, a :class:`~training._pipeline.TrainingRun` out) and
+:func:`train_table` is pure (a DataFrame in, a :class:`~training.TrainingRun` out) and
 produces the same run as the records pipeline, so ``log_training_run``, the model card and the
 promotion gates work on it unchanged. What differs, and is written into ``TrainingRun.notes``
 (the card lists them) and the model's metadata (``"feature_source": "table"``):
@@ -10,8 +10,8 @@ promotion gates work on it unchanged. What differs, and is written into ``Traini
   (``[features] exclude``). A column of any other dtype (strings, categories, dates) is an error
   naming it: strings never silently become features. Pass such columns as ``groups``,
   ``id_column`` or ``drop``.
-- **Split**: random, stratified by the label (:class:`RandomSplit`): train, validation (early
-  stopping and calibration) and test.
+- **Split**: random, stratified by the label (:class:`~training.RandomSplit`): train,
+  validation (early stopping and calibration) and test.
 - **Baseline** ``rule``: there is no current-practice rule for a user table, so ``rule_test_*``
   is the best single feature chosen on the training rows (largest ``|AUC - 0.5|``, in the
   direction it points), scored by its training empirical CDF. The promotion gate ``beats rule``
@@ -23,300 +23,41 @@ promotion gates work on it unchanged. What differs, and is written into ``Traini
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from features import InputError
-from risk._metrics import evaluate
-from risk._model import Capacity, RiskModel
+from risk import Capacity, RiskModel
+from risk.metrics import evaluate
 from training._config import ModelConfig
-from training._fit import fit_lightgbm, fit_logreg
-from training._pipeline import (
+from training._fit import fit_lightgbm, fit_logreg, fit_single_feature_rule
+from training._run import (
     Evaluation,
     Progress,
+    RandomSplit,
     StageTimer,
     TrainingRun,
-    _flat_metrics,
     explain_sample,
+    flat_metrics,
     outcome_summary,
 )
-
-#: Fewest positive (and negative) rows each of train, validation and test must hold.
-MIN_CLASS_ROWS = 5
+from training._table_inputs import (
+    TableError,
+    check_split_classes,
+    quote_names,
+    stratified_split,
+    table_columns,
+    table_labels,
+)
 
 #: Test rows per ``capacity.default`` flags when there is no ``district`` group column.
 ROWS_PER_CAPACITY = 5000
 
-#: Column names the evaluation frame uses itself; groups and ids cannot take them.
-RESERVED = ("score", "label", "row")
-
 #: Audit attribute used when the table has no group column: one group holding every row.
 ALL = "all"
-
-
-class TableError(InputError):
-    """The feature table cannot be trained on: the message names the column and what is wrong."""
-
-
-@dataclass(frozen=True)
-class RandomSplit:
-    """A random split of table rows, stratified by the label."""
-
-    test_size: float
-    validation_size: float
-    seed: int
-    stratified_by: str
-
-    def describe(self) -> dict[str, str]:
-        """Plain description for the model card and MLflow params.
-
-        Examples
-        --------
-        >>> RandomSplit(0.2, 0.2, 0, "y").describe()["method"]
-        'random, stratified by y'
-        """
-        train = 1.0 - self.test_size - self.validation_size
-        return {
-            "method": f"random, stratified by {self.stratified_by}",
-            "train_fraction": f"{train:.2f}",
-            "validation_fraction": f"{self.validation_size:.2f}",
-            "test_fraction": f"{self.test_size:.2f}",
-            "seed": str(self.seed),
-        }
-
-
-@dataclass(frozen=True)
-class TableColumns:
-    """How the table's columns are used."""
-
-    label: str
-    groups: tuple[str, ...]
-    id_column: str | None
-    features: tuple[str, ...]
-    excluded: tuple[str, ...]  # numeric columns the model definition excludes
-    dropped: tuple[str, ...]  # columns the caller asked to ignore
-
-
-def _names(cols: Sequence[str]) -> str:
-    return ", ".join(f"{c!r}" for c in cols)
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return bool(
-        pd.api.types.is_bool_dtype(s.dtype)
-        or (
-            pd.api.types.is_numeric_dtype(s.dtype)
-            and not isinstance(s.dtype, pd.CategoricalDtype)
-            and not pd.api.types.is_complex_dtype(s.dtype)
-        )
-    )
-
-
-def table_columns(
-    frame: pd.DataFrame,
-    *,
-    label: str,
-    groups: Sequence[str] = (),
-    id_column: str | None = None,
-    drop: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-) -> TableColumns:
-    """Check the roles of the table's columns and name the model inputs.
-
-    Raises :class:`TableError` naming the column for a missing label, group, id or dropped column,
-    a column given two roles, a reserved name, or a non-numeric column that would be an input.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"y": [0, 1], "x": [1.0, 2.0], "area": ["a", "b"], "key": ["k1", "k2"]})
-    >>> table_columns(df, label="y", groups=["area"], id_column="key").features
-    ('x',)
-    >>> table_columns(df, label="y")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    training._table.TableError: non-numeric column(s) 'area' (str), 'key' (str) cannot be ...
-    """
-    roles: dict[str, list[str]] = {}
-    for role, cols in (
-        ("label", [label]),
-        ("group", list(groups)),
-        ("id", [] if id_column is None else [id_column]),
-        ("drop", list(drop)),
-    ):
-        for c in cols:
-            roles.setdefault(c, []).append(role)
-    clash = {c: r for c, r in roles.items() if len(r) > 1}
-    if clash:
-        what = "; ".join(f"{c!r} is given as {' and '.join(r)}" for c, r in clash.items())
-        raise TableError(f"a column can have only one role: {what}")
-    missing = [f"{r[0]} column {c!r}" for c, r in roles.items() if c not in frame.columns]
-    if missing:
-        raise TableError(
-            f"the table has no {', no '.join(missing)} (columns: {_names(list(frame.columns)[:20])}"
-            f"{', …' if frame.shape[1] > 20 else ''})"
-        )
-    reserved = [c for c in (*groups, *([id_column] if id_column else [])) if c in RESERVED]
-    if reserved:
-        raise TableError(
-            f"group or id column(s) {_names(reserved)} take a name the evaluation uses itself "
-            f"({_names(RESERVED)}); rename them"
-        )
-    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-    if duplicated:
-        raise TableError(f"the table has duplicated column name(s): {_names(duplicated)}")
-    candidates = [c for c in frame.columns if c not in roles]
-    non_numeric = [c for c in candidates if not _is_numeric(frame[c])]
-    if non_numeric:
-        found = ", ".join(f"{c!r} ({frame[c].dtype})" for c in non_numeric)
-        raise TableError(
-            f"non-numeric column(s) {found} cannot be model inputs; pass them as a group "
-            "(audit only), the id, or a column to drop, or remove them from the table"
-        )
-    excluded_set = set(exclude)
-    return TableColumns(
-        label=label,
-        groups=tuple(groups),
-        id_column=id_column,
-        features=tuple(str(c) for c in candidates if c not in excluded_set),
-        excluded=tuple(str(c) for c in candidates if c in excluded_set),
-        dropped=tuple(drop),
-    )
-
-
-def table_labels(frame: pd.DataFrame, label: str) -> np.ndarray:
-    """Return the label column as 0/1 ``int8``; :class:`TableError` unless binary without NaN.
-
-    Examples
-    --------
-    >>> table_labels(pd.DataFrame({"y": [True, False]}), "y").tolist()
-    [1, 0]
-    """
-    s = frame[label]
-    n_missing = int(s.isna().sum())
-    if n_missing:
-        raise TableError(f"label column {label!r}: {n_missing:,} value(s) are missing")
-    if not _is_numeric(s):
-        raise TableError(
-            f"label column {label!r} must be binary (0/1 or bool); got dtype {s.dtype}"
-        )
-    values = s.to_numpy(dtype=np.float64)
-    bad = ~np.isin(values, (0.0, 1.0))
-    if bad.any():
-        found = pd.unique(values[bad])[:5].tolist()
-        raise TableError(
-            f"label column {label!r} must be binary (0/1 or bool); {int(bad.sum()):,} value(s) "
-            f"are not, e.g. {found}"
-        )
-    return values.astype(np.int8)
-
-
-def stratified_split(
-    y: np.ndarray, *, test_size: float, validation_size: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row positions of train, validation and test, each stratified by ``y``.
-
-    ``test_size`` and ``validation_size`` are fractions of all rows.
-
-    Examples
-    --------
-    >>> tr, va, te = stratified_split(np.r_[np.zeros(80), np.ones(20)], test_size=0.2,
-    ...                               validation_size=0.2, seed=0)
-    >>> len(tr), len(va), len(te)
-    (60, 20, 20)
-    """
-    from sklearn.model_selection import train_test_split
-
-    if not (0 < test_size < 1 and 0 < validation_size < 1 and test_size + validation_size < 1):
-        raise TableError(
-            "test_size and validation_size must be in (0, 1) with a sum below 1; got "
-            f"{test_size} and {validation_size}"
-        )
-    idx = np.arange(len(y))
-    rest, test = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
-    train, valid = train_test_split(
-        rest,
-        test_size=validation_size / (1.0 - test_size),
-        stratify=y[rest],
-        random_state=seed,
-    )
-    return np.sort(train), np.sort(valid), np.sort(test)
-
-
-def _check_split_classes(y: np.ndarray, parts: dict[str, np.ndarray], label: str) -> None:
-    short = []
-    for name, rows in parts.items():
-        pos = int(y[rows].sum())
-        for cls, n in (("positive", pos), ("negative", len(rows) - pos)):
-            if n < MIN_CLASS_ROWS:
-                short.append(f"{name} has {n} {cls}")
-    if short:
-        raise TableError(
-            f"label column {label!r}: each of train, validation and test needs at least "
-            f"{MIN_CLASS_ROWS} positive and {MIN_CLASS_ROWS} negative rows, but "
-            f"{'; '.join(short)} (the table has {int(y.sum()):,} positives in {len(y):,} rows)"
-        )
-
-
-@dataclass(frozen=True)
-class SingleFeatureRule:
-    """The ``rule`` baseline of a table: one column, ranked by its training distribution."""
-
-    feature: str
-    direction: int  # +1: higher values rank first; -1: lower values do
-    train_auc: float
-    sorted_train: np.ndarray
-
-    def score(self, X: pd.DataFrame) -> np.ndarray:
-        """Training empirical CDF of the column (reversed when ``direction`` is -1), in [0, 1]."""
-        x = _neg_inf_for_nan(X[self.feature].to_numpy(dtype=np.float64, na_value=np.nan))
-        n = len(self.sorted_train)
-        if self.direction > 0:
-            return np.searchsorted(self.sorted_train, x, side="right") / n
-        return 1.0 - np.searchsorted(self.sorted_train, x, side="left") / n
-
-    def describe(self) -> str:
-        """One line for the run and the card."""
-        way = "higher" if self.direction > 0 else "lower"
-        return (
-            f"best single feature `{self.feature}` ({way} values first; "
-            f"training AUC {self.train_auc:.3f})"
-        )
-
-
-def _neg_inf_for_nan(x: np.ndarray) -> np.ndarray:
-    # A missing value ranks lowest: "no data" never puts a row first.
-    return np.where(np.isnan(x), -np.inf, x)
-
-
-def fit_single_feature_rule(X: pd.DataFrame, y: np.ndarray) -> SingleFeatureRule:
-    """Choose the column whose training AUC is farthest from 0.5 (first one on ties).
-
-    Examples
-    --------
-    >>> X = pd.DataFrame({"a": [1, 2, 3, 4], "b": [4, 3, 2, 0]})
-    >>> rule = fit_single_feature_rule(X, np.array([0, 0, 1, 1]))
-    >>> rule.feature, rule.direction, rule.score(X).tolist()
-    ('a', 1, [0.25, 0.5, 0.75, 1.0])
-    """
-    values = np.column_stack(
-        [_neg_inf_for_nan(X[c].to_numpy(dtype=np.float64, na_value=np.nan)) for c in X.columns]
-    )
-    ranks = pd.DataFrame(values).rank(method="average").to_numpy()
-    n1 = float(y.sum())
-    n0 = float(len(y) - n1)
-    auc = (ranks[y == 1].sum(axis=0) - n1 * (n1 + 1) / 2) / (n1 * n0)
-    best = int(np.argmax(np.abs(auc - 0.5)))
-    return SingleFeatureRule(
-        feature=str(X.columns[best]),
-        direction=1 if auc[best] >= 0.5 else -1,
-        train_auc=float(auc[best]),
-        sorted_train=np.sort(values[:, best]),
-    )
 
 
 def _capacity_for(
@@ -460,14 +201,14 @@ def train_table(
     if not cols.features:
         raise TableError(
             f"the table has no numeric column left to be a model input (label {label!r}, "
-            f"groups {_names(cols.groups) or 'none'}, id {id_column!r}, excluded by the model "
-            f"definition {_names(cols.excluded) or 'none'})"
+            f"groups {quote_names(cols.groups) or 'none'}, id {id_column!r}, excluded by the model "
+            f"definition {quote_names(cols.excluded) or 'none'})"
         )
     y = table_labels(frame, label)
     tr, va, te = stratified_split(
         y, test_size=test_size, validation_size=validation_size, seed=seed
     )
-    _check_split_classes(y, {"train": tr, "validation": va, "test": te}, label)
+    check_split_classes(y, {"train": tr, "validation": va, "test": te}, label)
     split = RandomSplit(
         test_size=test_size, validation_size=validation_size, seed=seed, stratified_by=label
     )
@@ -559,17 +300,17 @@ def train_table(
     contrib, X_sample = explain_sample(fit.model, X_test)
     lap("shap_sample")
 
-    metrics = _flat_metrics(evaluation.metrics, base_eval, before)
+    metrics = flat_metrics(evaluation.metrics, base_eval, before)
     metrics["best_iteration"] = float(fit.best_iteration)
     notes = (
         "Features come from a user-supplied table (feature_source = table), not from the "
         f"feature registry; the label is the column `{label}`. The horizon and lookback shown "
         "are the model definition's and do not describe the table.",
-        f"Group columns (audit only, never model inputs): {_names(cols.groups) or 'none'}; "
+        f"Group columns (audit only, never model inputs): {quote_names(cols.groups) or 'none'}; "
         f"id column (tie-breaking only): {id_column!r}"
-        + (f"; dropped on request: {_names(cols.dropped)}" if cols.dropped else "")
+        + (f"; dropped on request: {quote_names(cols.dropped)}" if cols.dropped else "")
         + (
-            f"; left out because the model definition excludes them: {_names(cols.excluded)}"
+            f"; left out because the model definition excludes them: {quote_names(cols.excluded)}"
             if cols.excluded
             else ""
         )
@@ -611,33 +352,3 @@ def train_table(
         notes=notes,
         baseline_labels={"rule": f"best single feature ({rule.feature})"},
     )
-
-
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a Parquet (``.parquet``, ``.pq``) or CSV (``.csv``) feature table."""
-    from pathlib import Path
-
-    file = Path(path)
-    if not file.exists():
-        raise FileNotFoundError(f"{file}: no such table")
-    suffix = file.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(file)
-    if suffix == ".csv":
-        return pd.read_csv(file)
-    raise TableError(f"{file}: a feature table must be .parquet, .pq or .csv; got {suffix!r}")
-
-
-__all__ = [
-    "MIN_CLASS_ROWS",
-    "RandomSplit",
-    "SingleFeatureRule",
-    "TableColumns",
-    "TableError",
-    "fit_single_feature_rule",
-    "read_table",
-    "stratified_split",
-    "table_columns",
-    "table_labels",
-    "train_table",
-]

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from training._pipeline import TrainingRun
+from training._card import render_model_card
+from training._run import TrainingRun
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHALLENGER = "challenger"
@@ -100,8 +101,8 @@ def log_training_run(
     """
     import mlflow
 
-    from risk._plots import audit_plot, pr_curve, reliability_diagram
-    from risk._pyfunc import log_risk_model
+    from risk.plots import audit_plot, pr_curve, reliability_diagram
+    from risk.pyfunc import log_risk_model
 
     resolved = tracking_uri(uri)
     mlflow.set_tracking_uri(resolved)
@@ -156,17 +157,10 @@ def log_training_run(
             version = str(info.registered_model_version)
             client = mlflow.MlflowClient()
             client.set_registered_model_alias(run.config.model.name, CHALLENGER, version)
-        card = _card(run, version, active.info.run_id, manifest)
-        if card is not None:
-            card_path = out / "model_card.md"
-            card_path.write_text(card, encoding="utf-8")
-            mlflow.log_artifact(str(card_path))
+        card = render_model_card(
+            run, version=version, run_id=active.info.run_id, data_manifest=manifest
+        )
+        card_path = out / "model_card.md"
+        card_path.write_text(card, encoding="utf-8")
+        mlflow.log_artifact(str(card_path))
         return active.info.run_id, version
-
-
-def _card(run: TrainingRun, version: str | None, run_id: str, manifest: dict | None) -> str | None:
-    try:
-        from training._card import render_model_card
-    except ImportError:
-        return None
-    return render_model_card(run, version=version, run_id=run_id, data_manifest=manifest)

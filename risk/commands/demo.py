@@ -155,7 +155,7 @@ def _explain_and_promote(exc: Exception, run: Any, cfg: Any, version: Any, track
 
     Every other refusal stands: the demo then scores with the challenger.
     """
-    from training._promote import PromotionRefused, explain_flag, fairness_flags, promote
+    from training import PromotionRefused, explain_flag, fairness_flags, promote
 
     assert isinstance(exc, PromotionRefused)
     failed = [g for g in exc.result.gates if not g.passed]

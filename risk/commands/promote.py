@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         """Check a registered version's promotion gates; make it 'champion' if all pass."""
         import re
 
-        from training._promote import PromotionRefused, promote
+        from training import PromotionRefused, promote
 
         explanations: dict[str, str] = {}
         for item in explain or []:

@@ -82,11 +82,8 @@ def register(app: typer.Typer) -> None:
         From records (``--data DIR``) or from any feature table (``--table FILE --label COL``).
         """
         from features import load_records
-        from training._config import load_config
-        from training._data import load_truth
-        from training._pipeline import train
-        from training._tracking import log_training_run
-        from training._tracking import tracking_uri as resolve_uri
+        from training import load_config, load_truth, log_training_run, train
+        from training import tracking_uri as resolve_uri
 
         start = time.perf_counter()
 
@@ -108,7 +105,7 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config)
         manifest = None
         if table is not None:
-            from training._table import read_table, train_table
+            from training import read_table, train_table
 
             if label is None:
                 raise ValueError("--table needs --label COL: the binary label column")
@@ -152,7 +149,7 @@ def register(app: typer.Typer) -> None:
             run, uri=tracking_uri, experiment=experiment, manifest=manifest
         )
         try:
-            from training._card import write_model_card
+            from training import write_model_card
         except ImportError:
             card = None
         else:

@@ -14,9 +14,7 @@ SAMPLE = Path("data/synthetic/sample")
 def sample_run():
     """Train the configured model (150 rounds at most) on the committed sample, once."""
     from features import load_records
-    from training._config import load_config
-    from training._data import load_truth
-    from training._pipeline import train
+    from training import load_config, load_truth, train
 
     cfg = load_config()
     cfg = dataclasses.replace(cfg, lightgbm=dataclasses.replace(cfg.lightgbm, num_boost_round=150))

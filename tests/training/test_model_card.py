@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from training._card import OUT_OF_SCOPE_USES, SECTIONS, fmt, render_model_card, write_model_card
-from training._pipeline import TrainingRun
+from training import OUT_OF_SCOPE_USES, TrainingRun, render_model_card, write_model_card
+from training._card import SECTIONS, fmt
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 

@@ -12,14 +12,15 @@ from mlflow.pyfunc import PythonModel
 from typer.testing import CliRunner
 
 from risk.cli import app
-from training._config import PromotionSection, load_config
-from training._promote import (
+from training import (
     CHAMPION,
     GateResult,
     PromotionError,
     PromotionRefused,
+    PromotionSection,
     check_gates,
     fairness_flags,
+    load_config,
     promote,
 )
 

@@ -13,15 +13,9 @@ import pandas as pd
 import pytest
 
 from features import build_features, load_records
-from training._config import ModelConfig, load_config
-from training._pipeline import TrainingRun
-from training._table import (
-    RandomSplit,
-    TableError,
-    fit_single_feature_rule,
-    stratified_split,
-    train_table,
-)
+from training import ModelConfig, RandomSplit, TableError, TrainingRun, load_config, train_table
+from training._fit import fit_single_feature_rule
+from training._table_inputs import stratified_split
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 AS_OF = "2024-01-01"

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from features import load_records
-from risk._model import RiskModel
-from training._config import ConfigError, load_config
-from training._data import SplitError, label_snapshots, load_truth, temporal_split
+from risk import RiskModel
+from training import ConfigError, SplitError, load_config, load_truth, temporal_split
+from training._data import label_snapshots
 
 SAMPLE = "data/synthetic/sample"
 
@@ -105,7 +105,7 @@ def test_audit_against_distress_is_present(run) -> None:
 
 
 def test_model_round_trips_through_mlflow(run, tmp_path) -> None:
-    from training._tracking import log_training_run
+    from training import log_training_run
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     mlflow.set_tracking_uri(uri)
