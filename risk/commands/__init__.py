@@ -14,8 +14,6 @@ __all__ = ["EXIT_CODES_HELP", "exit_code", "progress", "register_all", "user_err
 COMMAND_MODULES: tuple[str, ...] = (
     "synth",
     "features",
-    "train",
-    "promote",
     "score",
     "audit",
     "users",

@@ -6,6 +6,9 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import typer
+
+from training._cli import register
 
 SAMPLE = Path("data/synthetic/sample")
 
@@ -20,3 +23,17 @@ def sample_run():
     cfg = dataclasses.replace(cfg, lightgbm=dataclasses.replace(cfg.lightgbm, num_boost_round=150))
     ts, tf = load_truth(SAMPLE)
     return train(load_records(SAMPLE), cfg, truth_snapshots=ts, truth_families=tf, n_boot=20)
+
+
+@pytest.fixture(scope="session")
+def cli() -> typer.Typer:
+    """An app holding only the commands this package contributes, as ``risk`` would get them."""
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        # With a callback, typer keeps ``train`` and ``promote`` as subcommands.
+        pass
+
+    register(app)
+    return app

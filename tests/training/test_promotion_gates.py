@@ -8,10 +8,10 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+import typer
 from mlflow.pyfunc import PythonModel
 from typer.testing import CliRunner
 
-from risk.cli import app
 from training import (
     CHAMPION,
     GateResult,
@@ -261,7 +261,9 @@ def test_unknown_version_alias_or_model_is_named(
 
 
 @pytest.mark.filterwarnings(*THIRD_PARTY)
-def test_cli_prints_each_gate_and_exits_2_on_refusal(store: dict[str, str], tmp_path: Path) -> None:
+def test_cli_prints_each_gate_and_exits_2_on_refusal(
+    store: dict[str, str], tmp_path: Path, cli: typer.Typer
+) -> None:
     toml = (
         Path(CONFIG.path)
         .read_text("utf-8")
@@ -283,12 +285,12 @@ def test_cli_prints_each_gate_and_exits_2_on_refusal(store: dict[str, str], tmp_
         "--config",
         str(config),
     ]
-    refused = CliRunner().invoke(app, [*common, "--version", store["bad"]])
+    refused = CliRunner().invoke(cli, [*common, "--version", store["bad"]])
     assert refused.exit_code == 2
     assert "✗ calibration: test_ece ≤ max_ece: test_ece 0.0500 > max_ece 0.0200" in refused.output
     assert "✓ beats rule on test_roc_auc" in refused.output
     assert "not promoted" in refused.output
-    promoted = CliRunner().invoke(app, [*common, "--version", store["good"]])
+    promoted = CliRunner().invoke(cli, [*common, "--version", store["good"]])
     assert promoted.exit_code == 0, promoted.output
     assert promoted.output.count("✓") == 6
     assert f"promoted {NAME} version {store['good']}" in promoted.output

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 
 from features import build_features, load_records
 from training import ModelConfig, RandomSplit, TableError, TrainingRun, load_config, train_table
@@ -135,12 +136,10 @@ def test_single_feature_rule_picks_the_strongest_column() -> None:
 
 
 def test_cli_trains_logs_and_registers_challenger(
-    table: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    table: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: typer.Typer
 ) -> None:
     import mlflow
     from typer.testing import CliRunner
-
-    from risk.cli import app
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "table.parquet"
@@ -160,7 +159,7 @@ def test_cli_trains_logs_and_registers_challenger(
     before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     mlflow.set_registry_uri(uri)
     try:
-        result = CliRunner().invoke(app, args)
+        result = CliRunner().invoke(cli, args)
     finally:
         mlflow.set_tracking_uri(before[0])
         mlflow.set_registry_uri(before[1])
@@ -219,12 +218,12 @@ def test_cli_trains_logs_and_registers_challenger(
         (["--table", "t.parquet"], "--table needs --label"),
     ],
 )
-def test_cli_options_are_exclusive(args: list[str], message: str, tmp_path: Path) -> None:
+def test_cli_options_are_exclusive(
+    args: list[str], message: str, tmp_path: Path, cli: typer.Typer
+) -> None:
     from typer.testing import CliRunner
 
-    from risk.cli import app
-
-    result = CliRunner().invoke(app, ["train", *args])
+    result = CliRunner().invoke(cli, ["train", *args])
     assert result.exit_code == 2
     assert re.search(message, result.output), result.output
 

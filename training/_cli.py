@@ -1,4 +1,9 @@
-"""The ``risk train`` command: records to a registered, documented, audited model."""
+"""The ``train`` and ``promote`` subcommands this package contributes to the ``risk`` command.
+
+The ``risk`` console script finds :func:`register` through the ``risk.commands`` entry-point
+group, as pytest finds its plugins: ``risk`` never imports this package by name. Each command
+imports its heavy dependencies (MLflow, LightGBM) only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from typing import Annotated
 
 import typer
 
-from risk.commands._common import user_errors
+from risk.commands import EXIT_CODES_HELP, user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``risk train``."""
+    """Add ``risk train`` and ``risk promote`` to ``app``."""
+    _register_train(app)
+    _register_promote(app)
 
-    @app.command("train")
+
+def _register_train(app: typer.Typer) -> None:
+    @app.command("train", epilog=EXIT_CODES_HELP)
     @user_errors
     def train_cmd(
         data: Annotated[
@@ -82,7 +91,15 @@ def register(app: typer.Typer) -> None:
         From records (``--data DIR``) or from any feature table (``--table FILE --label COL``).
         """
         from features import load_records
-        from training import load_config, load_truth, log_training_run, train
+        from training import (
+            load_config,
+            load_truth,
+            log_training_run,
+            read_table,
+            train,
+            train_table,
+            write_model_card,
+        )
         from training import tracking_uri as resolve_uri
 
         start = time.perf_counter()
@@ -105,8 +122,6 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config)
         manifest = None
         if table is not None:
-            from training import read_table, train_table
-
             if label is None:
                 raise ValueError("--table needs --label COL: the binary label column")
             say(f"loading the feature table {table}")
@@ -148,18 +163,13 @@ def register(app: typer.Typer) -> None:
         run_id, version = log_training_run(
             run, uri=tracking_uri, experiment=experiment, manifest=manifest
         )
-        try:
-            from training import write_model_card
-        except ImportError:
-            card = None
-        else:
-            card = write_model_card(
-                run,
-                card_dir / f"{cfg.model.name}-v{version or 'local'}.md",
-                version=version,
-                run_id=run_id,
-                data_manifest=manifest,
-            )
+        card = write_model_card(
+            run,
+            card_dir / f"{cfg.model.name}-v{version or 'local'}.md",
+            version=version,
+            run_id=run_id,
+            data_manifest=manifest,
+        )
         m = run.metrics
         typer.echo(
             f"MLflow run {run_id}; registered {cfg.model.name} version {version} as 'challenger'"
@@ -186,6 +196,72 @@ def register(app: typer.Typer) -> None:
         flagged = run.evaluation.audit
         outside = flagged[flagged["outside_band"] != ""]
         typer.echo(f"fairness audit: {len(outside)} group(s) with ratios outside the band")
-        if card is not None:
-            typer.echo(f"model card: {card}")
+        typer.echo(f"model card: {card}")
         typer.echo("next: risk promote  (moves 'champion' only if every gate passes)")
+
+
+def _register_promote(app: typer.Typer) -> None:
+    @app.command("promote", epilog=EXIT_CODES_HELP)
+    @user_errors
+    def promote_cmd(
+        version: Annotated[
+            str | None,
+            typer.Option("--version", help="Version number or alias (default: the 'challenger')."),
+        ] = None,
+        tracking_uri: Annotated[
+            str | None,
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db).",
+            ),
+        ] = None,
+        config: Annotated[
+            Path | None,
+            typer.Option("--config", help="Model definition whose [promotion] gates apply."),
+        ] = None,
+        model_name: Annotated[
+            str, typer.Option("--model-name", help="Registered model name.")
+        ] = "family-distress",
+        explain: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--explain",
+                help="FLAG=WHY: a fairness flag (attribute=group:metric_ratio or "
+                "attribute:metric_ratio) you explain for this version, after reading its model "
+                "card. Recorded on the version. Repeatable.",
+            ),
+        ] = None,
+    ) -> None:
+        """Check a registered version's promotion gates; make it 'champion' if all pass."""
+        import re
+
+        from training import PromotionRefused, promote
+
+        explanations: dict[str, str] = {}
+        for item in explain or []:
+            match = re.fullmatch(r"(\w+(?:=[^:=]+)?:\w+_ratio)=(.*\S.*)", item.strip(), re.S)
+            if match is None:
+                raise ValueError(
+                    f"--explain {item!r}: expected attribute=group:metric_ratio=WHY "
+                    "or attribute:metric_ratio=WHY"
+                )
+            explanations[match.group(1)] = match.group(2).strip()
+        try:
+            result = promote(
+                version,
+                model_name=model_name,
+                tracking_uri=tracking_uri,
+                config=config,
+                explanations=explanations or None,
+            )
+        except PromotionRefused as refused:
+            for gate in refused.result.gates:
+                typer.echo(str(gate))
+            raise
+        for gate in result.gates:
+            typer.echo(str(gate))
+        typer.secho(
+            f"promoted {result.model_name} version {result.version} (run {result.run_id}) "
+            "to 'champion'",
+            fg=typer.colors.GREEN,
+        )
