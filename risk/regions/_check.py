@@ -59,7 +59,8 @@ _TEXT_COLUMNS = (
     "organisation_ru",
     "organisation_en",
 )
-_LIST_COLUMNS = {"domains": DOMAINS, "eligibility": ELIGIBILITY}
+#: List columns checked against a closed set of codes, with what their codes are called.
+_LIST_COLUMNS = {"domains": ("domains", DOMAINS), "eligibility": ("eligibility codes", ELIGIBILITY)}
 _MISSING = object()
 
 
@@ -186,7 +187,7 @@ def _districts(
 ) -> tuple[tuple[RegionDistrict, ...] | None, tuple[str, ...] | None]:
     """Read the districts (None when any is broken) and the codes that could be read.
 
-    The codes are None when region.toml could not be read; they let the services be checked
+    The codes are None when region.toml has no districts to read; they let the services be checked
     even when one district is broken, so that it does not hide the services' own problems.
     """
     if doc is None:
@@ -194,10 +195,10 @@ def _districts(
     raw = doc.get("districts", _MISSING)
     if raw is _MISSING:
         problems.add("[[districts]]", "required key is missing: the pack has no districts")
-        return None, ()
+        return None, None
     if not (isinstance(raw, list) and raw and all(isinstance(t, dict) for t in raw)):
         problems.add("[[districts]]", "must be one or more [[districts]] tables")
-        return None, ()
+        return None, None
     before = len(problems.found)
     out: list[RegionDistrict] = []
     first_seen: dict[str, int] = {}
@@ -215,9 +216,12 @@ def _districts(
         name_ru = _text(table, "name_ru", where, problems)
         name_en = _text(table, "name_en", where, problems)
         capacity = _whole(table, "capacity", where, problems, required=False)
+        share = _fraction(table, "share", where, problems, required=False)
+        urban = _fraction(table, "urban_share", where, problems, required=False)
         # The generator needs both shares of every district; otherwise they are optional.
-        share = _fraction(table, "share", where, problems, required=synthetic)
-        urban = _fraction(table, "urban_share", where, problems, required=synthetic)
+        for key in ("share", "urban_share"):
+            if synthetic and key not in table:
+                problems.add(f"{where}.{key}", "required when [synthetic] is given")
         out.append(RegionDistrict(code or "", name_ru or "", name_en or "", capacity, share, urban))
     shares = [d.share for d in out]
     if all(s is not None for s in shares):
@@ -285,8 +289,8 @@ def _services(
                 where,
                 f"unknown category {row['category']!r}; categories are {', '.join(CATEGORIES)}",
             )
-        for column, allowed in _LIST_COLUMNS.items():
-            row[column] = _codes(row[column], column, allowed, where, problems)
+        for column, (noun, allowed) in _LIST_COLUMNS.items():
+            row[column] = _codes(row[column], column, noun, allowed, where, problems)
         row["districts"] = _service_districts(row["districts"], districts, where, problems)
         row["region"] = region
         rows.append(row)
@@ -316,14 +320,19 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _codes(
-    value: str, column: str, allowed: tuple[str, ...], where: str, problems: _Problems
+    value: str,
+    column: str,
+    noun: str,
+    allowed: tuple[str, ...],
+    where: str,
+    problems: _Problems,
 ) -> tuple[str, ...]:
     codes = _split(value)
     if not codes:
         problems.add(where, f"{column} is empty")
     unknown = [c for c in codes if c not in allowed]
     if unknown:
-        problems.add(where, f"unknown {column} {unknown}; {column} are {', '.join(allowed)}")
+        problems.add(where, f"unknown {noun} {unknown}; {noun} are {', '.join(allowed)}")
     return codes
 
 

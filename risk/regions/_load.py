@@ -129,10 +129,11 @@ def check_districts(pack: RegionPack, districts: Iterable[object]) -> None:
 
     Examples
     --------
-    >>> check_districts(load_region(), ["shimsky", "shimsky", "oz", "demyansky"])
-    Traceback (most recent call last):
-    ...
-    risk.regions._pack.RegionError: records name 1 district the region pack 'novgorod' lacks: ...
+    >>> try:
+    ...     check_districts(load_region(), ["shimsky", "oz", "demyansky", "oz", "ilmen"])
+    ... except RegionError as exc:
+    ...     print(exc)
+    records name 2 districts the region pack 'novgorod' lacks: 'oz' (2 families), 'ilmen' (1 family)
     """
     known = set(pack.district_codes)
     lacking = Counter(d for d in districts if d not in known)
