@@ -125,9 +125,11 @@ def test_shipped_packs_are_valid():
         pack = load_region(name)
         assert pack.code == name
         assert pack.synthetic is not None
-        # Every district has services to offer: an empty list would go unnoticed later.
-        served = {d for districts in pack.services["districts"] for d in districts}
-        assert served == set(pack.district_codes)
+        # Every district has a service in every need domain and one open to any family.
+        for district in pack.district_codes:
+            here = pack.services[[district in ds for ds in pack.services["districts"]]]
+            assert {d for ds in here["domains"] for d in ds} == set(DOMAINS), district
+            assert ("any",) in set(here["eligibility"]), district
 
 
 @pytest.mark.parametrize("name", ["novgorod", "novosibirsk"])
