@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import csv
 import math
-import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +19,25 @@ import pandas as pd
 from features import DOMAINS, EVENT_TYPES, SOURCES
 from risk._model import Capacity
 from risk._services import ALL_DISTRICTS, CATEGORIES, COLUMNS, ELIGIBILITY, SEPARATOR
+from risk.regions._keys import (
+    MISSING,
+    Problems,
+    check_unknown_keys,
+    get_choice,
+    get_code,
+    get_fraction,
+    get_number,
+    get_table,
+    get_text,
+    get_whole,
+    read_toml,
+)
 from risk.regions._pack import RegionDistrict, RegionPack, RegionProblem, SyntheticTargets
 
 REGION_FILE = "region.toml"
 SERVICES_FILE = "services.csv"
 VOCABULARY_FILE = "vocabulary.toml"
 
-CODE_PATTERN = re.compile(r"[a-z0-9_]+")
 #: Columns of a pack's ``services.csv``: the catalogue's, without ``region``.
 SERVICE_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "region")
 UNITS: tuple[str, ...] = ("count", "days", "roubles")
@@ -37,6 +46,7 @@ MEMBER_ROLES: tuple[str, ...] = ("parent", "child", "")
 #: for 0.4), not rounding: the shipped Novgorod and Novosibirsk shares sum to 0.985.
 SHARE_TOLERANCE = 0.02
 
+_TABLES = ("region", "capacity", "districts", "synthetic")
 _REGION_KEYS = ("code", "name_ru", "name_en", "timezone")
 _CAPACITY_KEYS = ("default", "min_score")
 _DISTRICT_KEYS = ("code", "name_ru", "name_en", "capacity", "share", "urban_share")
@@ -61,33 +71,23 @@ _TEXT_COLUMNS = (
 )
 #: List columns checked against a closed set of codes, with what their codes are called.
 _LIST_COLUMNS = {"domains": ("domains", DOMAINS), "eligibility": ("eligibility codes", ELIGIBILITY)}
-_MISSING = object()
-
-
-@dataclass
-class _Problems:
-    """Problems of one file, collected as they are met."""
-
-    file: str
-    found: list[RegionProblem] = field(default_factory=list)
-
-    def add(self, where: str, message: str) -> None:
-        self.found.append(RegionProblem(self.file, where, message))
 
 
 def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
-    """Every problem of the pack in ``folder``, and the pack when there are none."""
-    region = _Problems(REGION_FILE)
-    doc = _read_toml(folder / REGION_FILE, region)
+    """Return every problem of the pack in ``folder``, and the pack when there are none."""
+    region = Problems(REGION_FILE)
+    doc = read_toml(folder / REGION_FILE, region)
+    if doc is not None:
+        check_unknown_keys(doc, _TABLES, "", region)
     head = _region_head(doc, region) if doc is not None else None
     capacity = _capacity(doc, region) if doc is not None else None
     synthetic = _synthetic(doc, region) if doc is not None else None
     districts, codes = _districts(doc, region, synthetic=doc is not None and "synthetic" in doc)
-    services_problems = _Problems(SERVICES_FILE)
+    services_problems = Problems(SERVICES_FILE)
     services = _services(
         folder / SERVICES_FILE, services_problems, codes, head["code"] if head else ""
     )
-    vocabulary_problems = _Problems(VOCABULARY_FILE)
+    vocabulary_problems = Problems(VOCABULARY_FILE)
     vocabulary_path = folder / VOCABULARY_FILE
     types: tuple[str, ...] = ()
     if vocabulary_path.exists():
@@ -108,29 +108,15 @@ def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
     )
 
 
-def _read_toml(path: Path, problems: _Problems) -> dict[str, Any] | None:
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except FileNotFoundError:
-        problems.add("", f"no such file in {path.parent}")
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends with "(at line L, column C)".
-        problems.add("", f"not valid TOML: {exc}")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add("", f"cannot read {path}: {exc}")
-    return None
-
-
-def _region_head(doc: Mapping[str, Any], problems: _Problems) -> dict[str, str] | None:
-    table = _table(doc, "region", "[region]", problems)
+def _region_head(doc: Mapping[str, Any], problems: Problems) -> dict[str, str] | None:
+    table = get_table(doc, "region", "[region]", problems)
     if table is None:
         return None
-    _unknown_keys(table, _REGION_KEYS, "[region]", problems)
-    code = _code(table, "code", "[region]", problems)
-    name_ru = _text(table, "name_ru", "[region]", problems)
-    name_en = _text(table, "name_en", "[region]", problems)
-    timezone = _text(table, "timezone", "[region]", problems)
+    check_unknown_keys(table, _REGION_KEYS, "[region]", problems)
+    code = get_code(table, "code", "[region]", problems)
+    name_ru = get_text(table, "name_ru", "[region]", problems)
+    name_en = get_text(table, "name_en", "[region]", problems)
+    timezone = get_text(table, "timezone", "[region]", problems)
     if timezone is not None and not _timezone_exists(timezone):
         problems.add("[region].timezone", f"unknown time zone {timezone!r}")
         timezone = None
@@ -147,33 +133,33 @@ def _timezone_exists(name: str) -> bool:
     return True
 
 
-def _capacity(doc: Mapping[str, Any], problems: _Problems) -> tuple[int, float] | None:
-    table = _table(doc, "capacity", "[capacity]", problems)
+def _capacity(doc: Mapping[str, Any], problems: Problems) -> tuple[int, float] | None:
+    table = get_table(doc, "capacity", "[capacity]", problems)
     if table is None:
         return None
-    _unknown_keys(table, _CAPACITY_KEYS, "[capacity]", problems)
-    default = _whole(table, "default", "[capacity]", problems, required=True)
-    min_score = _fraction(table, "min_score", "[capacity]", problems, required=True)
+    check_unknown_keys(table, _CAPACITY_KEYS, "[capacity]", problems)
+    default = get_whole(table, "default", "[capacity]", problems, required=True)
+    min_score = get_fraction(table, "min_score", "[capacity]", problems, required=True)
     if default is None or min_score is None:
         return None
     return default, min_score
 
 
-def _synthetic(doc: Mapping[str, Any], problems: _Problems) -> SyntheticTargets | None:
+def _synthetic(doc: Mapping[str, Any], problems: Problems) -> SyntheticTargets | None:
     if "synthetic" not in doc:
         return None
-    table = _table(doc, "synthetic", "[synthetic]", problems)
+    table = get_table(doc, "synthetic", "[synthetic]", problems)
     if table is None:
         return None
-    _unknown_keys(table, _SYNTHETIC_KEYS, "[synthetic]", problems)
+    check_unknown_keys(table, _SYNTHETIC_KEYS, "[synthetic]", problems)
     where = "[synthetic]"
-    families = _whole(table, "families", where, problems, required=True, minimum=1)
-    per_family = _number(table, "children_per_family", where, problems, required=True)
+    families = get_whole(table, "families", where, problems, required=True, minimum=1)
+    per_family = get_number(table, "children_per_family", where, problems, required=True)
     if per_family is not None and not per_family > 0:
         problems.add(f"{where}.children_per_family", f"must be a number > 0; got {per_family!r}")
         per_family = None
     fractions = {
-        key: _fraction(table, key, where, problems, required=True)
+        key: get_fraction(table, key, where, problems, required=True)
         for key in _SYNTHETIC_KEYS
         if key not in ("families", "children_per_family")
     }
@@ -183,7 +169,7 @@ def _synthetic(doc: Mapping[str, Any], problems: _Problems) -> SyntheticTargets 
 
 
 def _districts(
-    doc: Mapping[str, Any] | None, problems: _Problems, *, synthetic: bool
+    doc: Mapping[str, Any] | None, problems: Problems, *, synthetic: bool
 ) -> tuple[tuple[RegionDistrict, ...] | None, tuple[str, ...] | None]:
     """Read the districts (None when any is broken) and the codes that could be read.
 
@@ -192,8 +178,8 @@ def _districts(
     """
     if doc is None:
         return None, None
-    raw = doc.get("districts", _MISSING)
-    if raw is _MISSING:
+    raw = doc.get("districts", MISSING)
+    if raw is MISSING:
         problems.add("[[districts]]", "required key is missing: the pack has no districts")
         return None, None
     if not (isinstance(raw, list) and raw and all(isinstance(t, dict) for t in raw)):
@@ -204,8 +190,8 @@ def _districts(
     first_seen: dict[str, int] = {}
     for n, table in enumerate(raw, start=1):
         where = f"[[districts]][{n}]"
-        _unknown_keys(table, _DISTRICT_KEYS, where, problems)
-        code = _code(table, "code", where, problems)
+        check_unknown_keys(table, _DISTRICT_KEYS, where, problems)
+        code = get_code(table, "code", where, problems)
         if code is not None and code in first_seen:
             problems.add(
                 f"{where}.code",
@@ -213,11 +199,11 @@ def _districts(
             )
         elif code is not None:
             first_seen[code] = n
-        name_ru = _text(table, "name_ru", where, problems)
-        name_en = _text(table, "name_en", where, problems)
-        capacity = _whole(table, "capacity", where, problems, required=False)
-        share = _fraction(table, "share", where, problems, required=False)
-        urban = _fraction(table, "urban_share", where, problems, required=False)
+        name_ru = get_text(table, "name_ru", where, problems)
+        name_en = get_text(table, "name_en", where, problems)
+        capacity = get_whole(table, "capacity", where, problems, required=False)
+        share = get_fraction(table, "share", where, problems, required=False)
+        urban = get_fraction(table, "urban_share", where, problems, required=False)
         # The generator needs both shares of every district; otherwise they are optional.
         for key in ("share", "urban_share"):
             if synthetic and key not in table:
@@ -232,7 +218,7 @@ def _districts(
 
 
 def _services(
-    path: Path, problems: _Problems, districts: tuple[str, ...] | None, region: str
+    path: Path, problems: Problems, districts: tuple[str, ...] | None, region: str
 ) -> pd.DataFrame | None:
     """Read the catalogue frame, or None when the file has a problem.
 
@@ -325,7 +311,7 @@ def _codes(
     noun: str,
     allowed: tuple[str, ...],
     where: str,
-    problems: _Problems,
+    problems: Problems,
 ) -> tuple[str, ...]:
     codes = _split(value)
     if not codes:
@@ -337,7 +323,7 @@ def _codes(
 
 
 def _service_districts(
-    value: str, districts: tuple[str, ...] | None, where: str, problems: _Problems
+    value: str, districts: tuple[str, ...] | None, where: str, problems: Problems
 ) -> tuple[str, ...]:
     codes = _split(value)
     if not codes:
@@ -353,14 +339,14 @@ def _service_districts(
     return districts if ALL_DISTRICTS in codes else codes
 
 
-def _vocabulary(path: Path, problems: _Problems) -> tuple[str, ...]:
+def _vocabulary(path: Path, problems: Problems) -> tuple[str, ...]:
     """Names of the new record types; their meaning is read by the features package."""
-    doc = _read_toml(path, problems)
+    doc = read_toml(path, problems)
     if doc is None:
         return ()
-    _unknown_keys(doc, ("event_types",), "", problems)
-    raw = doc.get("event_types", _MISSING)
-    if raw is _MISSING:
+    check_unknown_keys(doc, ("event_types",), "", problems)
+    raw = doc.get("event_types", MISSING)
+    if raw is MISSING:
         problems.add(
             "[[event_types]]", "required key is missing: the file declares no record types"
         )
@@ -372,8 +358,8 @@ def _vocabulary(path: Path, problems: _Problems) -> tuple[str, ...]:
     first_seen: dict[str, int] = {}
     for n, table in enumerate(raw, start=1):
         where = f"[[event_types]][{n}]"
-        _unknown_keys(table, _EVENT_TYPE_KEYS, where, problems)
-        name = _code(table, "name", where, problems)
+        check_unknown_keys(table, _EVENT_TYPE_KEYS, where, problems)
+        name = get_code(table, "name", where, problems)
         if name is not None and name in EVENT_TYPES:
             problems.add(f"{where}.name", f"{name!r} is a built-in record type")
         elif name is not None and name in first_seen:
@@ -384,137 +370,13 @@ def _vocabulary(path: Path, problems: _Problems) -> tuple[str, ...]:
         elif name is not None:
             first_seen[name] = n
             names.append(name)
-        _choice(table, "source", SOURCES, where, problems, required=True)
-        _choice(table, "unit", UNITS, where, problems, required=True)
-        _choice(table, "member_role", MEMBER_ROLES, where, problems, required=False)
-        _choice(table, "domain", DOMAINS, where, problems, required=True)
-        _text(table, "description_ru", where, problems)
-        _text(table, "description_en", where, problems)
-        rate = _number(table, "synthetic_rate", where, problems, required=False)
+        get_choice(table, "source", SOURCES, where, problems, required=True)
+        get_choice(table, "unit", UNITS, where, problems, required=True)
+        get_choice(table, "member_role", MEMBER_ROLES, where, problems, required=False)
+        get_choice(table, "domain", DOMAINS, where, problems, required=True)
+        get_text(table, "description_ru", where, problems)
+        get_text(table, "description_en", where, problems)
+        rate = get_number(table, "synthetic_rate", where, problems, required=False)
         if rate is not None and not rate >= 0:
             problems.add(f"{where}.synthetic_rate", f"must be a number >= 0; got {rate!r}")
     return tuple(names)
-
-
-# Readers of one key: each reports its own problem and returns None for a missing or bad value.
-
-
-def _key(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _table(
-    doc: Mapping[str, Any], key: str, where: str, problems: _Problems
-) -> Mapping[str, Any] | None:
-    value = doc.get(key, _MISSING)
-    if value is _MISSING:
-        problems.add(where, "required table is missing")
-        return None
-    if not isinstance(value, dict):
-        problems.add(where, f"must be a table; got {value!r}")
-        return None
-    return value
-
-
-def _unknown_keys(
-    table: Mapping[str, Any], known: tuple[str, ...], where: str, problems: _Problems
-) -> None:
-    for key in table:
-        if key not in known:
-            problems.add(_key(where, key), f"unknown key; keys are {', '.join(known)}")
-
-
-def _get(
-    table: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool
-) -> Any:
-    value = table.get(key, _MISSING)
-    if value is _MISSING and required:
-        problems.add(_key(where, key), "required key is missing")
-    return value
-
-
-def _text(table: Mapping[str, Any], key: str, where: str, problems: _Problems) -> str | None:
-    value = _get(table, key, where, problems, required=True)
-    if value is _MISSING:
-        return None
-    if not (isinstance(value, str) and value.strip()):
-        problems.add(_key(where, key), f"must be non-empty text; got {value!r}")
-        return None
-    return value
-
-
-def _code(table: Mapping[str, Any], key: str, where: str, problems: _Problems) -> str | None:
-    value = _text(table, key, where, problems)
-    if value is not None and not CODE_PATTERN.fullmatch(value):
-        problems.add(
-            _key(where, key),
-            f"{value!r} is not a code: use lowercase latin letters, digits and _",
-        )
-        return None
-    return value
-
-
-def _choice(
-    table: Mapping[str, Any],
-    key: str,
-    allowed: tuple[str, ...],
-    where: str,
-    problems: _Problems,
-    *,
-    required: bool,
-) -> str | None:
-    value = _get(table, key, where, problems, required=required)
-    if value is _MISSING:
-        return None
-    if value not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        problems.add(_key(where, key), f"must be one of {shown}; got {value!r}")
-        return None
-    return str(value)
-
-
-def _number(
-    table: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool
-) -> float | None:
-    value = _get(table, key, where, problems, required=required)
-    if value is _MISSING:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        problems.add(_key(where, key), f"must be a number; got {value!r}")
-        return None
-    return float(value)
-
-
-def _fraction(
-    table: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool
-) -> float | None:
-    value = _get(table, key, where, problems, required=required)
-    if value is _MISSING:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not 0.0 <= value <= 1.0  # also refuses nan
-    ):
-        problems.add(_key(where, key), f"must be a number in [0, 1]; got {value!r}")
-        return None
-    return float(value)
-
-
-def _whole(
-    table: Mapping[str, Any],
-    key: str,
-    where: str,
-    problems: _Problems,
-    *,
-    required: bool,
-    minimum: int = 0,
-) -> int | None:
-    value = _get(table, key, where, problems, required=required)
-    if value is _MISSING:
-        return None
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole or value < minimum:
-        problems.add(_key(where, key), f"must be a whole number >= {minimum}; got {value!r}")
-        return None
-    return int(value)

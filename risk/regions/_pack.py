@@ -42,11 +42,8 @@ class RegionProblem:
     message: str
 
     def __str__(self) -> str:
-        return (
-            f"{self.file}: {self.where}: {self.message}"
-            if self.where
-            else (f"{self.file}: {self.message}")
-        )
+        where = f" {self.where}:" if self.where else ""
+        return f"{self.file}:{where} {self.message}"
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,15 @@ CASES = {
             "name_en, capacity, share, urban_share"
         ],
     ),
+    "unknown table": (
+        "region",
+        "[capacity]",
+        "[capacty]",
+        [
+            "region.toml: capacty: unknown key; keys are region, capacity, districts, synthetic",
+            "region.toml: [capacity]: required table is missing",
+        ],
+    ),
     "no districts": (
         "region",
         REGION[REGION.index("[[districts]]") :],
