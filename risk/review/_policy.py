@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from risk._flags import TIERS
@@ -64,7 +65,7 @@ def working_days(
     return np.busday_count(start, np.datetime64(now.date(), "D"), holidays=_holidays(holidays))
 
 
-def past_sla(elapsed_working_days: np.ndarray | int, sla_working_days: int) -> np.ndarray:
+def past_sla(elapsed_working_days: npt.ArrayLike, sla_working_days: int) -> np.ndarray:
     """Whether an open item that has waited ``elapsed_working_days`` is overdue: more than the SLA.
 
     Examples
