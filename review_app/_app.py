@@ -5,8 +5,8 @@ Every handler takes ``gr.Request``, reads the user the server authenticated
 :class:`review_app._service.ReviewService`, i.e. through ``risk.review``'s access, rationale and
 versioning checks and its audit log. Handlers wired to the page are ``api_visibility="private"``
 (hidden from the API docs and from ``gradio_client``), but the page itself calls them over HTTP,
-so they check exactly as much as the four named API endpoints (``_api``). No handler decides, closes or
-changes more than one item.
+so they check exactly as much as the four named API endpoints (``_api``). No handler decides,
+closes or changes more than one item.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from risk.review import (
     ReviewQueue,
     UnknownItem,
     User,
+    is_overdue,
     overdue_cutoff,
-    past_sla,
     working_days,
 )
 
@@ -238,13 +238,11 @@ class ReviewService:
             if len(items)
             else pd.Series([], dtype="int64")
         )
-        # Escalated items stay overdue: they are past the SLA until someone decides.
-        items["overdue"] = (items["status"] == "escalated") | (
-            (items["status"] == "open") & past_sla(items["age_days"], self.sla_working_days)
-        )
+        items["overdue"] = is_overdue(items["status"], items["age_days"], self.sla_working_days)
         return items
 
     def _count_overdue(self, filters: Mapping[str, Any], at: datetime) -> int:
+        # What is_overdue says, counted in the store: escalated, and open past the cutoff.
         statuses = filters["status"]
         n = 0
         if "escalated" in statuses:

@@ -76,6 +76,20 @@ def past_sla(elapsed_working_days: npt.ArrayLike, sla_working_days: int) -> np.n
     return np.asarray(elapsed_working_days) > sla_working_days
 
 
+def is_overdue(
+    status: npt.ArrayLike, elapsed_working_days: npt.ArrayLike, sla_working_days: int
+) -> np.ndarray:
+    """Whether items are overdue: escalated ones always, open ones past the SLA, decided never.
+
+    Examples
+    --------
+    >>> is_overdue(["open", "open", "escalated", "decided"], [3, 11, 0, 30], 10).tolist()
+    [False, True, True, False]
+    """
+    st = np.asarray(status)
+    return (st == "escalated") | ((st == "open") & past_sla(elapsed_working_days, sla_working_days))
+
+
 def overdue_cutoff(now: datetime, sla_working_days: int, holidays: Iterable[date] = ()) -> datetime:
     """Return the moment before which an open item is overdue at ``now`` (naive UTC midnight).
 

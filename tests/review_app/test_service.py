@@ -161,7 +161,7 @@ def test_the_app_reads_the_review_policy_of_risk_review() -> None:
 
     for name in ("AWAITING", "SUPERVISOR_ROLES", "DEFAULT_SLA_WORKING_DAYS"):
         assert getattr(_service, name) is getattr(rr, name), name
-    for name in ("working_days", "overdue_cutoff", "past_sla"):
+    for name in ("working_days", "overdue_cutoff", "is_overdue"):
         assert getattr(_service, name) is getattr(rr, name), name
     assert sup.OUTREACH is rr.OUTREACH
     # No module of the app states a policy tuple of its own (an equal tuple that is not risk's).
