@@ -5,58 +5,48 @@ Every handler takes ``gr.Request``, reads the user the server authenticated
 :class:`review_app._service.ReviewService`, i.e. through ``risk.review``'s access, rationale and
 versioning checks and its audit log. Handlers wired to the page are ``api_visibility="private"``
 (hidden from the API docs and from ``gradio_client``), but the page itself calls them over HTTP,
-so they check exactly as much as the four named API endpoints. No handler decides, closes or
-changes more than one item.
+so they check exactly as much as the four named API endpoints (``_api``). No handler decides,
+closes or changes more than one item.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from review_app import _card as card
+from review_app import _queue_view as qv
 from review_app import _supervisor as sup
+from review_app._api import define_api
+from review_app._catalog import DistrictServices
 from review_app._i18n import (
     DECISION_NAMES,
     LANG_NAMES,
     LANGS,
     ROLE_NAMES,
-    STATUS_NAMES,
-    TIER_NAMES,
     Lang,
     check_lang,
     district_name,
     name,
-    percent,
     t,
 )
-from review_app._service import AWAITING, Card, ReviewService
+from review_app._refusals import error, refusal, refused, session_of
+from review_app._service import Card, ReviewService
 from risk.review import (
+    AWAITING,
     DECISIONS,
-    ITEM_COLUMNS,
+    MIN_DISPUTE_REASON_LENGTH,
     MIN_RATIONALE_LENGTH,
-    STATUSES,
+    SUPERVISOR_ROLES,
     AccessDenied,
-    AuthenticationFailed,
-    DecisionConflict,
-    InvalidDecision,
     ReviewError,
     ReviewQueue,
     StoreUnavailable,
-    UnknownItem,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-#: Names of the API endpoints (``gradio_client`` ``api_name="/<name>"``).
-API_NAMES: tuple[str, ...] = ("list_queue", "open_family", "record_decision", "dispute_record")
 PAGE_SIZE = 25
-_AWAITING_CHOICE = "awaiting"
 
 CSS = """
 #banner {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
@@ -65,112 +55,11 @@ CSS = """
 """
 
 
-def refusal(exc: ReviewError | StoreUnavailable, lang: Lang) -> str:
-    """Phrase a refusal for the user: what kind (localised), then ``risk``'s exact reason.
-
-    Examples
-    --------
-    >>> refusal(DecisionConflict("flag 3: already decided"), "en")
-    'Conflict: the item changed after you opened it. Reload it. (flag 3: already decided)'
-    """
-    if isinstance(exc, AuthenticationFailed):
-        lead = t(lang, "err_login")
-    elif isinstance(exc, AccessDenied):
-        lead = t(lang, "err_access")
-    elif isinstance(exc, DecisionConflict):
-        lead = t(lang, "err_conflict")
-    elif isinstance(exc, InvalidDecision) and "rationale" in str(exc):
-        lead = t(lang, "err_rationale", n=MIN_RATIONALE_LENGTH)
-    elif isinstance(exc, InvalidDecision):
-        lead = t(lang, "err_invalid")
-    elif isinstance(exc, UnknownItem):
-        lead = t(lang, "err_unknown")
-    elif isinstance(exc, StoreUnavailable):
-        lead = t(lang, "err_store")
-    else:
-        lead = t(lang, "err_other")
-    return f"{lead} ({exc})"
-
-
-def _error(exc: ReviewError | StoreUnavailable, lang: Lang) -> gr.Error:
-    return gr.Error(refusal(exc, lang), print_exception=False)
-
-
-def _guarded(lang: Lang) -> Callable[[F], F]:
-    """Turn ``risk.review`` refusals into ``gr.Error`` (a modal in the page, an API error)."""
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except (ReviewError, StoreUnavailable) as exc:
-                raise _error(exc, lang) from None
-
-        return inner  # type: ignore[return-value]
-
-    return wrap
-
-
-def _session(request: gr.Request) -> str:
-    return str(request.session_hash or "")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp | pd.Timedelta):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def card_json(c: Card) -> dict[str, Any]:
-    """Return a family card for the API: the item, its payload and the family's decisions."""
-    item = c.item
-    out: dict[str, Any] = {k: _jsonable(getattr(item, k)) for k in ITEM_COLUMNS}
-    out["payload"] = dict(item.payload)
-    out["decisions"] = [
-        {k: _jsonable(v) for k, v in rec.items()}
-        | {"services_offered": list(rec["services_offered"])}
-        for rec in c.decisions.to_dict(orient="records")
-    ]
-    return out
-
-
-@dataclass(frozen=True)
-class _Catalog:
-    """Services of a district for the decision form, from ``risk``'s catalog."""
-
-    catalog: Any
-
-    @functools.cache  # noqa: B019 - a handful of districts, the catalog lives as long as the app
-    def district(self, district: str) -> tuple[tuple[str, str, str], ...]:
-        from risk import CatalogError
-
-        if self.catalog is None:
-            return ()
-        try:
-            frame = self.catalog.for_district(district)
-        except CatalogError:
-            return ()
-        return tuple(
-            (
-                str(r.service_id),
-                f"{r.name_ru} — {r.organisation_ru}",
-                f"{r.name_en} — {r.organisation_en}",
-            )
-            for r in frame.itertuples()
-        )
-
-    def names(self, district: str, lang: Lang) -> dict[str, str]:
-        return {sid: (ru if lang == "ru" else en) for sid, ru, en in self.district(district)}
-
-
 class _LanguageUI:
     """The whole page in one language (the app holds one per language and shows one)."""
 
     def __init__(
-        self, lang: Lang, service: ReviewService, catalog: _Catalog, model_uri: str | None
+        self, lang: Lang, service: ReviewService, catalog: DistrictServices, model_uri: str | None
     ) -> None:
         self.lang = lang
         self.service = service
@@ -201,15 +90,14 @@ class _LanguageUI:
                 [(t(L, "all"), "")], value="", label=t(L, "f_district"), scale=2
             )
             self.f_tier = gr.Dropdown(
-                [(t(L, "all"), "")] + [(name(TIER_NAMES, x, L), x) for x in TIER_NAMES],
+                qv.tier_choices(L),
                 value="",
                 label=t(L, "f_tier"),
                 scale=1,
             )
             self.f_status = gr.Dropdown(
-                [(t(L, "needs_decision"), _AWAITING_CHOICE)]
-                + [(name(STATUS_NAMES, s, L), s) for s in STATUSES],
-                value=_AWAITING_CHOICE,
+                qv.status_choices(L),
+                value=qv.AWAITING_CHOICE,
                 label=t(L, "f_status"),
                 scale=1,
             )
@@ -260,7 +148,9 @@ class _LanguageUI:
             self.result = gr.Markdown("", elem_classes="decision-result")
         with gr.Accordion(t(L, "dispute_head"), open=False, visible=False) as self.dispute_box:
             self.dispute_event = gr.Dropdown([], label=t(L, "dispute_record"))
-            self.dispute_reason = gr.Textbox(label=t(L, "dispute_reason"))
+            self.dispute_reason = gr.Textbox(
+                label=t(L, "dispute_reason", n=MIN_DISPUTE_REASON_LENGTH)
+            )
             self.dispute_btn = gr.Button(t(L, "dispute_btn"))
             self.dispute_result = gr.Markdown("")
 
@@ -370,7 +260,7 @@ class _LanguageUI:
         try:
             user = self.service.user(request.username)
         except (ReviewError, StoreUnavailable) as exc:
-            raise _error(exc, L) from None
+            raise error(exc, L) from None
         who = t(
             L,
             "who",
@@ -384,7 +274,7 @@ class _LanguageUI:
         return [
             "### " + t(L, "title") + "\n" + who,
             gr.update(choices=districts, value=""),
-            gr.update(visible=user.role in ("supervisor", "admin")),
+            gr.update(visible=user.role in SUPERVISOR_ROLES),
         ]
 
     def load_outputs(self) -> list[Any]:
@@ -407,48 +297,23 @@ class _LanguageUI:
     ) -> list[Any]:
         """One page of the user's queue, with ages against the SLA and overdue marks."""
         L = self.lang
-        statuses: str | Sequence[str] = AWAITING if status in ("", _AWAITING_CHOICE) else status
         try:
             found = self.service.queue_page(
                 request.username,
                 district=district or None,
                 tier=tier or None,
-                status=statuses,
+                status=qv.statuses(status),
                 page=int(page or 1),
                 page_size=PAGE_SIZE,
             )
         except (ReviewError, StoreUnavailable) as exc:
-            raise _error(exc, L) from None
-        rows = found.rows
-        table = pd.DataFrame(
-            {
-                t(L, "col_flag"): rows["flag_id"].astype("int64").to_numpy(),
-                t(L, "col_family"): rows["family_id"].astype(str).to_numpy(),
-                t(L, "col_district"): [district_name(d, L) for d in rows["district"].astype(str)],
-                t(L, "col_tier"): [name(TIER_NAMES, x, L) for x in rows["tier"]],
-                t(L, "col_score"): [percent(float(x), L) for x in rows["score"]],
-                t(L, "col_age"): rows["age_days"].astype("int64").to_numpy(),
-                t(L, "col_sla"): [
-                    t(L, "overdue") if o else (t(L, "in_time") if s != "decided" else "")
-                    for o, s in zip(rows["overdue"], rows["status"], strict=True)
-                ],
-                t(L, "col_status"): [name(STATUS_NAMES, x, L) for x in rows["status"]],
-            }
-        )
-        if found.total == 0:
-            summary = t(L, "queue_empty")
-        else:
-            first = (found.page - 1) * PAGE_SIZE + 1
-            summary = t(
-                L,
-                "queue_summary",
-                first=first,
-                last=first + len(rows) - 1,
-                total=found.total,
-                overdue=found.overdue,
-                sla=self.service.sla_working_days,
-            )
-        return [summary, table, gr.update(value=found.page, maximum=found.n_pages)]
+            raise error(exc, L) from None
+        summary = qv.queue_summary(found, PAGE_SIZE, self.service.sla_working_days, L)
+        return [
+            summary,
+            qv.queue_table(found.rows, L),
+            gr.update(value=found.page, maximum=found.n_pages),
+        ]
 
     def open_selected(self, evt: gr.SelectData, request: gr.Request) -> list[Any]:
         row = evt.row_value if evt.row_value is not None else []
@@ -462,9 +327,9 @@ class _LanguageUI:
         if flag_id is None:
             raise gr.Error(t(L, "card_none"), print_exception=False)
         try:
-            c = self.service.open_family(request.username, _session(request), int(flag_id))
+            c = self.service.open_family(request.username, session_of(request), int(flag_id))
         except (ReviewError, StoreUnavailable) as exc:
-            raise _error(exc, L) from None
+            raise error(exc, L) from None
         p = c.payload
         district = str(c.item.district)
         suggested = [
@@ -476,7 +341,7 @@ class _LanguageUI:
             for sid, ru, en in self.catalog.district(district)
             if sid not in suggested_ids
         ]
-        decided = c.item.status == "decided"
+        awaiting = c.item.status in AWAITING
         events = card.timeline_rows(p, L)
         return [
             (int(c.item.flag_id), str(c.item.family_id), district),
@@ -489,7 +354,7 @@ class _LanguageUI:
             card.blind_spots(p, L),
             card.services_block(p, L),
             card.decisions_block(c.decisions, L, self._service_names(p, district)),
-            gr.update(visible=not decided),
+            gr.update(visible=awaiting),
             gr.update(value=None),
             gr.update(choices=suggested, value=[]),
             gr.update(choices=extra, value=[]),
@@ -523,17 +388,17 @@ class _LanguageUI:
         L = self.lang
         no_change = [gr.update(), gr.update()]
         if not state:
-            return [_refused(t(L, "err_no_card"), L), *no_change]
+            return [refused(t(L, "err_no_card"), L), *no_change]
         if not decision:
-            return [_refused(t(L, "err_pick_decision"), L), *no_change]
+            return [refused(t(L, "err_pick_decision"), L), *no_change]
         if agreement not in ("agree", "disagree"):
-            return [_refused(t(L, "err_pick_agreement"), L), *no_change]
+            return [refused(t(L, "err_pick_agreement"), L), *no_change]
         flag_id = int(state[0])
         services = list(dict.fromkeys([*(suggested or []), *(extra or [])]))
         try:
             d = self.service.record_decision(
                 request.username,
-                _session(request),
+                session_of(request),
                 flag_id,
                 decision,
                 rationale or "",
@@ -542,7 +407,7 @@ class _LanguageUI:
             )
             history = self._history(request.username, state)
         except (ReviewError, StoreUnavailable) as exc:
-            return [_refused(refusal(exc, L), L), *no_change]
+            return [refused(refusal(exc, L), L), *no_change]
         saved = t(
             L,
             "saved",
@@ -569,13 +434,13 @@ class _LanguageUI:
         """Mark a record of the open family as disputed."""
         L = self.lang
         if not state:
-            return _refused(t(L, "err_no_card"), L)
+            return refused(t(L, "err_no_card"), L)
         try:
             dispute_id = self.service.dispute_record(
-                request.username, _session(request), str(event_id or ""), reason or ""
+                request.username, session_of(request), str(event_id or ""), reason or ""
             )
         except (ReviewError, StoreUnavailable) as exc:
-            return _refused(refusal(exc, L), L)
+            return refused(refusal(exc, L), L)
         return t(L, "disputed", event=event_id, id=dispute_id)
 
     def supervisor_view(self, request: gr.Request) -> list[Any]:
@@ -586,7 +451,7 @@ class _LanguageUI:
         except AccessDenied:
             return [""] + [None] * 6
         except (ReviewError, StoreUnavailable) as exc:
-            raise _error(exc, L) from None
+            raise error(exc, L) from None
         note, fair_table, fair_plot = sup.fairness(data.decisions, L)
         return [
             sup.counts(data, L),
@@ -597,10 +462,6 @@ class _LanguageUI:
             fair_table,
             fair_plot,
         ]
-
-
-def _refused(text: str, lang: Lang) -> str:
-    return f"❌ **{t(lang, 'refused')}:** {text}"
 
 
 def _item_dict(c: Card) -> dict[str, Any]:
@@ -652,7 +513,7 @@ def build_app(
         from risk import load_catalog
 
         catalog = load_catalog()
-    services = _Catalog(catalog)
+    services = DistrictServices(catalog)
     with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:
         with gr.Row():
             gr.HTML("")
@@ -691,67 +552,5 @@ def build_app(
                 ui.queue_outputs(),
                 api_visibility="private",
             )
-        _api(service, default)
+        define_api(service, default)
     return app
-
-
-def _api(service: ReviewService, lang: Lang) -> None:
-    """Define the four named endpoints for ``gradio_client`` and integrations."""
-
-    @_guarded(lang)
-    def list_queue(
-        request: gr.Request, page: int = 0, page_size: int = 100
-    ) -> list[dict[str, Any]]:
-        """List the logged-in user's items awaiting a decision, by tier then score.
-
-        ``page`` 0 (the default): all of them; from 1: that page of ``page_size`` items.
-        """
-        return service.list_queue(
-            request.username, page=int(page) or None, page_size=int(page_size)
-        )
-
-    @_guarded(lang)
-    def open_family(flag_id: int, request: gr.Request) -> dict[str, Any]:
-        """Open a family card (the view is audited): item, payload and previous decisions."""
-        return card_json(service.open_family(request.username, _session(request), int(flag_id)))
-
-    @_guarded(lang)
-    def record_decision(
-        flag_id: int,
-        decision: str,
-        rationale: str,
-        services_offered: list[str],
-        agrees_with_model: bool,
-        request: gr.Request,
-    ) -> dict[str, Any]:
-        """Record a decision on one item (against the version this session last opened)."""
-        d = service.record_decision(
-            request.username,
-            _session(request),
-            int(flag_id),
-            str(decision),
-            str(rationale),
-            [str(s) for s in services_offered or []],
-            agrees_with_model,
-        )
-        return {
-            "decision_id": d.decision_id,
-            "flag_id": d.flag_id,
-            "user": d.user,
-            "decided_at": d.decided_at.isoformat(),
-            "decision": d.decision,
-            "services_offered": list(d.services_offered),
-            "agrees_with_model": d.agrees_with_model,
-            "item_version": d.item_version,
-        }
-
-    @_guarded(lang)
-    def dispute_record(event_id: str, reason: str, request: gr.Request) -> dict[str, Any]:
-        """Mark a record of the family open in this session as disputed."""
-        dispute_id = service.dispute_record(
-            request.username, _session(request), str(event_id), str(reason)
-        )
-        return {"dispute_id": dispute_id, "event_id": str(event_id)}
-
-    for fn in (list_queue, open_family, record_decision, dispute_record):
-        gr.api(fn, api_name=fn.__name__)

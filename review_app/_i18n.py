@@ -152,7 +152,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "dispute_head": ("Оспорить запись", "Dispute a record"),
     "dispute_record": ("Запись", "Record"),
-    "dispute_reason": ("Причина (не короче 10 символов)", "Reason (at least 10 characters)"),
+    "dispute_reason": ("Причина (не короче {n} символов)", "Reason (at least {n} characters)"),
     "dispute_btn": ("Отметить как оспоренную", "Mark as disputed"),
     "disputed": (
         "✅ Запись {event} отмечена как оспоренная (№{id}); при следующей оценке семьи она не "

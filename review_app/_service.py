@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+# The review policy (statuses, supervisor roles, the working-day SLA) is risk.review's.
 from risk.review import (
+    AWAITING,
     DEFAULT_SLA_WORKING_DAYS,
+    SUPERVISOR_ROLES,
     AccessDenied,
     AuthenticationFailed,
     Decision,
@@ -28,16 +30,11 @@ from risk.review import (
     ReviewQueue,
     UnknownItem,
     User,
+    is_overdue,
+    overdue_cutoff,
+    working_days,
 )
 
-#: Tiers in the order the queue shows them.
-TIER_ORDER: tuple[str, ...] = ("priority", "support", "universal")
-#: Statuses that still await a person's decision.
-AWAITING: tuple[str, ...] = ("open", "escalated")
-#: Roles that see the supervisor view.
-SUPERVISOR_ROLES: tuple[str, ...] = ("supervisor", "admin")
-#: Decisions where someone reached out to the family (the combined human and model "flag").
-OUTREACH: tuple[str, ...] = ("support_offered", "referred", "family_declined")
 #: Columns of a queue page.
 PAGE_COLUMNS: tuple[str, ...] = (
     "flag_id",
@@ -164,22 +161,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def working_days(
-    created: Iterable[datetime], now: datetime, holidays: Sequence[date] = ()
-) -> np.ndarray:
-    """Working days (Monday to Friday, minus ``holidays``) from each ``created`` to ``now``.
-
-    Examples
-    --------
-    >>> from datetime import datetime
-    >>> working_days([datetime(2025, 6, 2), datetime(2025, 6, 6, 9)], datetime(2025, 6, 9)).tolist()
-    [5, 1]
-    """
-    start = np.asarray(pd.Series(created).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[D]")
-    hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
-    return np.busday_count(start, np.datetime64(now.date(), "D"), holidays=hol)
-
-
 class ReviewService:
     """The review app's actions for an authenticated user, over a :class:`ReviewQueue`.
 
@@ -257,12 +238,11 @@ class ReviewService:
             if len(items)
             else pd.Series([], dtype="int64")
         )
-        items["overdue"] = (items["status"] == "escalated") | (
-            (items["status"] == "open") & (items["age_days"] > self.sla_working_days)
-        )
+        items["overdue"] = is_overdue(items["status"], items["age_days"], self.sla_working_days)
         return items
 
     def _count_overdue(self, filters: Mapping[str, Any], at: datetime) -> int:
+        # What is_overdue says, counted in the store: escalated, and open past the cutoff.
         statuses = filters["status"]
         n = 0
         if "escalated" in statuses:
@@ -491,28 +471,3 @@ class ReviewService:
 
 def _statuses(status: str | Sequence[str]) -> tuple[str, ...]:
     return (status,) if isinstance(status, str) else tuple(status)
-
-
-def overdue_cutoff(now: datetime, sla_working_days: int, holidays: Sequence[date] = ()) -> datetime:
-    """Return the moment before which an open item is overdue at ``now`` (naive UTC midnight).
-
-    An item is overdue when more than ``sla_working_days`` working days (as
-    :func:`working_days` counts them) separate the day it was enqueued from today; that holds
-    exactly for the items enqueued before the returned midnight.
-
-    Examples
-    --------
-    >>> from datetime import datetime
-    >>> friday = datetime(2025, 6, 20, 15)
-    >>> overdue_cutoff(friday, 5)
-    datetime.datetime(2025, 6, 13, 0, 0)
-    >>> working_days([datetime(2025, 6, 12, 23), datetime(2025, 6, 13)], friday).tolist()
-    [6, 5]
-    """
-    today = np.datetime64(now.date(), "D")
-    hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
-    span = 7 * (sla_working_days + len(hol)) // 5 + 14
-    days = today - np.arange(1, span + 1, dtype="int64")
-    elapsed = np.busday_count(days, today, holidays=hol)
-    first_late = days[np.argmax(elapsed > sla_working_days)]
-    return datetime.combine((first_late + 1).astype(date), datetime.min.time())

@@ -20,22 +20,15 @@ from review_app._i18n import (
     percent,
     t,
 )
-from review_app._service import OUTREACH, SupervisorData
+from review_app._service import SupervisorData
+from risk.review import GROUP_ATTRIBUTES, OUTREACH
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: Groups the fairness audit breaks decisions down by (what the queue records per item; an
 #: attribute no decided item has is left out, a missing value is the group "missing").
-FAIRNESS_GROUPS: tuple[str, ...] = (
-    "district",
-    "tier",
-    "settlement",
-    "single_parent",
-    "large_family",
-    "disabled_child",
-    "low_income",
-)
+FAIRNESS_GROUPS: tuple[str, ...] = ("district", "tier", *GROUP_ATTRIBUTES)
 #: Fewest decisions for a breakdown by group.
 MIN_DECISIONS = 10
 #: Metrics of the fairness audit shown: outreach rate, agreement rate, mean score.

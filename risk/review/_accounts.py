@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -12,8 +13,9 @@ import sqlalchemy as sa
 from risk.review import _models as m
 from risk.review._audit import AuditEntry, append
 from risk.review._errors import AuthenticationFailed, InvalidUser, UnknownItem
-from risk.review._session import _frame, _Session, _utc
+from risk.review._session import Session, _frame, _utc
 from risk.review._users import (
+    LoginPolicy,
     User,
     burn_password_check,
     hash_password,
@@ -21,9 +23,36 @@ from risk.review._users import (
     verify_password,
 )
 
+T = TypeVar("T")
 
-class _Accounts(_Session):
-    """User management and authentication on top of a store session."""
+
+class Accounts:
+    """User management and authentication, over the store session the queue's concerns share."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # The session's operations, under the names the methods below use.
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        """How repeated failed logins are slowed down (the session's)."""
+        return self.session.login_policy
+
+    def _read(self) -> AbstractContextManager[sa.Connection]:
+        return self.session.read()
+
+    def _write(self) -> AbstractContextManager[sa.Connection]:
+        return self.session.write()
+
+    def _audited(self, body: Callable[[sa.Connection], T]) -> T:
+        return self.session.audited(body)
+
+    def _log(self, entry: AuditEntry) -> None:
+        self.session.log(entry)
+
+    def _load_user(self, conn: sa.Connection, name: str) -> User | None:
+        return self.session.load_user(conn, name)
 
     def add_user(
         self,

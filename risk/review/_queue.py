@@ -1,179 +1,40 @@
-"""The review queue: every flag of a run in front of a person, every action audited."""
+"""The review queue: a facade over the store session and one collaborator per concern.
+
+Where each method lives: intake (``_intake``: enqueue, runs), reading (``_reading``: items,
+count_items, item), deciding (``_deciding``: record_decision, decisions), supervision and the
+SLA (``_supervision``: decided_attributes, escalate_overdue), disputes (``_disputes``),
+accounts (``_accounts``: users and logins) and the audit trail (``_auditlog``). All of them
+share one :class:`~risk.review._session.Session`: its transactions, acting users and refusals.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Self
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from risk._flags import TIERS
-from risk.review import _models as m
-from risk.review._accounts import _Accounts
-from risk.review._audit import AuditEntry, VerifyResult, append
-from risk.review._decisions import Decision, check_decision, check_dispute_reason
-from risk.review._errors import (
-    AccessDenied,
-    DecisionConflict,
-    ReviewError,
-    StoreUnavailable,
-    UnknownItem,
-)
-from risk.review._screening import GROUP_ATTRIBUTES, ScreeningLike, prepare_run
-from risk.review._session import _frame, _Refusal, _utc
-from risk.review._store import resolve_url
-from risk.review._users import SUPERVISOR_ROLES, User
-
-T = TypeVar("T")
-
-#: Rows per INSERT statement when enqueueing a run.
-ENQUEUE_CHUNK = 2000
-#: Working days after which an open item escalates to a supervisor.
-DEFAULT_SLA_WORKING_DAYS = 10
-
-ITEM_COLUMNS: tuple[str, ...] = (
-    "flag_id",
-    "run_id",
-    "family_id",
-    "district",
-    "status",
-    "score",
-    "log_odds",
-    "tier",
-    "rank_in_district",
-    "version",
-    "created_at",
-    "escalated_at",
-    "decided_at",
-    "model_version",
-    "as_of",
-)
-DECISION_COLUMNS: tuple[str, ...] = (
-    "decision_id",
-    "flag_id",
-    "run_id",
-    "family_id",
-    "district",
-    "user",
-    "decided_at",
-    "decision",
-    "rationale",
-    "services_offered",
-    "agrees_with_model",
-    "item_version",
-)
-STATUSES: tuple[str, ...] = ("open", "escalated", "decided")
-#: What :meth:`ReviewQueue.decided_attributes` returns: one row per decided item.
-DECIDED_ATTRIBUTE_COLUMNS: tuple[str, ...] = (
-    "flag_id",
-    "decision_id",
-    "district",
-    "tier",
-    "score",
-    *GROUP_ATTRIBUTES,
-    "decision",
-    "agrees_with_model",
-    "user",
-    "decided_at",
-)
-#: Orders of :meth:`ReviewQueue.items`: ``queue`` (tier as in ``risk``'s TIERS, then score
-#: high to low), ``score`` (high to low) or ``age`` (longest waiting first); ties by flag_id.
-ORDERS: tuple[str, ...] = ("queue", "score", "age")
-Order = Literal["queue", "score", "age"]
+from risk.review._accounts import Accounts
+from risk.review._audit import VerifyResult
+from risk.review._auditlog import AuditTrail
+from risk.review._deciding import Deciding
+from risk.review._decisions import Decision
+from risk.review._disputes import Disputes
+from risk.review._errors import StoreUnavailable
+from risk.review._intake import EnqueueResult, Intake
+from risk.review._policy import DEFAULT_SLA_WORKING_DAYS
+from risk.review._reading import Order, Reading, ReviewItem
+from risk.review._screening import ScreeningLike
+from risk.review._session import Session
+from risk.review._store import resolve_url, safe_url
+from risk.review._supervision import Supervision
+from risk.review._users import LoginPolicy, User
 
 
-@dataclass(frozen=True)
-class _Filters:
-    """Checked filters of :meth:`ReviewQueue.items` and :meth:`ReviewQueue.count_items`."""
-
-    run_id: str | None
-    statuses: tuple[str, ...] | None
-    districts: tuple[str, ...] | None
-    tiers: tuple[str, ...] | None
-    created_before: datetime | None
-
-    @classmethod
-    def of(
-        cls,
-        run_id: str | None,
-        status: str | Iterable[str] | None,
-        districts: Iterable[str] | None,
-        tier: str | Iterable[str] | None,
-        created_before: datetime | None,
-    ) -> _Filters:
-        statuses = _strings(status)
-        bad = [s for s in statuses or () if s not in STATUSES]
-        if bad:
-            raise ReviewError(f"status must be among {', '.join(STATUSES)}; got {', '.join(bad)}")
-        return cls(
-            run_id=run_id,
-            statuses=statuses,
-            districts=None if districts is None else tuple(sorted({str(d) for d in districts})),
-            tiers=_strings(tier),
-            created_before=None if created_before is None else _utc(created_before),
-        )
-
-
-def _strings(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
-
-
-def _tier_rank() -> sa.Case[Any]:
-    """Position of the item's tier in ``risk``'s TIERS (unknown tiers last)."""
-    return sa.case({t: i for i, t in enumerate(TIERS)}, value=m.flags.c.tier, else_=len(TIERS))
-
-
-@dataclass(frozen=True)
-class EnqueueResult:
-    """What :meth:`ReviewQueue.enqueue` did.
-
-    Attributes
-    ----------
-    run_id : str
-        The run.
-    n_flags : int
-        Queue items of the run (equals the run's flags).
-    created : bool
-        False when the run was already enqueued and nothing changed.
-    """
-
-    run_id: str
-    n_flags: int
-    created: bool
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    """One queue item with what the specialist is shown (``payload``)."""
-
-    flag_id: int
-    run_id: str
-    family_id: str
-    district: str
-    status: str
-    score: float
-    log_odds: float
-    tier: str
-    rank_in_district: int
-    version: int
-    created_at: datetime
-    escalated_at: datetime | None
-    decided_at: datetime | None
-    model_version: str
-    as_of: str
-    payload: Mapping[str, Any] = field(default_factory=dict)
-
-
-class ReviewQueue(_Accounts):
+class ReviewQueue:
     """The review queue and its SQL store (SQLite file by default, PostgreSQL by URL).
 
     Every flag of a scoring run becomes one queue item; an item leaves the queue only through a
@@ -222,7 +83,76 @@ class ReviewQueue(_Accounts):
     True
     """
 
-    # -- runs -------------------------------------------------------------------------------
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        lock_timeout: float = 30.0,
+        login_policy: LoginPolicy = LoginPolicy(),  # noqa: B008 - frozen, immutable
+    ) -> None:
+        session = Session(
+            url,
+            connect_timeout=connect_timeout,
+            lock_timeout=lock_timeout,
+            login_policy=login_policy,
+        )
+        self._session = session
+        self._accounts = Accounts(session)
+        self._intake = Intake(session)
+        self._reading = Reading(session)
+        self._deciding = Deciding(session)
+        self._supervision = Supervision(session)
+        self._disputes = Disputes(session)
+        self._trail = AuditTrail(session)
+
+    # -- the store --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The store's SQLAlchemy URL (with any password; ``repr`` hides it)."""
+        return self._session.url
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds to wait for a PostgreSQL connection."""
+        return self._session.connect_timeout
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds a write may wait for another writer."""
+        return self._session.lock_timeout
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        """How repeated failed logins are slowed down."""
+        return self._session.login_policy
+
+    @property
+    def _engine(self) -> sa.Engine:
+        return self._session.engine
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({safe_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> None:
+        """Bring the store's schema to the newest migration (idempotent).
+
+        Called on first use; call it explicitly to create a store up front.
+        """
+        self._session.migrate()
+
+    # -- intake -----------------------------------------------------------------------------
 
     def enqueue(
         self, screening: ScreeningLike, run_id: str, *, actor: str = "scoring"
@@ -251,95 +181,13 @@ class ReviewQueue(_Accounts):
         ReviewError
             The screening is malformed, or ``run_id`` was already enqueued with other flags.
         """
-        prepared = prepare_run(screening, run_id)
-        wanted = {r["family_id"] for r in prepared.flags}
-
-        def body(conn: sa.Connection) -> EnqueueResult:
-            existing = conn.execute(
-                sa.select(m.runs.c.n_flags).where(m.runs.c.run_id == run_id)
-            ).first()
-            if existing is not None:
-                stored = set(
-                    conn.execute(
-                        sa.select(m.flags.c.family_id).where(m.flags.c.run_id == run_id)
-                    ).scalars()
-                )
-                if stored != wanted:
-                    raise ReviewError(
-                        f"run {run_id} was already enqueued with {len(stored)} flags; this "
-                        f"screening has {len(wanted)} flags for other families. Use a new run_id."
-                    )
-                return EnqueueResult(run_id, len(stored), created=False)
-            now = _utc()
-            conn.execute(
-                sa.insert(m.runs).values(
-                    run_id=run_id,
-                    model_version=prepared.model_version,
-                    as_of=prepared.as_of,
-                    n_scored=prepared.n_scored,
-                    n_flags=len(prepared.flags),
-                    tier_counts_json=json.dumps(dict(prepared.tier_counts), sort_keys=True),
-                    created_at=now,
-                )
-            )
-            common = {"run_id": run_id, "status": "open", "version": 1, "created_at": now}
-            rows = [
-                {k: v for k, v in r.items() if k != "payload_json"} | common for r in prepared.flags
-            ]
-            for start in range(0, len(rows), ENQUEUE_CHUNK):
-                conn.execute(sa.insert(m.flags), rows[start : start + ENQUEUE_CHUNK])
-            ids = dict(
-                conn.execute(
-                    sa.select(m.flags.c.family_id, m.flags.c.flag_id).where(
-                        m.flags.c.run_id == run_id
-                    )
-                ).all()
-            )
-            payloads = [
-                {"flag_id": ids[r["family_id"]], "payload_json": r["payload_json"]}
-                for r in prepared.flags
-            ]
-            for start in range(0, len(payloads), ENQUEUE_CHUNK):
-                conn.execute(sa.insert(m.flag_payloads), payloads[start : start + ENQUEUE_CHUNK])
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        actor,
-                        "enqueue_run",
-                        f"run {run_id}",
-                        {
-                            "run_id": run_id,
-                            "n_flags": len(rows),
-                            "n_scored": prepared.n_scored,
-                            "model_version": prepared.model_version,
-                            "as_of": prepared.as_of,
-                            "tier_counts": dict(prepared.tier_counts),
-                        },
-                    )
-                ],
-            )
-            return EnqueueResult(run_id, len(rows), created=True)
-
-        return self._audited(body)
+        return self._intake.enqueue(screening, run_id, actor=actor)
 
     def runs(self) -> pd.DataFrame:
         """List enqueued runs: run_id, model_version, as_of, n_scored, n_flags, tier_counts, ...."""
-        with self._read() as conn:
-            rows = conn.execute(sa.select(m.runs).order_by(m.runs.c.created_at)).mappings().all()
-        out = pd.DataFrame(
-            [{**r, "tier_counts": json.loads(r["tier_counts_json"])} for r in rows],
-            columns=[*(c.name for c in m.runs.columns), "tier_counts"],
-        )
-        return out.drop(columns="tier_counts_json")
+        return self._intake.runs()
 
-    # -- items ------------------------------------------------------------------------------
-
-    def _item_select(self) -> sa.Select[Any]:
-        f = m.flags.c
-        return sa.select(
-            *(getattr(f, c) for c in ITEM_COLUMNS[:13]), m.runs.c.model_version, m.runs.c.as_of
-        ).join_from(m.flags, m.runs, m.flags.c.run_id == m.runs.c.run_id)
+    # -- reading ----------------------------------------------------------------------------
 
     def items(
         self,
@@ -390,29 +238,17 @@ class ReviewQueue(_Accounts):
         >>> q.items(status="open", order="queue", limit=25, offset=50).empty
         True
         """
-        where = _Filters.of(run_id, status, districts, tier, created_before)
-        if order not in ORDERS:
-            raise ReviewError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
-        if limit is not None and int(limit) < 0 or int(offset) < 0:
-            raise ReviewError(f"limit and offset must be at least 0; got {limit} and {offset}")
-        f = m.flags.c
-        by: tuple[Any, ...]
-        if order == "queue":
-            by = (_tier_rank(), f.score.desc(), f.flag_id)
-        elif order == "score":
-            by = (f.score.desc(), f.flag_id)
-        else:
-            by = (f.created_at, f.flag_id)
-
-        def body(conn: sa.Connection) -> list[Any]:
-            q = self._where(conn, self._item_select(), where, user, "list queue")
-            q = q.order_by(*by).offset(int(offset))
-            if limit is not None:
-                q = q.limit(int(limit))
-            return list(conn.execute(q).all())
-
-        rows = self._run_read(body, user)
-        return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+        return self._reading.items(
+            run_id=run_id,
+            status=status,
+            districts=districts,
+            tier=tier,
+            created_before=created_before,
+            user=user,
+            order=order,
+            limit=limit,
+            offset=offset,
+        )
 
     def count_items(
         self,
@@ -431,49 +267,14 @@ class ReviewQueue(_Accounts):
         >>> ReviewQueue("sqlite://").count_items(status=["open", "escalated"])
         0
         """
-        where = _Filters.of(run_id, status, districts, tier, created_before)
-
-        def body(conn: sa.Connection) -> int:
-            q = sa.select(sa.func.count()).select_from(m.flags)
-            return int(conn.execute(self._where(conn, q, where, user, "list queue")).scalar_one())
-
-        return self._run_read(body, user)
-
-    def _run_read(self, body: Callable[[sa.Connection], T], user: User | str | None) -> T:
-        if user is None:
-            with self._read() as conn:
-                return body(conn)
-        return self._read_checked(body)
-
-    def _where(
-        self,
-        conn: sa.Connection,
-        q: sa.Select[Any],
-        where: _Filters,
-        user: User | str | None,
-        doing: str,
-    ) -> sa.Select[Any]:
-        """Apply the filters, and the acting user's districts (asking for others is refused)."""
-        allowed = where.districts
-        if user is not None:
-            acting = self._acting_user(conn, user, doing)
-            if allowed is not None:
-                for d in allowed:
-                    self._check_access(acting, d, doing)
-            else:
-                allowed = tuple(sorted(acting.districts))
-        f = m.flags.c
-        if where.run_id is not None:
-            q = q.where(f.run_id == where.run_id)
-        if where.statuses is not None:
-            q = q.where(f.status.in_(where.statuses))
-        if allowed is not None:
-            q = q.where(f.district.in_(allowed))
-        if where.tiers is not None:
-            q = q.where(f.tier.in_(where.tiers))
-        if where.created_before is not None:
-            q = q.where(f.created_at < where.created_before)
-        return q
+        return self._reading.count_items(
+            run_id=run_id,
+            status=status,
+            districts=districts,
+            tier=tier,
+            created_before=created_before,
+            user=user,
+        )
 
     def item(self, flag_id: int, user: User | str) -> ReviewItem:
         """One item with its payload, for ``user`` (access checked, the view audited).
@@ -485,33 +286,7 @@ class ReviewQueue(_Accounts):
         AccessDenied, AuthenticationFailed
             The user may not see it (the refusal is audited).
         """
-
-        def body(conn: sa.Connection) -> ReviewItem:
-            acting = self._acting_user(conn, user, f"view flag {flag_id}")
-            row = conn.execute(
-                self._item_select()
-                .add_columns(m.flag_payloads.c.payload_json)
-                .join(m.flag_payloads, m.flag_payloads.c.flag_id == m.flags.c.flag_id)
-                .where(m.flags.c.flag_id == int(flag_id))
-            ).first()
-            if row is None:
-                raise UnknownItem(f"flag {flag_id}: no such queue item")
-            self._check_access(acting, row.district, f"view flag {flag_id}", flag_id=int(flag_id))
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        acting.name,
-                        "view_family",
-                        f"family {row.family_id}",
-                        {"flag_id": int(flag_id), "district": row.district},
-                    )
-                ],
-            )
-            values = {c: getattr(row, c) for c in ITEM_COLUMNS}
-            return ReviewItem(**values, payload=json.loads(row.payload_json))
-
-        return self._audited(body)
+        return self._reading.item(flag_id, user)
 
     # -- decisions --------------------------------------------------------------------------
 
@@ -558,88 +333,15 @@ class ReviewQueue(_Accounts):
         AccessDenied, AuthenticationFailed, UnknownItem
             As named.
         """
-        text, services = check_decision(
-            flag_id, decision, rationale, services_offered, agrees_with_model
+        return self._deciding.record_decision(
+            flag_id,
+            user,
+            decision,
+            rationale,
+            services_offered,
+            agrees_with_model=agrees_with_model,
+            expected_version=expected_version,
         )
-        doing = f"decide flag {flag_id}"
-
-        def body(conn: sa.Connection) -> Decision:
-            acting = self._acting_user(conn, user, doing)
-            f = m.flags.c
-            row = conn.execute(
-                sa.select(f.family_id, f.district, f.status, f.version).where(
-                    f.flag_id == int(flag_id)
-                )
-            ).first()
-            if row is None:
-                raise UnknownItem(f"flag {flag_id}: no such queue item")
-            self._check_access(acting, row.district, doing, flag_id=int(flag_id))
-            if row.status == "decided":
-                raise DecisionConflict(f"flag {flag_id}: already decided (version {row.version})")
-            if expected_version is not None and expected_version != row.version:
-                raise DecisionConflict(
-                    f"flag {flag_id}: changed since you read it (version {expected_version}, "
-                    f"now {row.version}, status {row.status}); reload it"
-                )
-            now = _utc()
-            updated = conn.execute(
-                sa.update(m.flags)
-                .where(
-                    f.flag_id == int(flag_id),
-                    f.version == row.version,
-                    f.status.in_(("open", "escalated")),
-                )
-                .values(status="decided", version=row.version + 1, decided_at=now)
-            ).rowcount
-            if updated != 1:
-                raise DecisionConflict(f"flag {flag_id}: another decision was recorded first")
-            decision_id = conn.execute(
-                sa.insert(m.decisions)
-                .values(
-                    flag_id=int(flag_id),
-                    user_name=acting.name,
-                    decided_at=now,
-                    decision=decision,
-                    rationale=text,
-                    services_offered_json=json.dumps(list(services), ensure_ascii=False),
-                    agrees_with_model=agrees_with_model,
-                    item_version=row.version + 1,
-                )
-                .returning(m.decisions.c.decision_id)
-            ).scalar_one()
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        acting.name,
-                        "decision",
-                        f"flag {flag_id}",
-                        {
-                            "decision_id": int(decision_id),
-                            "family_id": row.family_id,
-                            "district": row.district,
-                            "decision": decision,
-                            "services_offered": list(services),
-                            "agrees_with_model": agrees_with_model,
-                            "was_status": row.status,
-                            "rationale_sha256": hashlib.sha256(text.encode()).hexdigest(),
-                        },
-                    )
-                ],
-            )
-            return Decision(
-                decision_id=int(decision_id),
-                flag_id=int(flag_id),
-                user=acting.name,
-                decided_at=now,
-                decision=decision,
-                rationale=text,
-                services_offered=services,
-                agrees_with_model=agrees_with_model,
-                item_version=row.version + 1,
-            )
-
-        return self._audited(body)
 
     def decisions(
         self,
@@ -653,37 +355,11 @@ class ReviewQueue(_Accounts):
 
         ``user`` is the acting user, as in :meth:`items`: only their districts are listed.
         """
-        d, f = m.decisions.c, m.flags.c
+        return self._deciding.decisions(
+            flag_id=flag_id, run_id=run_id, decided_by=decided_by, user=user
+        )
 
-        def body(conn: sa.Connection) -> list[Any]:
-            q = sa.select(
-                d.decision_id,
-                d.flag_id,
-                f.run_id,
-                f.family_id,
-                f.district,
-                d.user_name,
-                d.decided_at,
-                d.decision,
-                d.rationale,
-                d.services_offered_json,
-                d.agrees_with_model,
-                d.item_version,
-            ).join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
-            if user is not None:
-                acting = self._acting_user(conn, user, "list decisions")
-                q = q.where(f.district.in_(sorted(acting.districts)))
-            if flag_id is not None:
-                q = q.where(d.flag_id == int(flag_id))
-            if run_id is not None:
-                q = q.where(f.run_id == run_id)
-            if decided_by is not None:
-                q = q.where(d.user_name == decided_by)
-            return list(conn.execute(q.order_by(d.decision_id)).all())
-
-        rows = self._read_checked(body)
-        rows = [(*r[:9], json.loads(r[9]), bool(r[10]), r[11]) for r in rows]
-        return _frame(rows, DECISION_COLUMNS, ints=("decision_id", "flag_id", "item_version"))
+    # -- supervision and the SLA ------------------------------------------------------------
 
     def decided_attributes(self, user: User | str) -> pd.DataFrame:
         """Decided items of a supervisor's districts with their group attributes, for fairness.
@@ -721,60 +397,7 @@ class ReviewQueue(_Accounts):
         >>> q.audit_log()["action"].tolist()[-1]
         'supervisor_view'
         """
-        doing = "supervisor view"
-        f, d = m.flags.c, m.decisions.c
-        groups = [getattr(f, a) for a in GROUP_ATTRIBUTES]
-
-        def body(conn: sa.Connection) -> list[Any]:
-            acting = self._acting_user(conn, user, doing)
-            if acting.role not in SUPERVISOR_ROLES:
-                raise _Refusal(
-                    AccessDenied(
-                        f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor"
-                    ),
-                    AuditEntry(acting.name, "access_denied", doing, {"reason": "role"}),
-                )
-            districts = sorted(acting.districts)
-            rows = list(
-                conn.execute(
-                    sa.select(
-                        f.flag_id,
-                        d.decision_id,
-                        f.district,
-                        f.tier,
-                        f.score,
-                        *groups,
-                        d.decision,
-                        d.agrees_with_model,
-                        d.user_name,
-                        d.decided_at,
-                    )
-                    .join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
-                    .where(f.status == "decided", f.district.in_(districts))
-                    .order_by(d.decision_id)
-                ).all()
-            )
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        acting.name,
-                        "supervisor_view",
-                        "decided attributes",
-                        {"districts": districts, "n_decisions": len(rows)},
-                    )
-                ],
-            )
-            return rows
-
-        rows = self._audited(body)
-        out = _frame(rows, DECIDED_ATTRIBUTE_COLUMNS, ints=("flag_id", "decision_id"))
-        for a in GROUP_ATTRIBUTES[1:]:
-            out[a] = out[a].astype("boolean")
-        out["agrees_with_model"] = out["agrees_with_model"].astype(bool)
-        return out
-
-    # -- escalation -------------------------------------------------------------------------
+        return self._supervision.decided_attributes(user)
 
     def escalate_overdue(
         self,
@@ -794,51 +417,9 @@ class ReviewQueue(_Accounts):
         list of int
             The flag_ids escalated now.
         """
-        if sla_working_days < 1:
-            raise ReviewError(f"sla_working_days must be at least 1; got {sla_working_days}")
-        at = _utc(now)
-        hol = np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
-
-        def body(conn: sa.Connection) -> list[int]:
-            f = m.flags.c
-            rows = conn.execute(
-                sa.select(f.flag_id, f.family_id, f.district, f.created_at, f.version).where(
-                    f.status == "open"
-                )
-            ).all()
-            if not rows:
-                return []
-            created = np.array([r.created_at for r in rows], dtype="datetime64[D]")
-            today = np.datetime64(at.date(), "D")
-            elapsed = np.busday_count(created, today, holidays=hol)
-            overdue = [r for r, n in zip(rows, elapsed, strict=True) if n > sla_working_days]
-            done: list[int] = []
-            entries: list[AuditEntry] = []
-            for r in overdue:
-                n = conn.execute(
-                    sa.update(m.flags)
-                    .where(f.flag_id == r.flag_id, f.version == r.version, f.status == "open")
-                    .values(status="escalated", version=r.version + 1, escalated_at=at)
-                ).rowcount
-                if n == 1:
-                    done.append(int(r.flag_id))
-                    entries.append(
-                        AuditEntry(
-                            "system",
-                            "escalate",
-                            f"flag {r.flag_id}",
-                            {
-                                "family_id": r.family_id,
-                                "district": r.district,
-                                "sla_working_days": sla_working_days,
-                                "enqueued_at": r.created_at.isoformat(),
-                            },
-                        )
-                    )
-            append(conn, entries)
-            return done
-
-        return self._audited(body)
+        return self._supervision.escalate_overdue(
+            now, sla_working_days=sla_working_days, holidays=holidays
+        )
 
     # -- disputed records -------------------------------------------------------------------
 
@@ -852,53 +433,80 @@ class ReviewQueue(_Accounts):
         int
             The dispute's id.
         """
-        text = check_dispute_reason(event_id, reason)
-        doing = f"dispute event {event_id}"
-
-        def body(conn: sa.Connection) -> int:
-            acting = self._acting_user(conn, user, doing)
-            district = conn.execute(
-                sa.select(m.flags.c.district)
-                .where(m.flags.c.family_id == family_id)
-                .order_by(m.flags.c.flag_id.desc())
-                .limit(1)
-            ).scalar()
-            if district is None:
-                raise UnknownItem(f"{doing}: family {family_id} is not in the review queue")
-            self._check_access(acting, district, doing, family_id=family_id)
-            dispute_id = conn.execute(
-                sa.insert(m.disputed_records)
-                .values(
-                    event_id=event_id,
-                    family_id=family_id,
-                    user_name=acting.name,
-                    reason=text,
-                    disputed_at=_utc(),
-                )
-                .returning(m.disputed_records.c.dispute_id)
-            ).scalar_one()
-            append(
-                conn,
-                [
-                    AuditEntry(
-                        acting.name,
-                        "dispute",
-                        f"event {event_id}",
-                        {"family_id": family_id, "district": district, "reason": text},
-                    )
-                ],
-            )
-            return int(dispute_id)
-
-        return self._audited(body)
+        return self._disputes.dispute(event_id, user, reason, family_id=family_id)
 
     def disputed_event_ids(self, family_id: str | None = None) -> set[str]:
         """Return ids of disputed records (of one family, or all), to leave out when scoring."""
-        q = sa.select(m.disputed_records.c.event_id).distinct()
-        if family_id is not None:
-            q = q.where(m.disputed_records.c.family_id == family_id)
-        with self._read() as conn:
-            return set(conn.execute(q).scalars())
+        return self._disputes.disputed_event_ids(family_id)
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        role: str,
+        districts: Iterable[str],
+        *,
+        actor: str = "admin",
+    ) -> User:
+        """Add a user; the password is stored only as a scrypt hash.
+
+        Raises
+        ------
+        InvalidUser
+            Bad name, role, districts or password, or the name is taken.
+        """
+        return self._accounts.add_user(name, password, role, districts, actor=actor)
+
+    def get_user(self, name: str) -> User:
+        """Return the stored user ``name``.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        """
+        return self._accounts.get_user(name)
+
+    def users(self) -> pd.DataFrame:
+        """List users (never their password hashes): name, role, districts, created_at, lockout."""
+        return self._accounts.users()
+
+    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+        """Log ``name`` in; every attempt is audited and failures are slowed down.
+
+        After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
+        exponentially growing time, recorded in the store (it survives restarts).
+
+        Raises
+        ------
+        AuthenticationFailed
+            No name, unknown user, wrong password, or locked out.
+        """
+        return self._accounts.authenticate(name, password, now=now)
+
+    # -- the audit trail --------------------------------------------------------------------
+
+    def log_refusal(self, actor: str, doing: str, reason: str) -> None:
+        """Audit a refusal decided outside the store (e.g. an expired login) as ``access_denied``.
+
+        Examples
+        --------
+        >>> q = ReviewQueue("sqlite://")
+        >>> q.log_refusal("anna", "request", "login expired")
+        >>> q.audit_log()["action"].tolist()
+        ['access_denied']
+        """
+        self._trail.log_refusal(actor, doing, reason)
+
+    def audit_log(self) -> pd.DataFrame:
+        """Return the audit log in chain order (seq, at, actor, action, subject, details, ...)."""
+        return self._trail.audit_log()
+
+    def verify_audit_log(self) -> VerifyResult:
+        """Check the audit chain; the result names the first broken row and why."""
+        return self._trail.verify()
 
 
 def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) -> VerifyResult:

@@ -1,4 +1,4 @@
-"""The store session every queue operation runs in: transactions, refusals, the audit log.
+"""The store session every queue operation runs in: transactions, acting users, refusals.
 
 Each write runs in one transaction that holds the audit chain head (see ``_store``), so the
 action and its audit row commit together. A refusal (unknown user, no access) rolls the action
@@ -7,7 +7,6 @@ back and is then audited in a transaction of its own.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -18,21 +17,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from risk.review import _models as m
-from risk.review._audit import AuditEntry, VerifyResult, append, verify_chain
+from risk.review._audit import AuditEntry, append
 from risk.review._errors import AccessDenied, AuthenticationFailed, ReviewError
 from risk.review._store import (
     make_engine,
     migrate,
     read_transaction,
     resolve_url,
-    safe_url,
     translate_errors,
     write_transaction,
 )
 from risk.review._users import LoginPolicy, User, can_access
 
 T = TypeVar("T")
-_S = TypeVar("_S", bound="_Session")
 
 
 class _Refusal(Exception):
@@ -69,8 +66,12 @@ def _frame(
     return df
 
 
-class _Session:
-    """Connection, migrations, transactions, acting users and the audit log of one store."""
+class Session:
+    """Connection, migrations, transactions, acting users and refusals of one store.
+
+    The queue's concerns (intake, reading, decisions, supervision, disputes, accounts, the
+    audit trail) each hold the one session of their :class:`~risk.review.ReviewQueue`.
+    """
 
     def __init__(
         self,
@@ -84,34 +85,20 @@ class _Session:
         self.connect_timeout = connect_timeout
         self.lock_timeout = lock_timeout
         self.login_policy = login_policy
-        self._engine = make_engine(
+        self.engine = make_engine(
             self.url, connect_timeout=connect_timeout, lock_timeout=lock_timeout
         )
         self._migrated = False
         self._migrate_lock = threading.Lock()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({safe_url(self.url)!r})"
-
     def close(self) -> None:
         """Release the store's connections."""
-        self._engine.dispose()
-
-    def __enter__(self: _S) -> _S:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- plumbing ---------------------------------------------------------------------------
+        self.engine.dispose()
 
     def migrate(self) -> None:
-        """Bring the store's schema to the newest migration (idempotent).
-
-        Called on first use; call it explicitly to create a store up front.
-        """
+        """Bring the store's schema to the newest migration (idempotent)."""
         with self._migrate_lock, translate_errors(self.url):
-            migrate(self._engine)
+            migrate(self.engine)
             self._migrated = True
 
     def _ready(self) -> None:
@@ -119,31 +106,56 @@ class _Session:
             self.migrate()
 
     @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction (it holds the audit chain head), store errors translated."""
         self._ready()
         with (
             translate_errors(self.url),
-            write_transaction(self._engine, lock_timeout=self.lock_timeout) as conn,
+            write_transaction(self.engine, lock_timeout=self.lock_timeout) as conn,
         ):
             yield conn
 
     @contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
+    def read(self) -> Iterator[sa.Connection]:
+        """One read transaction, store errors translated."""
         self._ready()
-        with translate_errors(self.url), read_transaction(self._engine) as conn:
+        with translate_errors(self.url), read_transaction(self.engine) as conn:
             yield conn
 
-    def _audited(self, body: Callable[[sa.Connection], T]) -> T:
+    def audited(self, body: Callable[[sa.Connection], T]) -> T:
         """Run ``body`` in one write transaction; audit a refusal after rolling it back."""
         try:
-            with self._write() as conn:
+            with self.write() as conn:
                 return body(conn)
         except _Refusal as refusal:
-            with self._write() as conn:
+            with self.write() as conn:
                 append(conn, [refusal.entry])
             raise refusal.error from None
 
-    def _load_user(self, conn: sa.Connection, name: str) -> User | None:
+    def read_checked(self, body: Callable[[sa.Connection], T]) -> T:
+        """Run a read that may be refused; the refusal is audited."""
+        try:
+            with self.read() as conn:
+                return body(conn)
+        except _Refusal as refusal:
+            with self.write() as conn:
+                append(conn, [refusal.entry])
+            raise refusal.error from None
+
+    def read_as(self, body: Callable[[sa.Connection], T], user: User | str | None) -> T:
+        """Run a read for ``user`` (refusals audited), or for a back-office tool (None)."""
+        if user is None:
+            with self.read() as conn:
+                return body(conn)
+        return self.read_checked(body)
+
+    def log(self, entry: AuditEntry) -> None:
+        """Append one audit entry in a transaction of its own."""
+        with self.write() as conn:
+            append(conn, [entry])
+
+    def load_user(self, conn: sa.Connection, name: str) -> User | None:
+        """Load the user ``name`` as stored now (None: no such user)."""
         row = conn.execute(sa.select(m.users.c.role).where(m.users.c.name == name)).first()
         if row is None:
             return None
@@ -152,7 +164,7 @@ class _Session:
         ).scalars()
         return User(name=name, role=str(row.role), districts=frozenset(ds))
 
-    def _acting_user(self, conn: sa.Connection, user: User | str | None, doing: str) -> User:
+    def acting_user(self, conn: sa.Connection, user: User | str | None, doing: str) -> User:
         """Load the acting user as stored now (never trust a ``User`` object's own fields)."""
         name = _name_of(user)
         if not name:
@@ -160,7 +172,7 @@ class _Session:
                 AuthenticationFailed(f"{doing}: no user; log in first"),
                 AuditEntry("anonymous", "access_denied", doing, {"reason": "no user"}),
             )
-        found = self._load_user(conn, name)
+        found = self.load_user(conn, name)
         if found is None:
             raise _Refusal(
                 AuthenticationFailed(f"{doing}: unknown user {name!r}"),
@@ -168,7 +180,8 @@ class _Session:
             )
         return found
 
-    def _check_access(self, user: User, district: str, doing: str, **details: Any) -> None:
+    def check_access(self, user: User, district: str, doing: str, **details: Any) -> None:
+        """Refuse (and so audit) ``doing`` unless ``user`` may act on ``district``."""
         if not can_access(user, district):
             raise _Refusal(
                 AccessDenied(f"{doing}: user {user.name!r} has no access to district {district!r}"),
@@ -179,63 +192,3 @@ class _Session:
                     {"reason": "district", "district": district, **details},
                 ),
             )
-
-    def _read_checked(self, body: Callable[[sa.Connection], T]) -> T:
-        """Run a read that may be refused; the refusal is audited."""
-        try:
-            with self._read() as conn:
-                return body(conn)
-        except _Refusal as refusal:
-            with self._write() as conn:
-                append(conn, [refusal.entry])
-            raise refusal.error from None
-
-    def _log(self, entry: AuditEntry) -> None:
-        with self._write() as conn:
-            append(conn, [entry])
-
-    def log_refusal(self, actor: str, doing: str, reason: str) -> None:
-        """Audit a refusal decided outside the store (e.g. an expired login) as ``access_denied``.
-
-        Examples
-        --------
-        >>> from risk.review import ReviewQueue
-        >>> q = ReviewQueue("sqlite://")
-        >>> q.log_refusal("anna", "request", "login expired")
-        >>> q.audit_log()["action"].tolist()
-        ['access_denied']
-        """
-        self._log(AuditEntry(actor or "anonymous", "access_denied", doing, {"reason": reason}))
-
-    # -- audit ------------------------------------------------------------------------------
-
-    def audit_log(self) -> pd.DataFrame:
-        """Return the audit log in chain order (seq, at, actor, action, subject, details, ...)."""
-        a = m.audit_log.c
-        with self._read() as conn:
-            rows = conn.execute(sa.select(m.audit_log).order_by(a.seq)).all()
-        data = [
-            (
-                r.seq,
-                r.at,
-                r.actor,
-                r.action,
-                r.subject,
-                json.loads(r.details_json),
-                r.prev_hash,
-                r.hash,
-            )
-            for r in rows
-        ]
-        return _frame(
-            data,
-            ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash"),
-            ints=("seq",),
-        )
-
-    def verify_audit_log(self) -> VerifyResult:
-        """Check the audit chain; the result names the first broken row and why."""
-        with self._read() as conn:
-            head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
-            rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
-            return verify_chain(rows, None if head is None else (int(head.seq), str(head.hash)))

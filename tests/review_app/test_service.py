@@ -8,8 +8,8 @@ import pytest
 
 from review_app import _supervisor as sup
 from review_app import demo_users, make_auth
-from review_app._service import AWAITING, ReviewService
-from risk.review import AccessDenied, AuthenticationFailed, InvalidDecision
+from review_app._service import ReviewService
+from risk.review import AWAITING, AccessDenied, AuthenticationFailed, InvalidDecision
 from tests.review_app.review_app_fakes import USERS, make_queue
 
 
@@ -140,3 +140,57 @@ def test_supervisor_fairness_by_group_attributes(tmp_path, screening) -> None:  
     assert set(districts) <= {"Veliky Novgorod", "Valdaysky district", "Borovichsky district"}
     assert {"yes", "no"} & set(table["Group"].str.rstrip(" *"))
     q.close()
+
+
+def test_the_app_reads_the_review_policy_of_risk_review() -> None:
+    """One definition: the app's modules hold risk.review's objects, never copies of them."""
+    import importlib
+    import pkgutil
+
+    import review_app
+    import risk.review as rr
+
+    policy = ("TIER_ORDER", "QUEUED_TIERS", "STATUSES", "AWAITING", "SUPERVISOR_ROLES", "OUTREACH")
+    policy_values = {name: getattr(rr, name) for name in policy}
+    policy_values |= {
+        "DECISIONS": rr.DECISIONS,
+        "ROLES": rr.ROLES,
+        "GROUP_ATTRIBUTES": rr.GROUP_ATTRIBUTES,
+    }
+    from review_app import _service
+
+    for name in ("AWAITING", "SUPERVISOR_ROLES", "DEFAULT_SLA_WORKING_DAYS"):
+        assert getattr(_service, name) is getattr(rr, name), name
+    for name in ("working_days", "overdue_cutoff", "is_overdue"):
+        assert getattr(_service, name) is getattr(rr, name), name
+    assert sup.OUTREACH is rr.OUTREACH
+    # No module of the app states a policy tuple of its own (an equal tuple that is not risk's).
+    for info in pkgutil.iter_modules(review_app.__path__):
+        module = importlib.import_module(f"review_app.{info.name}")
+        for attr, value in vars(module).items():
+            if not isinstance(value, tuple):
+                continue
+            for name, wanted in policy_values.items():
+                if value == wanted:
+                    assert value is wanted, f"review_app.{info.name}.{attr} restates {name}"
+    assert ReviewService.__init__.__kwdefaults__["sla_working_days"] == rr.DEFAULT_SLA_WORKING_DAYS
+
+
+def test_the_tier_filter_offers_only_tiers_the_queue_can_hold() -> None:
+    from review_app._queue_view import status_choices, tier_choices
+    from risk.review import QUEUED_TIERS, STATUSES
+
+    for lang in ("ru", "en"):
+        assert [v for _, v in tier_choices(lang)] == ["", *QUEUED_TIERS]
+        assert [v for _, v in status_choices(lang)][1:] == list(STATUSES)
+    assert QUEUED_TIERS == ("priority",)
+
+
+def test_labels_name_exactly_the_codes_of_risk_review() -> None:
+    from review_app import _i18n
+    from risk.review import DECISIONS, ROLES, STATUSES, TIER_ORDER
+
+    assert list(_i18n.TIER_NAMES) == list(TIER_ORDER)
+    assert list(_i18n.STATUS_NAMES) == list(STATUSES)
+    assert list(_i18n.DECISION_NAMES) == list(DECISIONS)
+    assert list(_i18n.ROLE_NAMES) == list(ROLES)

@@ -1,0 +1,177 @@
+"""Deciding: a person's decision closes one item; decisions are listed for the user's districts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from risk.review import _models as m
+from risk.review._audit import AuditEntry, append
+from risk.review._decisions import Decision, check_decision
+from risk.review._errors import DecisionConflict, UnknownItem
+from risk.review._policy import AWAITING
+from risk.review._session import Session, _frame, _utc
+from risk.review._users import User
+
+DECISION_COLUMNS: tuple[str, ...] = (
+    "decision_id",
+    "flag_id",
+    "run_id",
+    "family_id",
+    "district",
+    "user",
+    "decided_at",
+    "decision",
+    "rationale",
+    "services_offered",
+    "agrees_with_model",
+    "item_version",
+)
+
+
+class Deciding:
+    """Record decisions (the only way an item is decided) and list them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record_decision(
+        self,
+        flag_id: int,
+        user: User | str,
+        decision: str,
+        rationale: str,
+        services_offered: Iterable[str],
+        *,
+        agrees_with_model: bool,
+        expected_version: int | None,
+    ) -> Decision:
+        """Record one decision on one item (see :meth:`ReviewQueue.record_decision`)."""
+        text, services = check_decision(
+            flag_id, decision, rationale, services_offered, agrees_with_model
+        )
+        doing = f"decide flag {flag_id}"
+
+        def body(conn: sa.Connection) -> Decision:
+            acting = self.session.acting_user(conn, user, doing)
+            f = m.flags.c
+            row = conn.execute(
+                sa.select(f.family_id, f.district, f.status, f.version).where(
+                    f.flag_id == int(flag_id)
+                )
+            ).first()
+            if row is None:
+                raise UnknownItem(f"flag {flag_id}: no such queue item")
+            self.session.check_access(acting, row.district, doing, flag_id=int(flag_id))
+            if row.status not in AWAITING:
+                raise DecisionConflict(f"flag {flag_id}: already decided (version {row.version})")
+            if expected_version is not None and expected_version != row.version:
+                raise DecisionConflict(
+                    f"flag {flag_id}: changed since you read it (version {expected_version}, "
+                    f"now {row.version}, status {row.status}); reload it"
+                )
+            now = _utc()
+            updated = conn.execute(
+                sa.update(m.flags)
+                .where(
+                    f.flag_id == int(flag_id),
+                    f.version == row.version,
+                    f.status.in_(AWAITING),
+                )
+                .values(status="decided", version=row.version + 1, decided_at=now)
+            ).rowcount
+            if updated != 1:
+                raise DecisionConflict(f"flag {flag_id}: another decision was recorded first")
+            decision_id = conn.execute(
+                sa.insert(m.decisions)
+                .values(
+                    flag_id=int(flag_id),
+                    user_name=acting.name,
+                    decided_at=now,
+                    decision=decision,
+                    rationale=text,
+                    services_offered_json=json.dumps(list(services), ensure_ascii=False),
+                    agrees_with_model=agrees_with_model,
+                    item_version=row.version + 1,
+                )
+                .returning(m.decisions.c.decision_id)
+            ).scalar_one()
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "decision",
+                        f"flag {flag_id}",
+                        {
+                            "decision_id": int(decision_id),
+                            "family_id": row.family_id,
+                            "district": row.district,
+                            "decision": decision,
+                            "services_offered": list(services),
+                            "agrees_with_model": agrees_with_model,
+                            "was_status": row.status,
+                            "rationale_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                        },
+                    )
+                ],
+            )
+            return Decision(
+                decision_id=int(decision_id),
+                flag_id=int(flag_id),
+                user=acting.name,
+                decided_at=now,
+                decision=decision,
+                rationale=text,
+                services_offered=services,
+                agrees_with_model=agrees_with_model,
+                item_version=row.version + 1,
+            )
+
+        return self.session.audited(body)
+
+    def decisions(
+        self,
+        *,
+        flag_id: int | None,
+        run_id: str | None,
+        decided_by: str | None,
+        user: User | str | None,
+    ) -> pd.DataFrame:
+        """List recorded decisions (``DECISION_COLUMNS``), oldest first."""
+        d, f = m.decisions.c, m.flags.c
+
+        def body(conn: sa.Connection) -> list[Any]:
+            q = sa.select(
+                d.decision_id,
+                d.flag_id,
+                f.run_id,
+                f.family_id,
+                f.district,
+                d.user_name,
+                d.decided_at,
+                d.decision,
+                d.rationale,
+                d.services_offered_json,
+                d.agrees_with_model,
+                d.item_version,
+            ).join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
+            if user is not None:
+                acting = self.session.acting_user(conn, user, "list decisions")
+                q = q.where(f.district.in_(sorted(acting.districts)))
+            if flag_id is not None:
+                q = q.where(d.flag_id == int(flag_id))
+            if run_id is not None:
+                q = q.where(f.run_id == run_id)
+            if decided_by is not None:
+                q = q.where(d.user_name == decided_by)
+            return list(conn.execute(q.order_by(d.decision_id)).all())
+
+        rows = self.session.read_checked(body)
+        rows = [(*r[:9], json.loads(r[9]), bool(r[10]), r[11]) for r in rows]
+        return _frame(rows, DECISION_COLUMNS, ints=("decision_id", "flag_id", "item_version"))

@@ -1,0 +1,241 @@
+"""Reading the queue: items a page at a time, counts, and one item with its payload."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+
+from risk.review import _models as m
+from risk.review._audit import AuditEntry, append
+from risk.review._errors import ReviewError, UnknownItem
+from risk.review._policy import STATUSES, TIER_ORDER
+from risk.review._session import Session, _frame, _utc
+from risk.review._users import User
+
+ITEM_COLUMNS: tuple[str, ...] = (
+    "flag_id",
+    "run_id",
+    "family_id",
+    "district",
+    "status",
+    "score",
+    "log_odds",
+    "tier",
+    "rank_in_district",
+    "version",
+    "created_at",
+    "escalated_at",
+    "decided_at",
+    "model_version",
+    "as_of",
+)
+#: Orders of :meth:`ReviewQueue.items`: ``queue`` (tier as in ``TIER_ORDER``, then score
+#: high to low), ``score`` (high to low) or ``age`` (longest waiting first); ties by flag_id.
+ORDERS: tuple[str, ...] = ("queue", "score", "age")
+Order = Literal["queue", "score", "age"]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One queue item with what the specialist is shown (``payload``)."""
+
+    flag_id: int
+    run_id: str
+    family_id: str
+    district: str
+    status: str
+    score: float
+    log_odds: float
+    tier: str
+    rank_in_district: int
+    version: int
+    created_at: datetime
+    escalated_at: datetime | None
+    decided_at: datetime | None
+    model_version: str
+    as_of: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """Checked filters of :meth:`ReviewQueue.items` and :meth:`ReviewQueue.count_items`."""
+
+    run_id: str | None
+    statuses: tuple[str, ...] | None
+    districts: tuple[str, ...] | None
+    tiers: tuple[str, ...] | None
+    created_before: datetime | None
+
+    @classmethod
+    def of(
+        cls,
+        run_id: str | None,
+        status: str | Iterable[str] | None,
+        districts: Iterable[str] | None,
+        tier: str | Iterable[str] | None,
+        created_before: datetime | None,
+    ) -> _Filters:
+        statuses = _strings(status)
+        bad = [s for s in statuses or () if s not in STATUSES]
+        if bad:
+            raise ReviewError(f"status must be among {', '.join(STATUSES)}; got {', '.join(bad)}")
+        return cls(
+            run_id=run_id,
+            statuses=statuses,
+            districts=None if districts is None else tuple(sorted({str(d) for d in districts})),
+            tiers=_strings(tier),
+            created_before=None if created_before is None else _utc(created_before),
+        )
+
+
+def _strings(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def _tier_rank() -> sa.Case[Any]:
+    """Position of the item's tier in ``TIER_ORDER`` (unknown tiers last)."""
+    return sa.case(
+        {t: i for i, t in enumerate(TIER_ORDER)}, value=m.flags.c.tier, else_=len(TIER_ORDER)
+    )
+
+
+def _item_select() -> sa.Select[Any]:
+    f = m.flags.c
+    return sa.select(
+        *(getattr(f, c) for c in ITEM_COLUMNS[:13]), m.runs.c.model_version, m.runs.c.as_of
+    ).join_from(m.flags, m.runs, m.flags.c.run_id == m.runs.c.run_id)
+
+
+class Reading:
+    """List, count and open queue items, within the acting user's districts."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def items(
+        self,
+        *,
+        run_id: str | None,
+        status: str | Iterable[str] | None,
+        districts: Iterable[str] | None,
+        tier: str | Iterable[str] | None,
+        created_before: datetime | None,
+        user: User | str | None,
+        order: Order,
+        limit: int | None,
+        offset: int,
+    ) -> pd.DataFrame:
+        """Items matching the filters, ordered and paged (see :meth:`ReviewQueue.items`)."""
+        where = _Filters.of(run_id, status, districts, tier, created_before)
+        if order not in ORDERS:
+            raise ReviewError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
+        if limit is not None and int(limit) < 0 or int(offset) < 0:
+            raise ReviewError(f"limit and offset must be at least 0; got {limit} and {offset}")
+        f = m.flags.c
+        by: tuple[Any, ...]
+        if order == "queue":
+            by = (_tier_rank(), f.score.desc(), f.flag_id)
+        elif order == "score":
+            by = (f.score.desc(), f.flag_id)
+        else:
+            by = (f.created_at, f.flag_id)
+
+        def body(conn: sa.Connection) -> list[Any]:
+            q = self._where(conn, _item_select(), where, user, "list queue")
+            q = q.order_by(*by).offset(int(offset))
+            if limit is not None:
+                q = q.limit(int(limit))
+            return list(conn.execute(q).all())
+
+        rows = self.session.read_as(body, user)
+        return _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+
+    def count_items(
+        self,
+        *,
+        run_id: str | None,
+        status: str | Iterable[str] | None,
+        districts: Iterable[str] | None,
+        tier: str | Iterable[str] | None,
+        created_before: datetime | None,
+        user: User | str | None,
+    ) -> int:
+        """How many items :meth:`items` would list (one SQL count)."""
+        where = _Filters.of(run_id, status, districts, tier, created_before)
+
+        def body(conn: sa.Connection) -> int:
+            q = sa.select(sa.func.count()).select_from(m.flags)
+            return int(conn.execute(self._where(conn, q, where, user, "list queue")).scalar_one())
+
+        return self.session.read_as(body, user)
+
+    def _where(
+        self,
+        conn: sa.Connection,
+        q: sa.Select[Any],
+        where: _Filters,
+        user: User | str | None,
+        doing: str,
+    ) -> sa.Select[Any]:
+        """Apply the filters, and the acting user's districts (asking for others is refused)."""
+        allowed = where.districts
+        if user is not None:
+            acting = self.session.acting_user(conn, user, doing)
+            if allowed is not None:
+                for d in allowed:
+                    self.session.check_access(acting, d, doing)
+            else:
+                allowed = tuple(sorted(acting.districts))
+        f = m.flags.c
+        if where.run_id is not None:
+            q = q.where(f.run_id == where.run_id)
+        if where.statuses is not None:
+            q = q.where(f.status.in_(where.statuses))
+        if allowed is not None:
+            q = q.where(f.district.in_(allowed))
+        if where.tiers is not None:
+            q = q.where(f.tier.in_(where.tiers))
+        if where.created_before is not None:
+            q = q.where(f.created_at < where.created_before)
+        return q
+
+    def item(self, flag_id: int, user: User | str) -> ReviewItem:
+        """One item with its payload (access checked, the view audited)."""
+
+        def body(conn: sa.Connection) -> ReviewItem:
+            acting = self.session.acting_user(conn, user, f"view flag {flag_id}")
+            row = conn.execute(
+                _item_select()
+                .add_columns(m.flag_payloads.c.payload_json)
+                .join(m.flag_payloads, m.flag_payloads.c.flag_id == m.flags.c.flag_id)
+                .where(m.flags.c.flag_id == int(flag_id))
+            ).first()
+            if row is None:
+                raise UnknownItem(f"flag {flag_id}: no such queue item")
+            self.session.check_access(
+                acting, row.district, f"view flag {flag_id}", flag_id=int(flag_id)
+            )
+            append(
+                conn,
+                [
+                    AuditEntry(
+                        acting.name,
+                        "view_family",
+                        f"family {row.family_id}",
+                        {"flag_id": int(flag_id), "district": row.district},
+                    )
+                ],
+            )
+            values = {c: getattr(row, c) for c in ITEM_COLUMNS}
+            return ReviewItem(**values, payload=json.loads(row.payload_json))
+
+        return self.session.audited(body)
