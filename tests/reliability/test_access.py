@@ -20,7 +20,7 @@ from gradio_client.exceptions import AppError
 from typer.testing import CliRunner
 
 from review_app import API_NAMES
-from risk.cli import app as cli
+from family_risk.cli import app as cli
 from risk.review import ReviewQueue
 from tests.reliability.review_setup import fill_store
 

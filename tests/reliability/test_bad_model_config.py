@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from risk import Screener
 from risk._model import ModelError, RiskModel
-from risk.cli import app
+from family_risk.cli import app
 from training._config import DEFAULT_CONFIG, ConfigError, load_config
 
 SAMPLE = Path("data/synthetic/sample")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from features import load_records
 from risk import _latent as lat
-from risk.cli import app
+from family_risk.cli import app
 from risk.synth import SynthConfig, generate, write_population
 
 N = 3000

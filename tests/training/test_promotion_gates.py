@@ -11,7 +11,7 @@ import pytest
 from mlflow.pyfunc import PythonModel
 from typer.testing import CliRunner
 
-from risk.cli import app
+from family_risk.cli import app
 from training._config import PromotionSection, load_config
 from training._promote import (
     CHAMPION,

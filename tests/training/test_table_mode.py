@@ -146,7 +146,7 @@ def test_cli_trains_logs_and_registers_challenger(
     import mlflow
     from typer.testing import CliRunner
 
-    from risk.cli import app
+    from family_risk.cli import app
 
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "table.parquet"
@@ -228,7 +228,7 @@ def test_cli_trains_logs_and_registers_challenger(
 def test_cli_options_are_exclusive(args: list[str], message: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from risk.cli import app
+    from family_risk.cli import app
 
     result = CliRunner().invoke(app, ["train", *args])
     assert result.exit_code == 2
