@@ -154,12 +154,3 @@ def test_the_demo_imports_nothing_heavy_until_it_runs() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == ""
-
-
-def test_the_review_app_registers_risk_review() -> None:
-    from review_app._cli import register
-
-    bare = typer.Typer()
-    bare.callback()(lambda: None)
-    register(bare)
-    assert _command_names(bare) == ["review"]
