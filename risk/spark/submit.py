@@ -9,9 +9,11 @@ from __future__ import annotations
 
 def main() -> None:
     """Run the ``risk`` command line (arguments from ``sys.argv``)."""
-    from risk.cli import main as risk_main
+    from importlib.metadata import entry_points
 
-    risk_main()
+    # The command stands above this package: found through the installed console script.
+    (script,) = entry_points(group="console_scripts", name="risk")
+    script.load()()
 
 
 if __name__ == "__main__":

@@ -343,7 +343,7 @@ def write_case(case: Case, root: Path) -> Path:
 
 def cli_app() -> typer.Typer:
     """The real ``risk`` app (every command registered)."""
-    from risk.cli import app
+    from family_risk.cli import app
 
     return app
 

@@ -19,8 +19,8 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from typer.testing import CliRunner
 
+from family_risk.cli import app as cli
 from review_app import API_NAMES
-from risk.cli import app as cli
 from risk.review import ReviewQueue
 from tests.reliability.review_setup import fill_store
 

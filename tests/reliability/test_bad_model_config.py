@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from family_risk.cli import app
 from risk import Screener
 from risk._model import ModelError, RiskModel
-from risk.cli import app
 from training._config import DEFAULT_CONFIG, ConfigError, load_config
 
 SAMPLE = Path("data/synthetic/sample")

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from family_risk.cli import app
 from features import load_records
-from risk.cli import app
 
 SAMPLE = Path("data/synthetic/sample")
 #: The id shapes of the synthetic records: F000123, M0001234, E000012345.

@@ -324,7 +324,7 @@ def test_top_k_by_district_flags_min_of_k_and_size(df: pd.DataFrame, k: int) -> 
 def test_risk_audit_command(frame: pd.DataFrame, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from risk.cli import app
+    from family_risk.cli import app
 
     scores = tmp_path / "scores.csv"
     frame.to_csv(scores, index=False)

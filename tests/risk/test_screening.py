@@ -417,7 +417,7 @@ def test_load_from_the_mlflow_registry(model, tmp_path):
 def test_risk_score_command_writes_scores_and_fills_the_queue_once(model, screening, tmp_path):
     from typer.testing import CliRunner
 
-    from risk.cli import app
+    from family_risk.cli import app
 
     model.save(tmp_path / "model")
     store = f"sqlite:///{tmp_path / 'review.db'}"

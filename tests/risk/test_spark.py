@@ -279,7 +279,7 @@ def test_a_missing_column_is_refused_before_any_job(spark, data_dir, tmp_path):
 
 
 def test_cli_engine_spark_writes_parquet_and_enqueues(spark, data_dir, model_uri, tmp_path):
-    from risk.cli import app
+    from family_risk.cli import app
 
     runner = CliRunner()
     store = f"sqlite:///{tmp_path / 'queue.db'}"

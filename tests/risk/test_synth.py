@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from family_risk.cli import app
 from features import load_records
 from risk import _latent as lat
-from risk.cli import app
 from risk.synth import SynthConfig, generate, write_population
 
 N = 3000

@@ -1,4 +1,8 @@
-"""The ``risk review`` command: open the review app over a review store."""
+"""The ``risk review`` command: open the review app over a review store.
+
+``register`` is this package's entry of the ``risk.commands`` entry-point group, which the
+``risk`` console script discovers; ``risk`` itself never imports the review app.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ from typing import Annotated
 
 import typer
 
-from risk.commands._common import user_errors
+from risk.commands import user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Register ``risk review``."""
+    """Add ``risk review`` to ``app``."""
 
     @app.command("review")
     @user_errors

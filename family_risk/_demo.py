@@ -1,4 +1,8 @@
-"""The ``risk demo`` command: the main job on embedded defaults, start to finish."""
+"""The ``risk demo`` command: the main job on embedded defaults, start to finish.
+
+It composes every package (records, training, scoring, the review app), so it lives in the
+composition root and takes each package's public names only, imported when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from risk.commands._common import user_errors
+from risk.commands import user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``risk demo``."""
+    """Add ``risk demo`` (the ``demo`` entry point of the ``risk.commands`` group)."""
 
     @app.command("demo")
     @user_errors
@@ -43,10 +47,7 @@ def register(app: typer.Typer) -> None:
 
         from features import load_records
         from risk.commands.synth import format_manifest
-        from training._config import load_config
-        from training._data import load_truth
-        from training._pipeline import train
-        from training._tracking import log_training_run
+        from training import load_config, load_truth, log_training_run, train
 
         # MLflow's own progress bars and INFO lines would bury the demo's story.
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -103,7 +104,7 @@ def register(app: typer.Typer) -> None:
 
         step("3/5 promotion gates")
         uri = "models:/family-distress@challenger"
-        from training._promote import PromotionRefused, promote
+        from training import PromotionRefused, promote
 
         try:
             result = promote(version, tracking_uri=tracking)
