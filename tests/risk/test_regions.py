@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import risk
+from family_risk.cli import app
 from features import DOMAINS, SOURCES
-from risk.cli import app
 from risk.regions import (
     DEFAULT_REGION,
     RegionError,
