@@ -13,6 +13,7 @@ from features._schema import SOURCE_NAMES
 from review_app import _card as card
 from review_app import _i18n as i18n
 from review_app import _supervisor as sup
+from risk import render_contribution
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_card_sections(payload, lang: str) -> None:  # type: ignore[no-untyped-d
     for d in payload["needs"]:
         assert i18n.name(i18n.DOMAIN_NAMES, d, lang) in text
     top = payload["contributions"][0]
-    assert card.sentence(top, lang) in text
+    assert render_contribution(top, lang, lookback_days=payload["lookback_days"]) in text
     blind = card.blind_spots(payload, lang)
     for source, seen in payload["coverage"].items():
         assert (i18n.name(i18n.SOURCE_NAMES, source, lang) in blind) == (not seen)
@@ -94,10 +95,10 @@ def test_sentence_reads_like_a_person() -> None:
         "description_ru": features.FEATURES["school_absence_days_90d"].description_ru,
         "description_en": features.FEATURES["school_absence_days_90d"].description_en,
     }
-    assert card.sentence(entry, "ru") == (
+    assert render_contribution(entry, "ru") == (
         "Дни пропусков школы без уважительной причины за 90 дней: 23 дня → повышает"
     )
-    assert card.sentence({**entry, "contribution": -0.1}, "en").endswith("23 days → lowers")
+    assert render_contribution({**entry, "contribution": -0.1}, "en").endswith("23 days → lowers")
     since = {
         **entry,
         "feature": "job_loss_days_since",
@@ -105,8 +106,8 @@ def test_sentence_reads_like_a_person() -> None:
         "description_ru": features.FEATURES["job_loss_days_since"].description_ru,
         "description_en": features.FEATURES["job_loss_days_since"].description_en,
     }
-    assert card.sentence(since, "en") == (
-        "Job loss: days since the most recent record: no records → raises"
+    assert render_contribution(since, "en") == (
+        "Job loss: days since the most recent record: no record in the lookback → raises"
     )
 
 
