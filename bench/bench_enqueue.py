@@ -73,26 +73,28 @@ def screening(n_flags: int, *, prefix: str, seed: int = 0) -> BenchScreening:
             "advisory": "Advisory only: a person decides.",
         }
     )
-    payloads = {
-        f: {
-            "explanation": [
-                {
-                    "feature": f"school_absence_days_{k}",
-                    "domain": "child_development",
-                    "value": float(k * 3),
-                    "contribution": round(float(0.31 - 0.03 * k), 4),
-                    "text": "Дни пропусков школы за 90 дней: 12 (в среднем по району 3)",
-                }
-                for k in range(8)
-            ],
-            "needs": ["material", "child_development"],
-            "services": [
-                {"id": f"svc-{k}", "name": "Социальное сопровождение семьи", "org": "КЦСОН"}
-                for k in range(4)
-            ],
-        }
-        for f in fam[:n_flags]
-    }
+    from risk import example_payload, validate_payload
+
+    payloads = {}
+    for f, d in zip(fam[:n_flags], district[:n_flags], strict=True):
+        # A risk.FlagPayload of a realistic size: 8 contributions, 4 services.
+        p = example_payload(f, district=d)
+        p["contributions"] = [
+            {"feature": f"school_absence_days_{k}", "value": float(k * 3),
+             "contribution": round(float(0.31 - 0.03 * k), 4), "domain": "child_development",
+             "unit": "days", "description_ru": "Дни пропусков школы за 90 дней",
+             "description_en": "School days missed in the last 90 days"}
+            for k in range(8)
+        ]  # fmt: skip
+        p["needs"] = ["material", "child_development"]
+        p["services"] = [
+            {"service_id": f"svc-{k}", "name_ru": "Социальное сопровождение семьи",
+             "name_en": "Family social support", "organisation_ru": "КЦСОН",
+             "organisation_en": "Social service centre", "category": "social",
+             "domains": ["material"], "relevance": 1.0}
+            for k in range(4)
+        ]  # fmt: skip
+        payloads[f] = dict(validate_payload(p))
     return BenchScreening(scores, payloads)
 
 

@@ -1,13 +1,13 @@
 """The family card: a flag's stored payload rendered as text and figures (pure, no I/O).
 
-Everything here reads the payload "as shown" when the run was enqueued (the flag payload
-contract: score, contributions, coverage, needs, services, timeline) and renders it in one
-language. Figures are built without ``pyplot`` (no global state, safe across threads).
+Everything here reads the payload "as shown" when the run was enqueued (a
+:class:`risk.FlagPayload`: score, contributions, coverage, needs, services, timeline) and renders
+it in one language; each contribution reads as ``risk.render_contribution`` writes it. Figures are
+built without ``pyplot`` (no global state, safe across threads).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -27,9 +27,9 @@ from review_app._i18n import (
     name,
     number,
     percent,
-    plural_ru,
     t,
 )
+from risk import PayloadContribution, format_log_odds, render_contribution
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,15 +56,6 @@ SOURCE_COLOURS: dict[str, str] = {
     "employment": "#8a6d3b",
     "housing": "#7f8c8d",
 }
-_UNIT_FORMS: dict[str, tuple[tuple[str, str, str], str, str]] = {
-    # unit: ((ru one, few, many), en one, en many)
-    "days": (("день", "дня", "дней"), "day", "days"),
-    "count": (("запись", "записи", "записей"), "record", "records"),
-    "years": (("год", "года", "лет"), "year", "years"),
-    "months": (("месяц", "месяца", "месяцев"), "month", "months"),
-}
-# A "days since" feature takes lookback + 1 (1096 days) when there is no record at all.
-_NO_RECORD_DAYS = 1096
 
 
 # The registry's descriptions end with how "no data" is filled, e.g. "(none in the lookback —
@@ -76,68 +67,10 @@ def _desc(entry: Mapping[str, Any], lang: Lang) -> str:
     return _FILL_NOTE.sub("", str(entry[f"description_{lang}"]))
 
 
-def format_value(value: float | None, unit: str, lang: Lang, *, feature: str = "") -> str:
-    """Render a feature's record value with its unit, as a specialist would say it.
-
-    Examples
-    --------
-    >>> format_value(23, "days", "ru"), format_value(23, "days", "en")
-    ('23 дня', '23 days')
-    >>> format_value(12500, "roubles", "ru"), format_value(1, "flag", "en")
-    ('12 500 руб.', 'yes')
-    >>> format_value(1096, "days", "ru", feature="job_loss_days_since")
-    'записей нет'
-    >>> format_value(-0.67, "per 90 days", "en")
-    '-0.7'
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    v = float(value)
-    if feature.endswith("_days_since") and v >= _NO_RECORD_DAYS:
-        return t(lang, "no_record")
-    if unit == "flag":
-        return t(lang, "yes" if v else "no")
-    if unit == "roubles":
-        return number(v, lang) + (" руб." if lang == "ru" else " roubles")
-    if unit == "per 90 days":
-        text = f"{v:+.1f}"
-        return text.replace(".", ",") if lang == "ru" else text
-    digits = 0 if v == int(v) else 1
-    forms = _UNIT_FORMS.get(unit)
-    if forms is None:
-        return number(v, lang, digits)
-    if lang == "ru":
-        return f"{number(v, lang, digits)} {plural_ru(v, *forms[0])}"
-    return f"{number(v, lang, digits)} {forms[1] if v == 1 else forms[2]}"
-
-
-def _value_of(entry: Mapping[str, Any], lang: Lang) -> str:
-    return format_value(
-        entry.get("value"), str(entry.get("unit", "")), lang, feature=str(entry.get("feature", ""))
-    )
-
-
-def _signed(x: float, lang: Lang) -> str:
-    text = f"{x:+.2f}"
-    return text.replace(".", ",") if lang == "ru" else text
-
-
-def sentence(entry: Mapping[str, Any], lang: Lang) -> str:
-    """One contribution as a plain sentence with the record value.
-
-    Examples
-    --------
-    >>> e = {"feature": "school_absence_days_90d", "value": 23.0, "contribution": 0.41,
-    ...      "unit": "days", "description_ru": "Пропуски школы за 90 дней",
-    ...      "description_en": "School days missed in the last 90 days"}
-    >>> sentence(e, "ru")
-    'Пропуски школы за 90 дней: 23 дня → повышает'
-    >>> sentence({**e, "contribution": -0.2}, "en")
-    'School days missed in the last 90 days: 23 days → lowers'
-    """
-    value = _value_of(entry, lang)
-    effect = t(lang, "raises" if float(entry["contribution"]) > 0 else "lowers")
-    return f"{_desc(entry, lang)}: {value} → {effect}"
+def _lookback(payload: Mapping[str, Any]) -> int | None:
+    # Payloads stored before they carried the model's lookback: the renderer's default one.
+    value = payload.get("lookback_days")
+    return None if value is None else int(value)
 
 
 def family_header(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lang) -> str:
@@ -208,8 +141,13 @@ def score_block(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lang)
 
 
 def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
-    """Render the explanation as plain sentences with record values, grouped by need domain."""
-    contributions: Sequence[Mapping[str, Any]] = payload.get("contributions", [])
+    """Render the explanation as plain sentences with record values, grouped by need domain.
+
+    Each sentence is :func:`risk.render_contribution`'s (as in ``risk.Explanation.to_text``),
+    with the lookback of the model that scored the family.
+    """
+    contributions: Sequence[PayloadContribution] = payload.get("contributions", [])
+    lookback = _lookback(payload)
     shown = [c for c in contributions[:TOP_SENTENCES] if abs(c["contribution"]) >= MIN_SENTENCE]
     shown_ids = {id(c) for c in shown}
     by_domain: Mapping[str, float] = payload.get("by_domain", {})
@@ -227,13 +165,15 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
             lang,
             "explain_domain",
             domain=name(DOMAIN_NAMES, domain, lang),
-            total=_signed(float(by_domain[domain]), lang),
+            total=format_log_odds(float(by_domain[domain]), lang),
         )
         lines = [f"**{head}**"]
-        lines += [f"- {sentence(c, lang)}" for c in mine]
+        lines += [f"- {render_contribution(c, lang, lookback_days=lookback)}" for c in mine]
         if rest:
             total = sum(float(c["contribution"]) for c in rest)
-            lines.append("- *" + t(lang, "others", n=len(rest), total=_signed(total, lang)) + "*")
+            lines.append(
+                "- *" + t(lang, "others", n=len(rest), total=format_log_odds(total, lang)) + "*"
+            )
         out.append("\n".join(lines))
     return "\n\n".join(out)
 
@@ -354,12 +294,15 @@ def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
     >>> len(waterfall_figure(p, "en").axes[0].patches)
     2
     """
-    contributions: Sequence[Mapping[str, Any]] = payload.get("contributions", [])
+    contributions: Sequence[PayloadContribution] = payload.get("contributions", [])
+    lookback = _lookback(payload)
     top = list(contributions[:TOP_FEATURES])
     rest = contributions[TOP_FEATURES:]
     base = float(payload.get("base_log_odds", 0.0))
     final = float(payload.get("log_odds", base + sum(c["contribution"] for c in contributions)))
-    labels = [_short(f"{_desc(c, lang)}: {_value_of(c, lang)}") for c in top]
+    labels = [
+        _short(render_contribution(c, lang, lookback_days=lookback, effect=False)) for c in top
+    ]
     values = [float(c["contribution"]) for c in top]
     colours = [DOMAIN_COLOURS.get(str(c.get("domain")), "#888888") for c in top]
     if rest:
@@ -376,7 +319,7 @@ def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
         ax.text(
             start + v + (0.02 if v >= 0 else -0.02),
             y,
-            _signed(v, lang),
+            format_log_odds(v, lang),
             va="center",
             ha="left" if v >= 0 else "right",
             fontsize=8,

@@ -101,15 +101,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "explain_head": ("Что повлияло на оценку", "What drove the score"),
     "explain_domain": ("{domain} — вместе {total}", "{domain} — together {total}"),
-    "raises": ("повышает", "raises"),
-    "lowers": ("понижает", "lowers"),
     "others": (
         "ещё {n} признаков вместе: {total}",
         "{n} more signals together: {total}",
     ),
-    "no_record": ("записей нет", "no records"),
-    "yes": ("да", "yes"),
-    "no": ("нет", "no"),
     "blind_head": ("Чего модель не видит", "What the model cannot see"),
     "blind_none": (
         "Записи есть во всех источниках за период наблюдения.",

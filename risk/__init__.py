@@ -6,8 +6,22 @@ A score never decides anything: every flag goes to a specialist through ``risk.r
 """
 
 from features import InputError, RiskError, UnavailableError
+from risk._errors import ScreeningError, UnknownFamily
+from risk._explanation import Explanation
 from risk._model import Calibration, Capacity, ModelError, RiskModel
-from risk._screening import Explanation, Screener, Screening, ScreeningError, UnknownFamily
+from risk._payload import (
+    FlagPayload,
+    PayloadComposition,
+    PayloadContribution,
+    PayloadError,
+    PayloadEvent,
+    PayloadService,
+    example_payload,
+    validate_payload,
+)
+from risk._render import format_log_odds, format_value, render_contribution
+from risk._screener import Screener
+from risk._screening import Screening
 from risk._services import CatalogError, ServiceCatalog, load_catalog
 
 __all__ = [
@@ -15,8 +29,14 @@ __all__ = [
     "Capacity",
     "CatalogError",
     "Explanation",
+    "FlagPayload",
     "InputError",
     "ModelError",
+    "PayloadComposition",
+    "PayloadContribution",
+    "PayloadError",
+    "PayloadEvent",
+    "PayloadService",
     "RiskError",
     "RiskModel",
     "Screener",
@@ -25,5 +45,10 @@ __all__ = [
     "ServiceCatalog",
     "UnavailableError",
     "UnknownFamily",
+    "example_payload",
+    "format_log_odds",
+    "format_value",
     "load_catalog",
+    "render_contribution",
+    "validate_payload",
 ]

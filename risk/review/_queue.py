@@ -61,6 +61,7 @@ class ReviewQueue:
     frozenset({'north'})
     >>> q.authenticate("anna", "correct horse").name
     'anna'
+    >>> from risk import example_payload
     >>> class Run:  # anything with ``scores`` and ``flag_payloads()`` will do
     ...     scores = pd.DataFrame({
     ...         "family_id": ["f1", "f2"], "district": ["north", "north"], "score": [0.4, 0.1],
@@ -68,12 +69,12 @@ class ReviewQueue:
     ...         "flagged": [True, False], "rank_in_district": [1, 2], "model_version": "m@1",
     ...         "as_of": "2025-06-30", "advisory": "Advisory only."})
     ...     def flag_payloads(self):
-    ...         return {"f1": {"needs": ["material"], "services": ["svc-1"]}}
+    ...         return {"f1": example_payload("f1", district="north")}  # a risk.FlagPayload
     >>> q.enqueue(Run(), "run-1")
     EnqueueResult(run_id='run-1', n_flags=1, created=True)
     >>> flag = int(q.items(user="anna")["flag_id"].iloc[0])
-    >>> q.item(flag, "anna").payload
-    {'needs': ['material'], 'services': ['svc-1']}
+    >>> q.item(flag, "anna").payload["district"]
+    'north'
     >>> q.record_decision(flag, "anna", "support_offered", "Offered help with school costs.",
     ...                   ["svc-1"], agrees_with_model=True).item_version
     2

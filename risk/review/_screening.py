@@ -1,4 +1,8 @@
-"""What the queue needs from a scoring run, and how a run becomes queue rows (pure)."""
+"""What the queue needs from a scoring run, and how a run becomes queue rows (pure).
+
+Every flag's payload is checked against :class:`risk.FlagPayload` here, before anything is
+written: the store keeps only what the family card can render.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from risk._payload import PayloadError, validate_payload
 from risk.review._errors import ReviewError
 
 #: Columns ``ScreeningLike.scores`` must have.
@@ -51,10 +56,11 @@ class ScreeningLike(Protocol):
         """One row per scored family."""
         ...
 
-    def flag_payloads(self) -> dict[str, dict[str, Any]]:
-        """For each flagged family_id, what the specialist is shown (explanation, needs, services).
+    def flag_payloads(self) -> Mapping[str, Mapping[str, Any]]:
+        """For each flagged family_id, what the specialist is shown: a :class:`risk.FlagPayload`.
 
-        Each value must be JSON-serialisable; it is stored as shown.
+        Each value is checked with :func:`risk.validate_payload` and must be JSON-serialisable;
+        it is stored as shown.
         """
         ...
 
@@ -79,6 +85,9 @@ def prepare_run(screening: ScreeningLike, run_id: str) -> PreparedRun:
     ReviewError
         Naming the run and what is wrong: missing columns, several model versions or as-of
         dates, duplicate families, or a flagged family without a JSON payload.
+    PayloadError
+        Naming the run, the family and the key: a payload that is not a
+        :class:`risk.FlagPayload` (a key missing, a value of the wrong type).
     """
     if not isinstance(run_id, str) or not run_id.strip() or len(run_id) > 128:
         raise ReviewError(
@@ -129,6 +138,10 @@ def prepare_run(screening: ScreeningLike, run_id: str) -> PreparedRun:
             raise ReviewError(
                 f"run {run_id}: payload of family {fid} is not JSON-serialisable: {exc}"
             ) from None
+        try:
+            validate_payload(payloads[fid], family_id=fid)
+        except PayloadError as exc:
+            raise PayloadError(f"run {run_id}: {exc}") from None
         rows.append(
             {
                 "family_id": fid,

@@ -19,17 +19,13 @@ import numpy as np
 import pandas as pd
 
 from features import build_features
+from risk._errors import ScreeningError
 from risk._flags import CapacityLike, resolve_capacity
+from risk._loading import _MODELS_URI
 from risk._model import Capacity, RiskModel
 from risk._pyfunc import save_risk_model
-from risk._screening import (
-    _MODELS_URI,
-    SCORE_COLUMNS,
-    SUMMARY_COLUMNS,
-    Screener,
-    Screening,
-    ScreeningError,
-)
+from risk._screener import Screener
+from risk._screening import SCORE_COLUMNS, SUMMARY_COLUMNS, Screening
 from risk.spark._features import spark_features
 from risk.spark._records import SparkRecords, reraising, unstack
 

@@ -4,8 +4,8 @@
 and screens with ``risk.Screener``: what the browser tests and the committed screenshots show.
 
 :func:`make_screening` is a cheap stand-in for app logic (e.g. a 10,000-item queue): it
-produces ``risk.review.ScreeningLike`` runs whose payloads
-follow the flag payload contract exactly, with real record values from
+produces ``risk.review.ScreeningLike`` runs whose payloads are ``risk.FlagPayload`` (built with
+its types and checked by ``risk.validate_payload``), with real record values from
 ``data/synthetic/sample``: feature values from ``features.build_features``, a timeline from the
 family's events, composition from its members, services matched by ``risk``'s catalog. The
 "model" is a fixed random linear one on standardised features, so contributions add up to the
@@ -22,8 +22,16 @@ import numpy as np
 import pandas as pd
 
 import features
-from features._schema import SOURCE_NAMES
-from risk._services import ServiceCatalog, load_catalog
+from risk import (
+    FlagPayload,
+    PayloadComposition,
+    PayloadContribution,
+    PayloadEvent,
+    PayloadService,
+    ServiceCatalog,
+    load_catalog,
+    validate_payload,
+)
 from risk.review import ReviewQueue, ScreeningLike
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +39,8 @@ SAMPLE = ROOT / "data" / "synthetic" / "sample"
 AS_OF = "2025-06-30"
 MODEL_NAME = "family_distress"
 MODEL_VERSION = "3"
+#: The stand-in model's lookback (the records a timeline shows).
+LOOKBACK_DAYS = features.DEFAULT_LOOKBACK_DAYS
 ADVISORY = "Advisory only: a person decides."
 
 
@@ -39,9 +49,9 @@ class FakeScreening:
     """``scores`` and ``flag_payloads()``, as ``risk.review.ScreeningLike`` asks."""
 
     scores: pd.DataFrame
-    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payloads: dict[str, FlagPayload] = field(default_factory=dict)
 
-    def flag_payloads(self) -> dict[str, dict[str, Any]]:
+    def flag_payloads(self) -> dict[str, FlagPayload]:
         return dict(self.payloads)
 
 
@@ -151,7 +161,7 @@ def make_screening(
 
     t = pd.Timestamp(as_of)
     ev = records.events
-    ev = ev[(ev["event_date"] < t) & (ev["event_date"] >= t - pd.Timedelta(days=1095))]
+    ev = ev[(ev["event_date"] < t) & (ev["event_date"] >= t - pd.Timedelta(days=LOOKBACK_DAYS))]
     ev_by_family = {k: g.sort_values("event_date") for k, g in ev.groupby("family_id")}
     mem = records.members
     children = mem[mem["role"] == "child"]
@@ -161,7 +171,7 @@ def make_screening(
     kids = {k: g for k, g in children.groupby("family_id")}
     parents = mem[mem["role"] != "child"].groupby("family_id").size()
 
-    payloads: dict[str, dict[str, Any]] = {}
+    payloads: dict[str, FlagPayload] = {}
     flagged_ix = np.flatnonzero(scores["flagged"].to_numpy())
     for i in flagged_ix:
         fid = fam[i]
@@ -204,36 +214,36 @@ def _payload(
     context: pd.Series,
     catalog: ServiceCatalog,
     as_of: str,
-) -> dict[str, Any]:
+) -> FlagPayload:
     order = np.argsort(-np.abs(contrib), kind="stable")
-    contributions = []
+    contributions: list[PayloadContribution] = []
     by_domain: dict[str, float] = dict.fromkeys(features.DOMAINS, 0.0)
     for j in order:
         spec = features.FEATURES[risk_cols[j]]
         contributions.append(
-            {
-                "feature": spec.name,
-                "value": float(values[j]),
-                "contribution": float(contrib[j]),
-                "domain": spec.domain,
-                "unit": spec.unit,
-                "description_ru": spec.description_ru,
-                "description_en": spec.description_en,
-            }
+            PayloadContribution(
+                feature=spec.name,
+                value=float(values[j]),
+                contribution=float(contrib[j]),
+                domain=spec.domain,
+                unit=spec.unit,
+                description_ru=spec.description_ru,
+                description_en=spec.description_en,
+            )
         )
         by_domain[spec.domain] += float(contrib[j])
     ages = sorted(int(a) for a in (kids["age"] if kids is not None else []))
     disabled = bool(kids is not None and kids["disability"].any())
     low_income = bool(context.get("low_income", 0))
-    composition = {
-        "n_children": len(ages),
-        "children_ages": ages,
-        "single_parent": n_parents == 1,
-        "large_family": len(ages) >= 3,
-        "disabled_child": disabled,
-        "low_income": low_income,
-        "settlement": settlement,
-    }
+    composition = PayloadComposition(
+        n_children=len(ages),
+        children_ages=ages,
+        single_parent=n_parents == 1,
+        large_family=len(ages) >= 3,
+        disabled_child=disabled,
+        low_income=low_income,
+        settlement=settlement,
+    )
     needs = [d for d, v in sorted(by_domain.items(), key=lambda kv: -kv[1]) if v > 0.05]
     for ctx, dom in ((low_income, "material"), (disabled, "health_disability")):
         if ctx and dom not in needs:
@@ -249,57 +259,59 @@ def _payload(
     }
     found = catalog.match(str(row["district"]), attributes=attributes, domain_weights=weights)
     services = [
-        {
-            "service_id": str(s.service_id),
-            "name_ru": str(s.name_ru),
-            "name_en": str(s.name_en),
-            "organisation_ru": str(s.organisation_ru),
-            "organisation_en": str(s.organisation_en),
-            "category": str(s.category),
-            "domains": list(s.domains),
-            "relevance": float(s.relevance),
-        }
+        PayloadService(
+            service_id=str(s.service_id),
+            name_ru=str(s.name_ru),
+            name_en=str(s.name_en),
+            organisation_ru=str(s.organisation_ru),
+            organisation_en=str(s.organisation_en),
+            category=str(s.category),
+            domains=list(s.domains),
+            relevance=float(s.relevance),
+        )
         for s in found.head(5).itertuples()
     ]
-    timeline = []
+    timeline: list[PayloadEvent] = []
     sources_seen: set[str] = set()
     if events is not None:
         for e in events.itertuples():
             et = features.EVENT_TYPES[str(e.event_type)]
             sources_seen.add(str(e.source))
             timeline.append(
-                {
-                    "event_id": str(e.event_id),
-                    "date": pd.Timestamp(e.event_date).date().isoformat(),
-                    "source": str(e.source),
-                    "event_type": str(e.event_type),
-                    "value": None if pd.isna(e.value) else float(e.value),
-                    "description_ru": et.description_ru,
-                    "description_en": et.description_en,
-                }
+                PayloadEvent(
+                    event_id=str(e.event_id),
+                    date=pd.Timestamp(e.event_date).date().isoformat(),
+                    source=str(e.source),
+                    event_type=str(e.event_type),
+                    value=None if pd.isna(e.value) else float(e.value),
+                    description_ru=et.description_ru,
+                    description_en=et.description_en,
+                )
             )
-    return {
-        "family_id": family_prefix + fid,
-        "district": str(row["district"]),
-        "settlement": settlement,
-        "as_of": as_of,
-        "model_name": MODEL_NAME,
-        "model_version": MODEL_VERSION,
-        "score": float(row["score"]),
-        "log_odds": float(row["log_odds"]),
-        "base_log_odds": base,
-        "base_rate": base_rate,
-        "tier": str(row["tier"]),
-        "rank_in_district": int(row["rank_in_district"]),
-        "capacity": capacity,
-        "composition": composition,
-        "contributions": contributions,
-        "by_domain": by_domain,
-        "coverage": {s: s in sources_seen for s in SOURCE_NAMES},
-        "needs": needs,
-        "services": services,
-        "timeline": timeline,
-    }
+    payload = FlagPayload(
+        family_id=family_prefix + fid,
+        district=str(row["district"]),
+        settlement=settlement,
+        as_of=as_of,
+        model_name=MODEL_NAME,
+        model_version=MODEL_VERSION,
+        score=float(row["score"]),
+        log_odds=float(row["log_odds"]),
+        base_log_odds=base,
+        base_rate=base_rate,
+        tier=str(row["tier"]),
+        rank_in_district=int(row["rank_in_district"]),
+        capacity=capacity,
+        lookback_days=LOOKBACK_DAYS,
+        composition=composition,
+        contributions=contributions,
+        by_domain=by_domain,
+        coverage={s: s in sources_seen for s in features.SOURCE_NAMES},
+        needs=needs,
+        services=services,
+        timeline=timeline,
+    )
+    return validate_payload(payload)
 
 
 # Shared by the test modules (imported by name: a conftest cannot be, since every test folder

@@ -13,6 +13,7 @@ from features._schema import SOURCE_NAMES
 from review_app import _card as card
 from review_app import _i18n as i18n
 from review_app import _supervisor as sup
+from risk import Explanation, render_contribution, validate_payload
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def test_every_text_in_both_languages() -> None:
 @pytest.mark.parametrize("which", ["screening", "fake_screening"])
 def test_payload_contract(which: str, request: pytest.FixtureRequest) -> None:
     payloads = request.getfixturevalue(which).flag_payloads()
-    for p in payloads.values():
+    for fid, p in payloads.items():
+        assert validate_payload(p, family_id=fid) is p
         total = p["base_log_odds"] + sum(c["contribution"] for c in p["contributions"])
         assert total == pytest.approx(p["log_odds"], abs=1e-6)
         mags = [abs(c["contribution"]) for c in p["contributions"]]
@@ -73,7 +75,7 @@ def test_card_sections(payload, lang: str) -> None:  # type: ignore[no-untyped-d
     for d in payload["needs"]:
         assert i18n.name(i18n.DOMAIN_NAMES, d, lang) in text
     top = payload["contributions"][0]
-    assert card.sentence(top, lang) in text
+    assert render_contribution(top, lang, lookback_days=payload["lookback_days"]) in text
     blind = card.blind_spots(payload, lang)
     for source, seen in payload["coverage"].items():
         assert (i18n.name(i18n.SOURCE_NAMES, source, lang) in blind) == (not seen)
@@ -94,10 +96,10 @@ def test_sentence_reads_like_a_person() -> None:
         "description_ru": features.FEATURES["school_absence_days_90d"].description_ru,
         "description_en": features.FEATURES["school_absence_days_90d"].description_en,
     }
-    assert card.sentence(entry, "ru") == (
+    assert render_contribution(entry, "ru") == (
         "Дни пропусков школы без уважительной причины за 90 дней: 23 дня → повышает"
     )
-    assert card.sentence({**entry, "contribution": -0.1}, "en").endswith("23 days → lowers")
+    assert render_contribution({**entry, "contribution": -0.1}, "en").endswith("23 days → lowers")
     since = {
         **entry,
         "feature": "job_loss_days_since",
@@ -105,8 +107,8 @@ def test_sentence_reads_like_a_person() -> None:
         "description_ru": features.FEATURES["job_loss_days_since"].description_ru,
         "description_en": features.FEATURES["job_loss_days_since"].description_en,
     }
-    assert card.sentence(since, "en") == (
-        "Job loss: days since the most recent record: no records → raises"
+    assert render_contribution(since, "en") == (
+        "Job loss: days since the most recent record: no record in the lookback → raises"
     )
 
 
@@ -163,3 +165,40 @@ def test_supervisor_fairness_over_decisions() -> None:
     note, table, fig = sup.fairness(decisions.head(3), "ru")
     assert fig is None and "мало" in note
     assert sup.agreement_table(decisions, "en")["Decisions"].sum() == n
+
+
+def _one_contribution(feature: str, value: float, contribution: float) -> dict:
+    spec = features.FEATURES[feature]
+    return {"feature": feature, "value": value, "contribution": contribution,
+            "domain": spec.domain, "unit": spec.unit, "description_ru": spec.description_ru,
+            "description_en": spec.description_en}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize(
+    ("feature", "value", "lookback"),
+    [
+        ("school_absence_days_90d", 23.0, 1095),
+        ("material_aid_roubles_365d", 12500.0, 1095),
+        ("job_loss_trend", -0.67, 1095),
+        ("single_parent", 1.0, 1095),
+        ("job_loss_days_since", 400.0, 365),  # beyond a short lookback: no record in it
+        ("job_loss_days_since", 400.0, 1095),  # within the default one: 400 days
+    ],
+)
+def test_card_and_to_text_write_the_same_line(
+    lang: str, feature: str, value: float, lookback: int
+) -> None:
+    entry = _one_contribution(feature, value, 0.42)
+    domain = entry["domain"]
+    frame = pd.DataFrame([{k: entry[k] for k in entry if k != "unit"}])
+    e = Explanation(
+        family_id="F1", base_log_odds=-3.0, log_odds=-2.58, score=0.07, contributions=frame,
+        by_domain=pd.Series({domain: 0.42}), lookback_days=lookback,
+    )  # fmt: skip
+    payload = {"contributions": [entry], "by_domain": {domain: 0.42}, "lookback_days": lookback}
+    (text_line,) = [x[4:] for x in e.to_text(lang).splitlines() if x.startswith("  - ")]
+    (card_line,) = [x[2:] for x in card.explanation(payload, lang).splitlines() if x[:2] == "- "]
+    assert text_line == card_line == render_contribution(entry, lang, lookback_days=lookback)
+    no_record = "no record in the lookback" if lang == "en" else "нет записей за период"
+    assert (no_record in card_line) == (feature.endswith("_days_since") and value > lookback)

@@ -20,6 +20,7 @@ from risk import (
     ScreeningError,
     UnknownFamily,
     load_catalog,
+    validate_payload,
 )
 from risk._screening import SCORE_COLUMNS, SUMMARY_COLUMNS
 from risk.review import ReviewQueue
@@ -33,7 +34,8 @@ CAPACITY = Capacity(default=5, per_district={"velikiy_novgorod": 12}, min_score=
 PAYLOAD_KEYS = {
     "family_id", "district", "settlement", "as_of", "model_name", "model_version", "score",
     "log_odds", "base_log_odds", "base_rate", "tier", "rank_in_district", "capacity",
-    "composition", "contributions", "by_domain", "coverage", "needs", "services", "timeline",
+    "lookback_days", "composition", "contributions", "by_domain", "coverage", "needs", "services",
+    "timeline",
 }  # fmt: skip
 
 
@@ -233,7 +235,7 @@ def test_text_in_both_languages(screening):
     assert "ничего не решает" in ru and "decides nothing" in en
     top = e.contributions.iloc[0]
     assert top["description_en"].split(" (")[0] in en
-    assert ("повышает" if top["contribution"] > 0 else "снижает") in ru
+    assert ("повышает" if top["contribution"] > 0 else "понижает") in ru
     with pytest.raises(ScreeningError, match="lang"):
         e.to_text("de")  # type: ignore[arg-type]
 
@@ -277,9 +279,11 @@ def test_flag_payloads_follow_the_contract(screening, records, model):
     json.dumps(payloads, ensure_ascii=False, allow_nan=False)
     members = records.members.set_index("family_id")
     for fid, p in payloads.items():
+        assert validate_payload(p, family_id=fid) is p
         assert set(p) == PAYLOAD_KEYS
         assert p["tier"] == "priority" and p["as_of"] == AS_OF
         assert p["capacity"] == CAPACITY.for_district(p["district"])
+        assert p["lookback_days"] == model.lookback_days
         assert abs(p["base_log_odds"] + sum(c["contribution"] for c in p["contributions"])
                    - p["log_odds"]) <= 1e-6  # fmt: skip
         assert len(p["contributions"]) == len(model.features)

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from risk import FlagPayload, example_payload, validate_payload
+
 DISTRICTS = ("north", "south", "east")
 
 
@@ -57,13 +59,25 @@ def make_screening(
         }
     )
     payloads = {
-        f: {
-            "explanation": [
-                {"feature": f"feat_{k}", "contribution": 0.1 * k} for k in range(payload_size)
-            ],
-            "needs": ["material", "health_disability"],
-            "services": [{"id": "svc-1", "name": "Соцработник на дом"}],
-        }
-        for f in np.asarray(fam)[flagged].tolist()
+        f: _payload(f, d, payload_size)
+        for f, d, is_flagged in zip(fam, district, flagged.tolist(), strict=True)
+        if is_flagged
     }
     return FakeScreening(scores=scores, payloads=payloads)
+
+
+def _payload(family_id: str, district: str, size: int) -> FlagPayload:
+    """A valid flag payload with ``size`` contributions, two needs and one service."""
+    payload = example_payload(family_id, district=district)
+    payload["contributions"] = [
+        {"feature": f"feat_{k}", "value": float(k), "contribution": 0.1 * k, "domain": "material",
+         "unit": "count", "description_ru": f"признак {k}", "description_en": f"feature {k}"}
+        for k in range(size)
+    ]  # fmt: skip
+    payload["needs"] = ["material", "health_disability"]
+    payload["services"] = [
+        {"service_id": "svc-1", "name_ru": "Соцработник на дом", "name_en": "Home social worker",
+         "organisation_ru": "КЦСОН", "organisation_en": "Social service centre",
+         "category": "social", "domains": ["material"], "relevance": 1.0}
+    ]  # fmt: skip
+    return validate_payload(payload)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from risk import example_payload, validate_payload
 from risk.review import (
     DECIDED_ATTRIBUTE_COLUMNS,
     ITEM_COLUMNS,
@@ -37,20 +38,19 @@ def mixed_screening(n: int = 60, seed: int = 0) -> FakeScreening:
     # Scores that interleave across tiers, so that tier order differs from score order.
     scores["score"] = rng.uniform(0.05, 0.95, n)
     payloads = {}
-    for i, fid in enumerate(scores.loc[scores["flagged"], "family_id"]):
-        payloads[fid] = {
-            "needs": ["material"],
+    for i, (fid, district) in enumerate(
+        scores.loc[scores["flagged"], ["family_id", "district"]].itertuples(index=False)
+    ):
+        payload = example_payload(fid, district=district)
+        payload["needs"] = ["material"]
+        payload["settlement"] = "rural" if i % 2 else "urban"
+        payload["composition"] |= {
+            "single_parent": i % 3 == 0,
+            "large_family": i % 4 == 0,
+            "low_income": i % 5 == 0,
             "settlement": "rural" if i % 2 else "urban",
-            "composition": {
-                "single_parent": i % 3 == 0,
-                "large_family": i % 4 == 0,
-                "disabled_child": False,
-                "settlement": "rural" if i % 2 else "urban",
-            },
-            "contributions": [{"feature": "low_income", "value": float(i % 5 == 0)}]
-            if i % 7
-            else [],
         }
+        payloads[fid] = dict(validate_payload(payload))
     return FakeScreening(scores=scores, payloads=payloads)
 
 
@@ -183,11 +183,7 @@ def test_decided_attributes_for_supervisors_only(q: ReviewQueue) -> None:
         assert row.settlement == comp["settlement"]
         assert bool(row.single_parent) == comp["single_parent"]
         assert bool(row.large_family) == comp["large_family"]
-        contributions = payloads[family]["contributions"]
-        if contributions:
-            assert bool(row.low_income) == (contributions[0]["value"] > 0)
-        else:
-            assert pd.isna(row.low_income)
+        assert bool(row.low_income) == comp["low_income"]
     assert str(got["single_parent"].dtype) == "boolean"
     with pytest.raises(AccessDenied, match="user 'anna' \\(specialist\\) is not a supervisor"):
         q.decided_attributes("anna")

@@ -165,7 +165,7 @@ def test_view_checks_access_and_is_audited(q: ReviewQueue) -> None:
     item = q.item(north, "anna")
     assert item.district == "north" and item.status == "open" and item.version == 1
     assert item.payload["needs"] == ["material", "health_disability"]
-    assert item.payload["services"][0]["name"] == "Соцработник на дом"
+    assert item.payload["services"][0]["name_ru"] == "Соцработник на дом"
     assert _actions(q)[-1] == "view_family"
     with pytest.raises(AccessDenied, match=f"view flag {south}: user 'anna' has no access"):
         q.item(south, "anna")

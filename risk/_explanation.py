@@ -1,0 +1,141 @@
+"""Why a family got its score: the exact contributions of one family, and their plain text."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from features import DEFAULT_LOOKBACK_DAYS, DOMAIN_NAMES, FEATURES, SOURCE_NAMES
+from risk._render import _check_lang, _localise, format_log_odds, render_contribution
+
+#: Columns of :attr:`Explanation.contributions`, in order.
+CONTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "feature",
+    "value",
+    "contribution",
+    "domain",
+    "description_ru",
+    "description_en",
+)
+
+#: Columns of :meth:`Screening.explanations_frame`.
+EXPLANATION_COLUMNS: tuple[str, ...] = ("family_id", "feature", "value", "contribution", "domain")
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Why a family got its score: exact per-feature contributions to the log-odds.
+
+    Attributes
+    ----------
+    family_id : str
+    base_log_odds : float
+        The log-odds of the average family (the calibrated expected margin).
+    log_odds : float
+        The family's calibrated log-odds: ``base_log_odds + contributions.contribution.sum()``.
+    score : float
+        The calibrated probability, ``1 / (1 + exp(-log_odds))``.
+    contributions : pandas.DataFrame
+        One row per model feature, ``feature``, ``value``, ``contribution``, ``domain``,
+        ``description_ru``, ``description_en``, sorted by absolute contribution (largest first).
+    by_domain : pandas.Series
+        Sum of contributions per need domain (every domain of :data:`features.DOMAINS`).
+    coverage : dict of str to bool
+        Per source, whether the family has any record from it in the lookback; ``False`` is
+        what the model cannot see.
+    lookback_days : int
+        The model's lookback (a recency beyond it means "no record").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> e = Explanation(
+    ...     family_id="F1", base_log_odds=-3.0, log_odds=-1.5, score=0.1824,
+    ...     contributions=pd.DataFrame({
+    ...         "feature": ["school_absence_days_90d", "single_parent"], "value": [23.0, 0.0],
+    ...         "contribution": [1.8, -0.3], "domain": ["child_development", "parenting_relations"],
+    ...         "description_ru": ["Дни пропусков школы без уважительной причины за 90 дней",
+    ...                            "Один родитель или опекун в семье"],
+    ...         "description_en": ["School days missed without a valid reason in the last 90 days",
+    ...                            "One parent or guardian in the family"]}),
+    ...     by_domain=pd.Series({"child_development": 1.8, "parenting_relations": -0.3}),
+    ...     coverage={"education": True, "police": False})
+    >>> print(e.to_text("en"))
+    Score 18.2% (log-odds -1.50; average family -3.00). The score orders a review queue; it decides nothing.
+    Child development and education (+1.80):
+      - School days missed without a valid reason in the last 90 days: 23 days → raises
+    Parenting and relationships (-0.30):
+      - One parent or guardian in the family: no → lowers
+    No records from: Police (the model cannot see them).
+    """  # noqa: E501
+
+    family_id: str
+    base_log_odds: float
+    log_odds: float
+    score: float
+    contributions: pd.DataFrame
+    by_domain: pd.Series
+    coverage: Mapping[str, bool] = field(default_factory=dict)
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+
+    def to_text(
+        self, lang: Literal["ru", "en"] = "ru", *, top: int = 8, min_abs: float = 0.01
+    ) -> str:
+        """Render the explanation as plain sentences, grouped by need domain.
+
+        Each feature's sentence is :func:`risk.render_contribution`'s, as on the review app's
+        family card.
+
+        Parameters
+        ----------
+        lang : {"ru", "en"}
+        top : int
+            Show at most this many features (the largest contributions).
+        min_abs : float
+            Leave out features whose contribution is smaller than this in absolute value.
+
+        Raises
+        ------
+        ScreeningError
+            ``lang`` is not ``'ru'`` or ``'en'``.
+        """
+        lang = _check_lang(lang)
+        ru = lang == "ru"
+        shown = self.contributions[self.contributions["contribution"].abs() >= min_abs].head(top)
+        pct = _localise(f"{100 * self.score:.1f}%", lang)
+        log_odds, base = (
+            format_log_odds(self.log_odds, lang),
+            format_log_odds(self.base_log_odds, lang),
+        )
+        if ru:
+            lines = [
+                f"Оценка {pct} (логит {log_odds}; средняя семья {base}). Оценка упорядочивает "
+                "очередь на рассмотрение и ничего не решает."
+            ]
+        else:
+            lines = [
+                f"Score {pct} (log-odds {log_odds}; average family {base}). The score orders a "
+                "review queue; it decides nothing."
+            ]
+        domain_order = sorted(
+            shown["domain"].unique(), key=lambda d: -abs(float(self.by_domain.get(d, 0.0)))
+        )
+        for domain in domain_order:
+            name = DOMAIN_NAMES[domain][0 if ru else 1] if domain in DOMAIN_NAMES else domain
+            total = format_log_odds(float(self.by_domain.get(domain, 0.0)), lang)
+            lines.append(f"{name} ({total}):")
+            for row in shown[shown["domain"] == domain].to_dict(orient="records"):
+                feature = str(row["feature"])
+                entry = {**row, "unit": FEATURES[feature].unit if feature in FEATURES else ""}
+                text = render_contribution(entry, lang, lookback_days=self.lookback_days)
+                lines.append(f"  - {text}")
+        unseen = [SOURCE_NAMES[s][0 if ru else 1] for s, seen in self.coverage.items() if not seen]
+        if unseen:
+            if ru:
+                lines.append(f"Нет записей: {', '.join(unseen)} (модель их не видит).")
+            else:
+                lines.append(f"No records from: {', '.join(unseen)} (the model cannot see them).")
+        return "\n".join(lines)
