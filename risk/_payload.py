@@ -17,6 +17,28 @@ import pandas as pd
 
 from features import EVENT_TYPES, InputError
 
+#: Columns ``ScreeningLike.scores`` must have.
+SCORE_COLUMNS: tuple[str, ...] = (
+    "family_id",
+    "district",
+    "score",
+    "log_odds",
+    "tier",
+    "flagged",
+    "rank_in_district",
+    "model_version",
+    "as_of",
+    "advisory",
+)
+#: Group attributes kept with each queue item for the supervisors' fairness view.
+GROUP_ATTRIBUTES: tuple[str, ...] = (
+    "settlement",
+    "single_parent",
+    "large_family",
+    "disabled_child",
+    "low_income",
+)
+
 
 class PayloadContribution(TypedDict):
     """One model feature's part in a family's score (``FlagPayload.contributions``)."""

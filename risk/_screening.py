@@ -32,9 +32,14 @@ from risk._needs import (
     needs,
     services_payload,
 )
-from risk._payload import FlagPayload, PayloadService, contribution_entries, timelines
+from risk._payload import (
+    SCORE_COLUMNS,  # the queue's contract: one list
+    FlagPayload,
+    PayloadService,
+    contribution_entries,
+    timelines,
+)
 from risk._services import ServiceCatalog
-from risk.review._screening import SCORE_COLUMNS  # the queue's contract: one list
 
 #: Columns of :meth:`Screening.summary`.
 SUMMARY_COLUMNS: tuple[str, ...] = (

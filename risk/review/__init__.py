@@ -1,5 +1,6 @@
 """The human review queue: every flag before a person, every action in a hash-chained log."""
 
+from risk._payload import GROUP_ATTRIBUTES, SCORE_COLUMNS
 from risk.review._audit import ACTIONS, VerifyResult, canonical_json, row_hash, verify_chain
 from risk.review._deciding import DECISION_COLUMNS
 from risk.review._decisions import (
@@ -35,7 +36,7 @@ from risk.review._policy import (
 )
 from risk.review._queue import ReviewQueue, verify_audit_log
 from risk.review._reading import ITEM_COLUMNS, ORDERS, ReviewItem
-from risk.review._screening import GROUP_ATTRIBUTES, SCORE_COLUMNS, ScreeningLike
+from risk.review._screening import ScreeningLike
 from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS
 from risk.review._users import ROLES, SUPERVISOR_ROLES, LoginPolicy, Role, User, can_access
 

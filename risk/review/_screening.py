@@ -13,30 +13,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
-from risk._payload import PayloadError, validate_payload
+from risk._payload import SCORE_COLUMNS, PayloadError, validate_payload
 from risk.review._errors import ReviewError
 
-#: Columns ``ScreeningLike.scores`` must have.
-SCORE_COLUMNS: tuple[str, ...] = (
-    "family_id",
-    "district",
-    "score",
-    "log_odds",
-    "tier",
-    "flagged",
-    "rank_in_district",
-    "model_version",
-    "as_of",
-    "advisory",
-)
-#: Group attributes kept with each queue item for the supervisors' fairness view.
-GROUP_ATTRIBUTES: tuple[str, ...] = (
-    "settlement",
-    "single_parent",
-    "large_family",
-    "disabled_child",
-    "low_income",
-)
 _FLAGS = ("single_parent", "large_family", "disabled_child", "low_income")
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from risk._payload import GROUP_ATTRIBUTES
 from risk.review import _models as m
 from risk.review._audit import AuditEntry, append
 from risk.review._errors import AccessDenied, ReviewError
 from risk.review._policy import SUPERVISOR_ROLES, past_sla, working_days
-from risk.review._screening import GROUP_ATTRIBUTES
 from risk.review._session import Session, _frame, _Refusal, _utc
 from risk.review._users import User
 
