@@ -6,6 +6,7 @@ A score never decides anything: every flag goes to a specialist through ``risk.r
 """
 
 from features import InputError, RiskError, UnavailableError
+from risk._flags import CapacityError, assign_tiers, flag_mask
 from risk._model import Calibration, Capacity, ModelError, RiskModel
 from risk._screening import Explanation, Screener, Screening, ScreeningError, UnknownFamily
 from risk._services import CatalogError, ServiceCatalog, load_catalog
@@ -26,4 +27,7 @@ __all__ = [
     "UnavailableError",
     "UnknownFamily",
     "load_catalog",
+    "CapacityError",
+    "assign_tiers",
+    "flag_mask",
 ]

@@ -256,15 +256,9 @@ def flag_mask(
     score = np.asarray(scores, dtype=np.float64)
     names = np.asarray(districts)
     ids = None if family_ids is None else np.asarray(family_ids)
-    if (
-        score.ndim != 1
-        or names.shape != score.shape
-        or (ids is not None and ids.shape != score.shape)
-    ):
-        shapes = [np.shape(a) for a in (score, names, ids) if a is not None]
-        raise ValueError(
-            f"scores, districts and family_ids must have one equal length; got {shapes}"
-        )
+    shapes = [np.shape(a) for a in (score, names, ids) if a is not None]
+    if score.ndim != 1 or any(shape != score.shape for shape in shapes):
+        raise ValueError(f"scores, districts and family_ids differ in shape: {shapes}")
     if np.isnan(score).any():
         raise ValueError(f"scores has {int(np.isnan(score).sum())} missing score(s)")
     return rank_for_capacity(score, names, ids, _resolve(capacity, min_score)).flagged()
