@@ -26,6 +26,9 @@ EPS = float(np.finfo(np.float64).eps)
 #: Largest number of weight-matrix cells held in memory at once during a bootstrap.
 _CHUNK_CELLS = 1_000_000
 
+#: Equal-mass bins of the ECE wherever the project reports it (DESIGN.md section 7).
+ECE_BINS = 10
+
 #: Newton iterations allowed for the calibration fits before giving up (``nan``).
 _MAX_NEWTON = 100
 

@@ -28,6 +28,7 @@ from risk._metric_capacity import (
     top_k_per_group,
 )
 from risk._metric_kernels import (
+    ECE_BINS,
     BootstrapInterval,
     FloatArray,
     MetricInputError,
@@ -162,7 +163,7 @@ def log_loss(y: ArrayLike, p: ArrayLike) -> float:
     return float(_w_log_loss(s, _ones(s))[0])
 
 
-def ece(y: ArrayLike, p: ArrayLike, n_bins: int = 10) -> float:
+def ece(y: ArrayLike, p: ArrayLike, n_bins: int = ECE_BINS) -> float:
     """Compute the expected calibration error (ECE) over equal-mass bins.
 
     Rows are sorted by probability and cut into ``n_bins`` bins of equal count (sizes differ by
@@ -238,7 +239,7 @@ _VECTORISED: dict[Callable[..., float], Callable[[SortedScores, Runs], FloatArra
     pr_auc: _w_average_precision,
     brier: _w_brier,
     log_loss: _w_log_loss,
-    ece: lambda s, r: weighted_ece(s, r, 10),
+    ece: lambda s, r: weighted_ece(s, r, ECE_BINS),
 }
 
 
@@ -340,7 +341,7 @@ class _Evaluation:
             "pr_auc": _w_average_precision(s, r),
             "brier": _w_brier(s, r),
             "log_loss": _w_log_loss(s, r),
-            "ece": weighted_ece(s, r, 10),
+            "ece": weighted_ece(s, r, ECE_BINS),
             "calibration_slope": slope,
             "calibration_intercept": intercept,
         }

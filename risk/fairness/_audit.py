@@ -17,8 +17,9 @@ from numpy.typing import NDArray
 
 from features import InputError
 from risk._flags import flag_mask
-from risk._metric_capacity import top_k_per_group
+from risk._metric_capacity import CapacitySpec, top_k_per_group
 from risk._metric_kernels import (
+    ECE_BINS,
     Runs,
     SortedScores,
     percentile_interval,
@@ -146,7 +147,7 @@ def _flags(
     scores: NDArray[np.float64],
     *,
     threshold: float | None,
-    top_k: int | Mapping[Any, int] | None,
+    top_k: CapacitySpec | None,
     top_k_by: str | None,
     flagged: str | None,
     tie_break: str | None,
@@ -190,7 +191,7 @@ def _group_metrics(
         "fpr": safe_divide(fp, fp + tn),
         "fnr": safe_divide(fn, tp + fn),
         "roc_auc": weighted_auc(s, r),
-        "ece": weighted_ece(s, r, 10) if probability else np.full(w.shape[0], np.nan),
+        "ece": weighted_ece(s, r, ECE_BINS) if probability else np.full(w.shape[0], np.nan),
         "mean_score": safe_divide(w @ s.p, n),
     }
 
@@ -202,7 +203,7 @@ def _check_inputs(
     label: str,
     groups: Sequence[str],
     threshold: float | None,
-    top_k: int | Mapping[Any, int] | None,
+    top_k: CapacitySpec | None,
     top_k_by: str | None,
     flagged: str | None,
     tie_break: str | None,
@@ -246,7 +247,7 @@ def audit(
     label: str,
     groups: str | Sequence[str] = DEFAULT_ATTRIBUTES,
     threshold: float | None = None,
-    top_k: int | Mapping[Any, int] | None = None,
+    top_k: CapacitySpec | None = None,
     top_k_by: str | None = None,
     flagged: str | None = None,
     tie_break: str | None = None,
@@ -272,9 +273,10 @@ def audit(
         bools); missing values form the group ``"missing"``.
     threshold : float, optional
         Flag rows whose score is ``>= threshold``.
-    top_k : int or mapping, optional
+    top_k : int, mapping or Capacity, optional
         Flag the ``top_k`` highest scores overall, or per value of ``top_k_by`` (a mapping gives
-        each value its own capacity, as the screener's district capacities do).
+        each value its own capacity). A :class:`risk.Capacity` flags as ``capacity`` does, with
+        its minimum score, within the values of ``top_k_by``.
     top_k_by : str, optional
         Column within whose values ``top_k`` applies (e.g. ``"district"``).
     flagged : str, optional

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features import build_features
-from risk._flags import CapacityLike, assign_tiers, resolve_capacity
+from risk._flags import TIERS, CapacityLike, assign_tiers, resolve_capacity
 from risk._model import Capacity, RiskModel
 from risk._pyfunc import save_risk_model
 from risk._screening import (
@@ -263,9 +263,7 @@ def _summary(scores: DataFrame) -> pd.DataFrame:
             F.count(F.lit(1)).alias("families"),
             F.sum(F.col("flagged").cast("bigint")).alias("flagged"),
             F.first("capacity").alias("capacity"),
-            count("priority"),
-            count("support"),
-            count("universal"),
+            *(count(tier) for tier in TIERS),
             F.sum("score").alias("score_sum"),
         )
         .toPandas()
