@@ -8,6 +8,7 @@ A score never decides anything: every flag goes to a specialist through ``risk.r
 from features import InputError, RiskError, UnavailableError
 from risk._errors import ScreeningError, UnknownFamily
 from risk._explanation import Explanation
+from risk._flags import CapacityError, assign_tiers, flag_mask
 from risk._model import Calibration, Capacity, ModelError, RiskModel
 from risk._payload import (
     FlagPayload,
@@ -27,6 +28,7 @@ from risk._services import CatalogError, ServiceCatalog, load_catalog
 __all__ = [
     "Calibration",
     "Capacity",
+    "CapacityError",
     "CatalogError",
     "Explanation",
     "FlagPayload",
@@ -45,7 +47,9 @@ __all__ = [
     "ServiceCatalog",
     "UnavailableError",
     "UnknownFamily",
+    "assign_tiers",
     "example_payload",
+    "flag_mask",
     "format_log_odds",
     "format_value",
     "load_catalog",

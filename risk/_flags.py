@@ -13,16 +13,22 @@ Tiers, after prevention programmes:
 * ``universal``: everyone else (everyone gets universal information).
 
 No tier triggers any action by itself.
+
+This module is the only place the rule is written: :class:`Ranking` orders a population and
+flags it, and the screener (pandas and Spark), the evaluation's precision at capacity (with
+its bootstrap), the fairness audit and so the promotion gates all flag through it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
 from features import InputError
 from risk._model import Capacity
@@ -102,6 +108,168 @@ def _count(value: object, what: str) -> int:
     return int(value)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """A population in the order the flag rule takes it, with what the rule needs to flag it.
+
+    Ranked positions run by district (sorted), then score (highest first), then tie-break key
+    (ascending; ``family_id`` in production), then row position. :meth:`flagged_weight` is
+    *the* flag rule; every other view (:meth:`flagged`, :func:`flag_mask`, :func:`assign_tiers`,
+    precision at capacity and its bootstrap, the fairness audit, the Spark engine) goes
+    through it.
+    """
+
+    order: NDArray[np.intp]  # row of each ranked position
+    group: NDArray[np.intp]  # district code of each ranked position
+    group_start: NDArray[np.intp]  # ranked position where each district begins
+    capacity: NDArray[np.float64]  # capacity of each district code
+    eligible: NDArray[np.bool_]  # score >= min_score, per ranked position
+    groups: tuple[Hashable, ...]  # the district of each code
+
+    def flagged_weight(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Weight the rule flags at each ranked position when row ``i`` stands for ``w[:, i]``.
+
+        ``w`` is ``B x n`` in ranked order (``B`` resamples of counts, or one row of ones). Within
+        a district the rule flags, in ranked order, up to its capacity in families, and only
+        those at or above the minimum score: a row counted ``c`` times takes ``c`` places. With
+        ``w`` of ones this is :meth:`flagged`; with bootstrap counts it is the rule applied to the
+        resample itself (the same as flagging the rows repeated ``c`` times).
+        """
+        cum = np.cumsum(w, axis=1)
+        before_group = np.hstack([np.zeros((w.shape[0], 1)), cum])[:, self.group_start]
+        before = cum - w - before_group[:, self.group]
+        inside = np.clip(self.capacity[self.group] - before, 0.0, w)
+        # Eligible rows are a prefix of each district (scores descend): this drops the rest.
+        return np.where(self.eligible, inside, 0.0)
+
+    def flagged(self) -> NDArray[np.bool_]:
+        """Flag of each row (in row order), the rule applied once to the whole population."""
+        return self.in_rows(self.flagged_weight(np.ones((1, self.order.size)))[0] > 0.0)
+
+    def in_rows(self, values: NDArray[Any]) -> NDArray[Any]:
+        """Put ``values`` given per ranked position back in row order."""
+        out = np.empty(self.order.size, dtype=values.dtype)
+        out[self.order] = values
+        return out
+
+    def rank(self) -> NDArray[np.int64]:
+        """Rank of each row within its district (1 = highest score), in row order."""
+        return self.in_rows(np.arange(self.order.size) - self.group_start[self.group] + 1)
+
+
+def rank_population(
+    scores: NDArray[np.float64],
+    groups: ArrayLike | None,
+    tie_break: ArrayLike | None,
+    capacity_of: Callable[[Hashable], float],
+    min_score: float,
+) -> Ranking:
+    """Order a population for flagging (see :class:`Ranking`); inputs already validated.
+
+    ``groups`` ``None`` is one district; ``tie_break`` ``None`` leaves equal scores in row order.
+    ``capacity_of`` gives each district's capacity; ``min_score`` ``-inf`` flags by rank alone.
+    """
+    n = scores.shape[0]
+    if groups is None:
+        codes = np.zeros(n, dtype=np.intp)
+        uniques: tuple[Hashable, ...] = (None,)
+    else:
+        raw, uniq = pd.factorize(np.asarray(groups, dtype=object), sort=True)
+        codes, uniques = raw.astype(np.intp), tuple(uniq)
+    if tie_break is None:
+        tb = np.zeros(n, dtype=np.intp)
+    else:
+        tb = pd.factorize(np.asarray(tie_break, dtype=object), sort=True)[0].astype(np.intp)
+    order = np.lexsort((np.arange(n), tb, -scores, codes)).astype(np.intp)
+    group = codes[order]
+    return Ranking(
+        order=order,
+        group=group,
+        group_start=np.searchsorted(group, np.arange(len(uniques))).astype(np.intp),
+        capacity=np.array([capacity_of(u) for u in uniques], dtype=np.float64),
+        eligible=scores[order] >= min_score,
+        groups=uniques,
+    )
+
+
+def rank_for_capacity(
+    scores: NDArray[np.float64],
+    districts: ArrayLike,
+    family_ids: ArrayLike | None,
+    capacity: Capacity,
+) -> Ranking:
+    """:func:`rank_population` under a :class:`Capacity`: districts by name, its minimum score."""
+    names = np.asarray(districts).astype(str)
+    return rank_population(
+        scores, names, family_ids, lambda d: capacity.for_district(str(d)), capacity.min_score
+    )
+
+
+def flag_mask(
+    scores: ArrayLike,
+    districts: ArrayLike,
+    family_ids: ArrayLike | None,
+    capacity: CapacityLike,
+    *,
+    min_score: float | None = None,
+) -> NDArray[np.bool_]:
+    """Decide which families are flagged: the one flag rule of the library.
+
+    Within each district families are ranked by score (highest first; equal scores by
+    ``family_id``); a family is flagged when its rank is within the district's capacity **and**
+    its score reaches the minimum score. The screener (:func:`assign_tiers`, pandas and Spark),
+    the evaluation's precision at capacity, the fairness audit and so the promotion gates all
+    flag by this rule.
+
+    Parameters
+    ----------
+    scores : array-like of float, shape (n,)
+        Scores (finite).
+    districts : array-like, shape (n,)
+        District of each family (compared as strings).
+    family_ids : array-like, shape (n,), or None
+        Tie-break of equal scores (unique ids). ``None`` leaves ties in row order.
+    capacity : Capacity, mapping of district to int, or int
+        As for :func:`assign_tiers`: what a mapping or int leaves out comes from ``Capacity()``.
+    min_score : float, optional
+        Overrides the minimum score of ``capacity``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        True for flagged families. In each district there are ``min(capacity, families with
+        score >= min_score)`` of them.
+
+    Raises
+    ------
+    CapacityError
+        A capacity or minimum score is not usable.
+    ValueError
+        Lengths differ, or a score is missing.
+
+    Examples
+    --------
+    >>> flag_mask([0.3, 0.5, 0.3, 0.01], ["x", "x", "x", "y"], ["a", "b", "c", "d"],
+    ...           Capacity(default=2, min_score=0.05)).tolist()
+    [True, True, False, False]
+    """
+    score = np.asarray(scores, dtype=np.float64)
+    names = np.asarray(districts)
+    ids = None if family_ids is None else np.asarray(family_ids)
+    shapes = [np.shape(a) for a in (score, names, ids) if a is not None]
+    if score.ndim != 1 or any(shape != score.shape for shape in shapes):
+        raise ValueError(f"scores, districts and family_ids differ in shape: {shapes}")
+    if np.isnan(score).any():
+        raise ValueError(f"scores has {int(np.isnan(score).sum())} missing score(s)")
+    return rank_for_capacity(score, names, ids, _resolve(capacity, min_score)).flagged()
+
+
+def _resolve(capacity: CapacityLike, min_score: float | None) -> Capacity:
+    """Resolve as the screener does: a mapping or int completes ``Capacity()``."""
+    base = capacity if isinstance(capacity, Capacity) else Capacity()
+    return resolve_capacity(capacity, base, min_score=min_score)
+
+
 def assign_tiers(
     scores: pd.DataFrame, capacity: CapacityLike, *, min_score: float | None = None
 ) -> pd.DataFrame:
@@ -152,30 +320,19 @@ def assign_tiers(
     if len(np.unique(ids)) != len(ids):
         dup = scores["family_id"][scores["family_id"].duplicated()].iloc[:5].tolist()
         raise ValueError(f"family_id repeats in scores: {', '.join(map(str, dup))}")
-    base = capacity if isinstance(capacity, Capacity) else Capacity()
-    cap = resolve_capacity(capacity, base, min_score=min_score)
-    districts = scores["district"].to_numpy(dtype=str)
+    cap = _resolve(capacity, min_score)
     score = scores["score"].to_numpy(dtype=np.float64)
     if np.isnan(score).any():
         raise ValueError(f"scores has {int(np.isnan(score).sum())} missing score(s)")
 
-    # Sort by district, score descending, family_id: the rank is the position in the district.
-    order = np.lexsort((ids, -score, districts))
-    sorted_d = districts[order]
-    starts = np.r_[True, sorted_d[1:] != sorted_d[:-1]] if len(order) else np.zeros(0, bool)
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - group_start + 1
-
-    uniq, inverse = np.unique(districts, return_inverse=True)
-    caps = np.array([cap.for_district(str(d)) for d in uniq], dtype=np.int64)[inverse]
-    eligible = score >= cap.min_score
-    flagged = eligible & (rank <= caps)
+    ranking = rank_for_capacity(score, scores["district"].to_numpy(), ids, cap)
+    flagged = ranking.flagged()
+    eligible = ranking.in_rows(ranking.eligible)
     tier = np.where(flagged, "priority", np.where(eligible, "support", "universal"))
 
     out = scores.copy()
-    out["rank_in_district"] = rank
-    out["capacity"] = caps
+    out["rank_in_district"] = ranking.rank()
+    out["capacity"] = ranking.in_rows(ranking.capacity[ranking.group]).astype(np.int64)
     out["flagged"] = flagged
     out["tier"] = pd.Series(tier, index=scores.index, dtype="str")
     return out

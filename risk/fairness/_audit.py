@@ -16,16 +16,19 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from features import InputError
-from risk._metrics import (
+from risk._flags import flag_mask
+from risk._metric_capacity import CapacitySpec, top_k_per_group
+from risk._metric_kernels import (
+    ECE_BINS,
     Runs,
     SortedScores,
     percentile_interval,
     resample_weights,
     safe_divide,
-    top_k_per_group,
     weighted_auc,
     weighted_ece,
 )
+from risk._model import Capacity
 
 #: Per-group metrics, in column order; each also gets ``<metric>_ratio``.
 METRICS: tuple[str, ...] = (
@@ -144,16 +147,16 @@ def _flags(
     scores: NDArray[np.float64],
     *,
     threshold: float | None,
-    top_k: int | Mapping[Any, int] | None,
+    top_k: CapacitySpec | None,
     top_k_by: str | None,
     flagged: str | None,
     tie_break: str | None,
+    capacity: Capacity | None = None,
 ) -> NDArray[np.float64]:
     if flagged is not None:
         return _binary(frame, flagged, "flagged")
     if threshold is not None:
         return (scores >= threshold).astype(np.float64)
-    assert top_k is not None  # _check_inputs guarantees exactly one way of flagging
     by = None
     if top_k_by is not None:
         if frame[top_k_by].isna().any():
@@ -161,6 +164,11 @@ def _flags(
             raise AuditError(f"top_k_by column {top_k_by!r}: {n_missing} values are missing")
         by = frame[top_k_by].to_numpy(dtype=object)
     tb = None if tie_break is None else frame[tie_break].to_numpy(dtype=object)
+    if capacity is not None:
+        # The screener's own rule, so the audit judges the flags that are deployed.
+        assert by is not None  # audit() names the district column
+        return flag_mask(scores, by, tb, capacity).astype(np.float64)
+    assert top_k is not None  # _check_inputs guarantees exactly one way of flagging
     return top_k_per_group(scores, by, top_k, tie_break=tb).astype(np.float64)
 
 
@@ -183,7 +191,7 @@ def _group_metrics(
         "fpr": safe_divide(fp, fp + tn),
         "fnr": safe_divide(fn, tp + fn),
         "roc_auc": weighted_auc(s, r),
-        "ece": weighted_ece(s, r, 10) if probability else np.full(w.shape[0], np.nan),
+        "ece": weighted_ece(s, r, ECE_BINS) if probability else np.full(w.shape[0], np.nan),
         "mean_score": safe_divide(w @ s.p, n),
     }
 
@@ -195,24 +203,27 @@ def _check_inputs(
     label: str,
     groups: Sequence[str],
     threshold: float | None,
-    top_k: int | Mapping[Any, int] | None,
+    top_k: CapacitySpec | None,
     top_k_by: str | None,
     flagged: str | None,
     tie_break: str | None,
+    capacity: Capacity | None,
     n_boot: int,
     band: tuple[float, float],
 ) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise AuditError(f"audit needs a pandas DataFrame; got {type(frame).__name__}")
-    ways = {"threshold": threshold, "top_k": top_k, "flagged": flagged}
+    ways = {"threshold": threshold, "top_k": top_k, "flagged": flagged, "capacity": capacity}
     given = [k for k, v in ways.items() if v is not None]
     if len(given) != 1:
         raise AuditError(
-            "give exactly one way of flagging: threshold, top_k or flagged; "
+            "give exactly one way of flagging: threshold, top_k, capacity or flagged; "
             f"got {', '.join(given) if given else 'none'}"
         )
-    if top_k_by is not None and top_k is None:
-        raise AuditError("top_k_by is only meaningful with top_k")
+    if capacity is not None and not isinstance(capacity, Capacity):
+        raise AuditError(f"capacity must be a risk.Capacity; got {type(capacity).__name__}")
+    if top_k_by is not None and top_k is None and capacity is None:
+        raise AuditError("top_k_by is only meaningful with top_k or capacity")
     if not groups:
         raise AuditError("groups: name at least one group column")
     wanted = [score, label, *groups, top_k_by, flagged, tie_break]
@@ -236,10 +247,11 @@ def audit(
     label: str,
     groups: str | Sequence[str] = DEFAULT_ATTRIBUTES,
     threshold: float | None = None,
-    top_k: int | Mapping[Any, int] | None = None,
+    top_k: CapacitySpec | None = None,
     top_k_by: str | None = None,
     flagged: str | None = None,
     tie_break: str | None = None,
+    capacity: Capacity | None = None,
     reference: Literal["largest"] | Mapping[str, Any] = "largest",
     n_boot: int = 200,
     seed: int = 0,
@@ -261,15 +273,21 @@ def audit(
         bools); missing values form the group ``"missing"``.
     threshold : float, optional
         Flag rows whose score is ``>= threshold``.
-    top_k : int or mapping, optional
+    top_k : int, mapping or Capacity, optional
         Flag the ``top_k`` highest scores overall, or per value of ``top_k_by`` (a mapping gives
-        each value its own capacity, as the screener's district capacities do).
+        each value its own capacity). A :class:`risk.Capacity` flags as ``capacity`` does, with
+        its minimum score, within the values of ``top_k_by``.
     top_k_by : str, optional
         Column within whose values ``top_k`` applies (e.g. ``"district"``).
     flagged : str, optional
         Column of existing binary flags (e.g. specialists' decisions) to audit as they are.
     tie_break : str, optional
-        Column ordering equal scores for ``top_k`` (e.g. family ids); then row position.
+        Column ordering equal scores for ``top_k`` (e.g. family ids); then row position. With
+        ``capacity`` it defaults to ``"family_id"``.
+    capacity : Capacity, optional
+        Flag as the screener does (:func:`risk.flag_mask`): the top of each district up to its
+        capacity, at or above the minimum score. The district is the column ``top_k_by``
+        (default ``"district"``), the tie-break ``tie_break`` (default ``"family_id"``).
     reference : "largest" or mapping, default="largest"
         Reference group per attribute: the largest group (not ``"missing"``; first in sort order
         on ties), or ``{attribute: group value}`` for the attributes named.
@@ -290,8 +308,8 @@ def audit(
     Raises
     ------
     AuditError
-        Not exactly one of threshold, top_k, flagged; missing columns; labels or flags that
-        are not binary; NaN scores.
+        Not exactly one of threshold, top_k, capacity, flagged; missing columns; labels or
+        flags that are not binary; NaN scores.
 
     Examples
     --------
@@ -309,6 +327,9 @@ def audit(
     [[''], ['flag_rate_ratio', 'prevalence_ratio', 'ppv_ratio']]
     """
     group_cols = [groups] if isinstance(groups, str) else list(groups)
+    if capacity is not None:
+        top_k_by = "district" if top_k_by is None else top_k_by
+        tie_break = "family_id" if tie_break is None else tie_break
     _check_inputs(
         frame,
         score=score,
@@ -319,6 +340,7 @@ def audit(
         top_k_by=top_k_by,
         flagged=flagged,
         tie_break=tie_break,
+        capacity=capacity,
         n_boot=n_boot,
         band=band,
     )
@@ -332,6 +354,7 @@ def audit(
         top_k_by=top_k_by,
         flagged=flagged,
         tie_break=tie_break,
+        capacity=capacity,
     )
     probability = bool(p.size == 0 or (p.min() >= 0.0 and p.max() <= 1.0))
     rng = np.random.default_rng(seed)

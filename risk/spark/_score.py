@@ -1,10 +1,11 @@
 """Scoring on Spark: the registered MLflow model as a Spark UDF, flags by window ranking.
 
-Scores, ranks, capacities, flags and tiers are computed on Spark with the same rule as
-``risk/_flags.py``: within a district, rank by score (highest first, equal scores by
-``family_id``); flagged when the rank is within the district's capacity and the score reaches
-the minimum score. Only the flagged families come back to the driver, where the pandas
-:class:`risk.Screening` machinery explains them and builds the review queue's payloads.
+Scores are computed on Spark; ranks, capacities, flags and tiers by the pandas screener's own
+function (``risk/_flags.py``: within a district, rank by score, highest first, equal scores by
+``family_id``; flagged when the rank is within the district's capacity and the score reaches
+the minimum score), applied to each district on Spark. Only the flagged families come back to
+the driver, where the pandas :class:`risk.Screening` machinery explains them and builds the
+review queue's payloads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 
 from features import build_features
 from risk._errors import ScreeningError
-from risk._flags import CapacityLike, resolve_capacity
+from risk._flags import TIERS, CapacityLike, assign_tiers, resolve_capacity
 from risk._loading import _MODELS_URI
 from risk._model import Capacity, RiskModel
 from risk._pyfunc import save_risk_model
@@ -83,39 +84,31 @@ class SparkRun:
     screening: SparkScreening
 
 
-def capacity_column(capacity: Capacity, district: Column) -> Column:
-    """Return a Spark expression of each row's district capacity (``Capacity.for_district``)."""
-    from pyspark.sql import functions as F
-
-    default = F.lit(int(capacity.default)).cast("bigint")
-    if not capacity.per_district:
-        return default
-    pairs = []
-    for name, n in sorted(capacity.per_district.items()):
-        pairs += [F.lit(str(name)), F.lit(int(n)).cast("bigint")]
-    return F.coalesce(F.element_at(F.create_map(*pairs), district), default)
-
-
 def assign_tiers_spark(scored: DataFrame, capacity: Capacity) -> DataFrame:
-    """Add ``rank_in_district``, ``capacity``, ``flagged`` and ``tier`` (``risk/_flags.py`` rule).
+    """Add ``rank_in_district``, ``capacity``, ``flagged`` and ``tier`` by the screener's rule.
 
-    ``scored`` needs ``family_id``, ``district`` and ``score``.
+    ``scored`` needs ``family_id``, ``district`` and ``score``. Each district is handed whole to
+    :func:`risk.assign_tiers` (the pandas screener's own function), so Spark flags exactly the
+    families the pandas engine would; a window ranking would hold a whole district in one task
+    too, so this costs no more memory.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
 
-    order = Window.partitionBy("district").orderBy(F.desc("score"), F.asc("family_id"))
-    eligible = F.col("score") >= F.lit(float(capacity.min_score))
-    flagged = eligible & (F.col("rank_in_district") <= F.col("capacity"))
-    return (
-        scored.withColumn("rank_in_district", F.row_number().over(order).cast("bigint"))
-        .withColumn("capacity", capacity_column(capacity, F.col("district")))
-        .withColumn("flagged", flagged)
-        .withColumn(
-            "tier",
-            F.when(F.col("flagged"), "priority").when(eligible, "support").otherwise("universal"),
-        )
+    schema = StructType(
+        [
+            *scored.schema.fields,
+            StructField("rank_in_district", LongType()),
+            StructField("capacity", LongType()),
+            StructField("flagged", BooleanType()),
+            StructField("tier", StringType()),
+        ]
     )
+
+    def tiers(district: pd.DataFrame) -> pd.DataFrame:
+        out = assign_tiers(district.astype({"family_id": str, "district": str}), capacity)
+        return out.astype({"tier": object})
+
+    return scored.groupBy("district").applyInPandas(tiers, schema=schema)
 
 
 def model_udf_uri(uri: str, model: RiskModel, workdir: Path) -> str:
@@ -266,9 +259,7 @@ def _summary(scores: DataFrame) -> pd.DataFrame:
             F.count(F.lit(1)).alias("families"),
             F.sum(F.col("flagged").cast("bigint")).alias("flagged"),
             F.first("capacity").alias("capacity"),
-            count("priority"),
-            count("support"),
-            count("universal"),
+            *(count(tier) for tier in TIERS),
             F.sum("score").alias("score_sum"),
         )
         .toPandas()

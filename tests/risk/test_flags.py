@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk import Capacity
+from risk import Capacity, flag_mask
 from risk._flags import TIERS, CapacityError, assign_tiers, resolve_capacity
+from risk.fairness import audit
+from risk.metrics import evaluate, precision_recall_at_capacity, top_k_per_group
 
 DISTRICTS = ["north", "south", "east"]
 
@@ -133,3 +135,81 @@ def test_bad_scores_are_refused():
     nan = pd.DataFrame({"family_id": ["a"], "district": ["x"], "score": [np.nan]})
     with pytest.raises(ValueError, match="1 missing score"):
         assign_tiers(nan, 1)
+
+
+# --------------------------------------------------------------------------- one rule everywhere
+
+
+def _audited_flags(frame: pd.DataFrame, capacity: Capacity) -> dict[str, bool]:
+    """The audit's flagged set: with each family its own group, n_flagged is its flag."""
+    table = audit(frame, score="score", label="label", groups="family_id", capacity=capacity,
+                  n_boot=0)  # fmt: skip
+    return {str(g): bool(n) for g, n in zip(table["group"], table["n_flagged"], strict=True)}
+
+
+def _screened(frame: pd.DataFrame, capacity: Capacity) -> pd.Series:
+    return assign_tiers(frame, capacity).set_index("family_id")["flagged"]
+
+
+def test_audit_evaluation_and_screener_flag_the_same_families():
+    rng = np.random.default_rng(12)
+    n = 600
+    districts = rng.choice(DISTRICTS, n)
+    # In "north" few families reach the minimum score: there the minimum, not capacity, bites.
+    scores = np.where(districts == "north", rng.uniform(0.0, 0.105, n), rng.uniform(0.0, 0.9, n))
+    scores = np.round(scores, 2)  # ties, broken by family_id
+    frame = pd.DataFrame({"family_id": [f"F{i:04d}" for i in rng.permutation(n)],
+                          "district": districts, "score": scores,
+                          "label": (rng.random(n) < scores).astype(int)})  # fmt: skip
+    cap = Capacity(default=30, per_district={"south": 12}, min_score=0.1)
+
+    screened = _screened(frame, cap)
+    north = frame["district"] == "north"
+    assert 0 < screened[frame.loc[north, "family_id"]].sum() < 30  # the minimum bites
+    assert (frame.loc[north, "score"] >= 0.1).sum() < 30
+    assert screened[frame.loc[~north, "family_id"]].sum() == 30 + 12  # capacity bites
+    # Without the minimum score the old top-k would have flagged more in the north.
+    top_k = top_k_per_group(frame["score"], frame["district"], 30, tie_break=frame["family_id"])
+    assert top_k[north.to_numpy()].sum() == 30
+
+    assert _audited_flags(frame, cap) == screened.to_dict()
+    mask = flag_mask(frame["score"], frame["district"], frame["family_id"], cap)
+    assert dict(zip(frame["family_id"], mask.tolist(), strict=True)) == screened.to_dict()
+
+    flagged = frame["family_id"].map(screened).to_numpy()
+    y = frame["label"].to_numpy()
+    m = evaluate(y, frame["score"], groups=frame["district"], capacity=cap,
+                 tie_break=frame["family_id"], n_boot=20)  # fmt: skip
+    assert m["precision_at_capacity"] == pytest.approx(y[flagged].mean(), rel=1e-12)
+    assert m["recall_at_capacity"] == pytest.approx(y[flagged].sum() / y.sum(), rel=1e-12)
+    assert m["precision_at_capacity_ci_low"] <= m["precision_at_capacity"]
+    assert m["precision_at_capacity"] <= m["precision_at_capacity_ci_high"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(populations(), capacities, st.sampled_from([0.0, 0.05, 0.2]), st.integers(0, 2**32 - 1))
+def test_every_consumer_flags_as_the_screener(frame, caps, min_score, seed):
+    cap = Capacity(default=0, per_district=caps, min_score=min_score)
+    frame = frame.assign(label=np.random.default_rng(seed).integers(0, 2, len(frame)))
+    screened = _screened(frame, cap)
+    mask = flag_mask(frame["score"], frame["district"], frame["family_id"], cap)
+    assert mask.tolist() == frame["family_id"].map(screened).tolist()
+    top = top_k_per_group(frame["score"], frame["district"], cap, tie_break=frame["family_id"])
+    assert top.tolist() == mask.tolist()
+    if len(frame):
+        assert _audited_flags(frame, cap) == screened.to_dict()
+        y = frame["label"].to_numpy()
+        precision, recall = precision_recall_at_capacity(
+            y, frame["score"], frame["district"], cap, tie_break=frame["family_id"]
+        )
+        expected = y[mask].mean() if mask.any() else np.nan
+        np.testing.assert_allclose(precision, expected, rtol=1e-12)
+
+
+def test_flag_mask_refuses_what_assign_tiers_refuses():
+    with pytest.raises(ValueError, match="differ in shape"):
+        flag_mask([0.1, 0.2], ["x"], None, 1)
+    with pytest.raises(ValueError, match="1 missing score"):
+        flag_mask([np.nan], ["x"], ["a"], 1)
+    with pytest.raises(CapacityError, match="must not be negative"):
+        flag_mask([0.5], ["x"], ["a"], -1)

@@ -10,7 +10,9 @@ from numpy.testing import assert_allclose
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
-from risk import _metrics as impl
+from risk import Capacity
+from risk import _metric_capacity as capm
+from risk import _metric_kernels as impl
 from risk.metrics import (
     CI_KEYS,
     BootstrapInterval,
@@ -269,10 +271,12 @@ def test_weights_equal_repeated_rows(data: tuple[np.ndarray, np.ndarray], seed: 
     _, slope, intercept = impl._w_calibration(s, r)
     assert_allclose([slope[0], intercept[0]], calibration_slope_intercept(ry, rp), atol=1e-7)
     groups = np.array(["a", "b"])[np.arange(y.size) % 2]
-    cap = impl._capacity(y.astype(float), p, groups, 2, None)
-    prec, rec = impl._w_precision_recall(cap, w[cap.order][None, :])
-    expected = precision_recall_at_capacity(ry, rp, np.repeat(groups, w.astype(int)), 2)
-    assert_allclose([prec[0], rec[0]], expected, atol=1e-12)
+    # A resample flags by the same rule as the population it stands for, minimum score too.
+    for k in (2, Capacity(default=2, per_district={"b": 3}, min_score=float(np.median(p)))):
+        cap = capm._capacity(y.astype(float), p, groups, k, None)
+        prec, rec = capm._w_precision_recall(cap, w[cap.order][None, :])
+        expected = precision_recall_at_capacity(ry, rp, np.repeat(groups, w.astype(int)), k)
+        assert_allclose([prec[0], rec[0]], expected, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- bootstrap

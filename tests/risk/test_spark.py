@@ -184,7 +184,7 @@ def test_enqueue_count_equals_the_flags(spark_run, tmp_path):
         assert len(items) == n_flags
 
 
-def test_window_tiers_follow_the_pandas_rule_with_ties(spark):
+def test_spark_tiers_are_the_pandas_rule_with_ties(spark):
     from risk.spark import assign_tiers_spark
 
     rng = np.random.default_rng(0)
