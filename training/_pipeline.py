@@ -81,7 +81,7 @@ def _evaluate_model(
 
     p = model.predict_proba(X_test)
     districts = groups["district"].to_numpy()
-    cap = {d: capacity.for_district(d) for d in np.unique(districts)}
+    cap = capacity
     metrics = evaluate(
         y_test,
         p,
@@ -194,7 +194,7 @@ def train(
     y_test = y[te]
     evaluation = _evaluate_model(fit.model, X_test, y_test, groups, truth_test, capacity, n_boot)
     districts = groups["district"].to_numpy()
-    cap = {d: capacity.for_district(d) for d in np.unique(districts)}
+    cap = capacity
     base_eval = {
         "logreg": evaluate(
             y_test,

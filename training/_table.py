@@ -62,11 +62,11 @@ ALL = "all"
 
 def _capacity_for(
     test: pd.DataFrame, capacity: Capacity
-) -> tuple[np.ndarray | None, int | dict[Any, int], str]:
+) -> tuple[np.ndarray | None, int | Capacity, str]:
     """Capacity groups, capacity and a plain description (see the module docstring)."""
     if "district" in test.columns:
         districts = test["district"].to_numpy()
-        cap = {d: capacity.for_district(str(d)) for d in pd.unique(districts)}
+        cap = capacity
         return (
             districts,
             cap,
