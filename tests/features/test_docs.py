@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from features import (
     EVENT_TYPES,
     FEATURES,
@@ -10,8 +8,7 @@ from features import (
     render_features_markdown,
     render_records_markdown,
 )
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+from tests.paths import DOCS
 
 
 def test_committed_docs_are_the_rendered_text() -> None:

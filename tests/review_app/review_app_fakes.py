@@ -33,9 +33,9 @@ from risk import (
     validate_payload,
 )
 from risk.review import ReviewQueue, ScreeningLike
+from tests.paths import REPO, SAMPLE
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "synthetic" / "sample"
+ROOT = REPO
 AS_OF = "2025-06-30"
 MODEL_NAME = "family_distress"
 MODEL_VERSION = "3"

@@ -22,8 +22,9 @@ from risk.regions import (
     shipped_regions,
 )
 from risk.synth import PROFILES
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 REGION = """\
 [region]

@@ -3,7 +3,6 @@
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,10 +23,10 @@ from risk import (
 )
 from risk._screening import SCORE_COLUMNS, SUMMARY_COLUMNS
 from risk.review import ReviewQueue
+from tests.paths import REPO, SAMPLE
 from tests.risk.small_model import train_small_model
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "data" / "synthetic" / "sample"
+ROOT = REPO
 TRAIN_DATES = ["2022-01-01", "2022-07-01", "2023-01-01", "2023-07-01"]
 AS_OF = "2024-07-01"
 CAPACITY = Capacity(default=5, per_district={"velikiy_novgorod": 12}, min_score=0.05)

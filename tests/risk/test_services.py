@@ -19,9 +19,10 @@ from risk._services import (
     ServiceCatalog,
     load_catalog,
 )
+from tests.paths import REPO, SERVICES_CSV
 
-ROOT = Path(__file__).resolve().parents[2]
-CSV = ROOT / "data" / "synthetic" / "services.csv"
+ROOT = REPO
+CSV = SERVICES_CSV
 ALL_DISTRICTS = [d.code for p in PROFILES.values() for d in p.districts]
 
 

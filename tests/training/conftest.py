@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 import typer
 
+from tests.paths import SAMPLE
 from training._cli import register
-
-SAMPLE = Path("data/synthetic/sample")
 
 
 @pytest.fixture(scope="session")

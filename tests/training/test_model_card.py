@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import SAMPLE
 from training import OUT_OF_SCOPE_USES, TrainingRun, render_model_card, write_model_card
 from training._card import SECTIONS, fmt
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 
 
 @pytest.fixture(scope="module")

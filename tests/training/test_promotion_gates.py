@@ -12,6 +12,7 @@ import typer
 from mlflow.pyfunc import PythonModel
 from typer.testing import CliRunner
 
+from tests.paths import REPO
 from training import (
     CHAMPION,
     GateResult,
@@ -142,7 +143,7 @@ def test_audit_without_ratio_columns_is_an_error() -> None:
 
 
 def test_only_promote_sets_the_champion_alias() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = REPO
     offenders = []
     for package in ("risk", "features", "training", "review_app"):
         for file in (root / package).rglob("*.py"):

@@ -14,11 +14,11 @@ import pytest
 import typer
 
 from features import build_features, load_records
+from tests.paths import SAMPLE
 from training import ModelConfig, RandomSplit, TableError, TrainingRun, load_config, train_table
 from training._fit import fit_single_feature_rule
 from training._table_inputs import stratified_split
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 AS_OF = "2024-01-01"
 GROUPS = ("district", "low_income")
 

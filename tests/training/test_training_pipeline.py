@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 
 from features import load_records
 from risk import RiskModel
+from tests.paths import SAMPLE
 from training import ConfigError, SplitError, load_config, load_truth, temporal_split
 from training._data import label_snapshots
-
-SAMPLE = "data/synthetic/sample"
 
 
 @pytest.fixture(scope="module")
