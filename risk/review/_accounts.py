@@ -17,6 +17,8 @@ from risk.review._users import (
     User,
     burn_password_check,
     hash_password,
+    login_fields_problem,
+    name_fingerprint,
     validate_user,
     verify_password,
 )
@@ -121,21 +123,38 @@ class _Accounts(_Session):
             ints=("failed_logins",),
         )
 
-    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+    def authenticate(
+        self, name: str, password: str, *, now: datetime | None = None, client: str | None = None
+    ) -> User:
         """Log ``name`` in; every attempt is audited and failures are slowed down.
 
         After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
-        exponentially growing time, recorded in the store (it survives restarts).
+        exponentially growing time, recorded in the store (it survives restarts). Every path
+        costs one password hash, so the time taken does not tell whether the name is a user or
+        locked out. Fields longer than ``MAX_USER_NAME_LENGTH`` characters (or not printable) or
+        ``MAX_PASSWORD_BYTES`` bytes are refused before any query; a name that is not a user is
+        audited as a keyed fingerprint, never as typed (it may be a mistyped password).
+
+        Parameters
+        ----------
+        client : str, optional
+            The client's address, recorded in the audit row.
 
         Raises
         ------
         AuthenticationFailed
-            No name, unknown user, wrong password, or locked out.
+            No name, unknown user, wrong password, over-long fields, or locked out.
         """
         at = _utc(now)
-        if not name:
-            self._log(AuditEntry("anonymous", "login_failed", "user ?", {"reason": "no user"}))
-            raise AuthenticationFailed("login failed: no user name given")
+        seen = {"client": client} if client else {}
+        problem = login_fields_problem(name, password)
+        if problem is not None and problem != "password too long":
+            burn_password_check("")
+            actor = "anonymous" if problem == "no user" else name_fingerprint(str(name))
+            self._log(AuditEntry(actor, "login_failed", "user ?", {"reason": problem, **seen}))
+            if problem == "no user":
+                raise AuthenticationFailed("login failed: no user name given")
+            raise AuthenticationFailed(f"login failed: {problem}")
         with self._read() as conn:
             row = conn.execute(
                 sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
@@ -144,11 +163,26 @@ class _Accounts(_Session):
             ).first()
         refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
         if row is None:
-            burn_password_check(password)
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "unknown user"}))
+            burn_password_check("" if problem else password)
+            self._log(
+                AuditEntry(
+                    name_fingerprint(name),
+                    "login_failed",
+                    "user ?",
+                    {"reason": problem or "unknown user", **seen},
+                )
+            )
+            raise refused
+        if problem is not None:
+            burn_password_check("")
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": problem, **seen}))
             raise refused
         if row.locked_until is not None and at < row.locked_until:
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out"}))
+            # The refusal costs a hash too: a locked-out user must not answer faster.
+            burn_password_check(password)
+            self._log(
+                AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out", **seen})
+            )
             raise AuthenticationFailed(
                 f"login refused for {name!r}: too many failed logins; try again after "
                 f"{row.locked_until:%Y-%m-%d %H:%M:%S} UTC"
@@ -166,7 +200,10 @@ class _Accounts(_Session):
                         conn,
                         [
                             AuditEntry(
-                                name, "login_failed", f"user {name}", {"reason": "locked out"}
+                                name,
+                                "login_failed",
+                                f"user {name}",
+                                {"reason": "locked out", **seen},
                             )
                         ],
                     )
@@ -176,7 +213,7 @@ class _Accounts(_Session):
                     .where(u.name == name)
                     .values(failed_logins=0, locked_until=None)
                 )
-                append(conn, [AuditEntry(name, "login", f"user {name}", {})])
+                append(conn, [AuditEntry(name, "login", f"user {name}", seen)])
                 return self._load_user(conn, name)
             failures = int(
                 conn.execute(
@@ -189,7 +226,7 @@ class _Accounts(_Session):
             until = self.login_policy.locked_until(failures, at)
             if until is not None:
                 conn.execute(sa.update(m.users).where(u.name == name).values(locked_until=until))
-            details: dict[str, Any] = {"reason": "wrong password", "failures": failures}
+            details: dict[str, Any] = {"reason": "wrong password", "failures": failures, **seen}
             if until is not None:
                 details["locked_until"] = until.isoformat()
             append(conn, [AuditEntry(name, "login_failed", f"user {name}", details)])

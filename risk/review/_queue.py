@@ -901,7 +901,12 @@ class ReviewQueue(_Accounts):
             return set(conn.execute(q).scalars())
 
 
-def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) -> VerifyResult:
+def verify_audit_log(
+    url: str | None = None,
+    *,
+    connect_timeout: float = 5.0,
+    anchor: tuple[int, str] | None = None,
+) -> VerifyResult:
     """Check the audit chain of the store at ``url`` (see :meth:`ReviewQueue.verify_audit_log`).
 
     Examples
@@ -920,4 +925,4 @@ def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) ->
         # Verifying must not create an empty store and call it intact.
         raise StoreUnavailable(f"no review store at {parsed.database}")
     with ReviewQueue(resolved, connect_timeout=connect_timeout) as q:
-        return q.verify_audit_log()
+        return q.verify_audit_log(anchor=anchor)

@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from risk.review import _models as m
-from risk.review._audit import AuditEntry, VerifyResult, append, verify_chain
+from risk.review._audit import AuditEntry, VerifyResult, append, read_head, verify_store
 from risk.review._errors import AccessDenied, AuthenticationFailed, ReviewError
 from risk.review._store import (
     make_engine,
@@ -233,9 +233,12 @@ class _Session:
             ints=("seq",),
         )
 
-    def verify_audit_log(self) -> VerifyResult:
-        """Check the audit chain; the result names the first broken row and why."""
+    def verify_audit_log(self, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Check the audit chain, an exported ``anchor`` and the decisions against the log."""
         with self._read() as conn:
-            head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
-            rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
-            return verify_chain(rows, None if head is None else (int(head.seq), str(head.hash)))
+            return verify_store(conn, anchor=anchor)
+
+    def audit_anchor(self) -> tuple[int, str]:
+        """Return the chain head ``(seq, hash)`` to keep outside the database."""
+        with self._read() as conn:
+            return read_head(conn)

@@ -23,6 +23,10 @@ ROLES: tuple[str, ...] = ("specialist", "supervisor", "admin")
 SUPERVISOR_ROLES: tuple[str, ...] = ("supervisor", "admin")
 
 MIN_PASSWORD_LENGTH = 8
+#: Longest user name a login may give (the name rule's own bound): longer ones never reach a query.
+MAX_USER_NAME_LENGTH = 128
+#: Longest password a login may give, in UTF-8 bytes: longer ones are refused before hashing.
+MAX_PASSWORD_BYTES = 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 # scrypt parameters: n=2**14, r=8 needs 16 MiB per hash, about 50 ms on a laptop.
@@ -157,6 +161,52 @@ _DUMMY_HASH = hash_password("not a real password", salt=b"\0" * _SALT_BYTES)
 def burn_password_check(password: str) -> None:
     """Spend the time of one password check (for unknown users: no timing oracle)."""
     verify_password(password, _DUMMY_HASH)
+
+
+def login_fields_problem(name: object, password: object) -> str | None:
+    r"""Say why a login's fields cannot name a user, before any of them reaches the store.
+
+    Returns None for fields a query may see: a name of at most :data:`MAX_USER_NAME_LENGTH`
+    printable characters and a password of at most :data:`MAX_PASSWORD_BYTES` UTF-8 bytes.
+
+    Examples
+    --------
+    >>> login_fields_problem("anna", "correct horse") is None
+    True
+    >>> login_fields_problem("x" * 900_000, "p"), login_fields_problem("an\0na", "p")
+    ('user name too long', 'user name not printable')
+    >>> login_fields_problem("anna", "p" * 2000)
+    'password too long'
+    """
+    if not isinstance(name, str) or not name:
+        return "no user"
+    if len(name) > MAX_USER_NAME_LENGTH:
+        return "user name too long"
+    if not name.isprintable():
+        return "user name not printable"
+    if not isinstance(password, str):
+        return "no password"
+    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        return "password too long"
+    return None
+
+
+# Fingerprints are keyed per process: they group one server's attempts under the same name
+# without letting a reader of the log test guesses (a mistyped password) against them.
+_FINGERPRINT_KEY = os.urandom(32)
+
+
+def name_fingerprint(name: str) -> str:
+    """Return a short keyed fingerprint of a login name that is no user (never its text).
+
+    Examples
+    --------
+    >>> f = name_fingerprint("my secret password")
+    >>> f.startswith("name#"), len(f), f == name_fingerprint("my secret password")
+    (True, 17, True)
+    """
+    data = name.encode("utf-8", "surrogatepass")
+    return "name#" + hmac.new(_FINGERPRINT_KEY, data, hashlib.sha256).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
