@@ -264,7 +264,7 @@ def _decision_fields(
 
 
 def check_decisions(
-    audited: Mapping[int, Mapping[str, Any]], stored: Iterable[Mapping[str, Any]], n_rows: int
+    audited: Mapping[int, Mapping[str, Any]], stored: Iterable[Mapping[Any, Any]], n_rows: int
 ) -> VerifyResult | None:
     """Cross-check the ``decisions`` table against the log's ``decision`` rows.
 
@@ -313,7 +313,7 @@ def verify_store(conn: sa.Connection, *, anchor: tuple[int, str] | None = None) 
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     audited: dict[int, dict[str, Any]] = {}
 
-    def collect(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    def collect(rows: Iterable[Mapping[Any, Any]]) -> Iterator[Mapping[Any, Any]]:
         for r in rows:
             if r["action"] == "decision":
                 try:
