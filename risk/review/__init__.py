@@ -1,7 +1,21 @@
 """The human review queue: every flag before a person, every action in a hash-chained log."""
 
-from risk.review._audit import ACTIONS, VerifyResult, canonical_json, row_hash, verify_chain
-from risk.review._decisions import DECISIONS, MIN_RATIONALE_LENGTH, Decision, DecisionCode
+from risk.review._audit import (
+    ACTIONS,
+    VerifyResult,
+    canonical_json,
+    parse_anchor,
+    row_hash,
+    verify_chain,
+)
+from risk.review._decisions import (
+    DECISIONS,
+    MAX_DISPUTE_REASON_LENGTH,
+    MAX_RATIONALE_LENGTH,
+    MIN_RATIONALE_LENGTH,
+    Decision,
+    DecisionCode,
+)
 from risk.review._disputes import exclude_disputed
 from risk.review._errors import (
     AccessDenied,
@@ -36,6 +50,8 @@ __all__ = [
     "DEFAULT_SLA_WORKING_DAYS",
     "GROUP_ATTRIBUTES",
     "ITEM_COLUMNS",
+    "MAX_DISPUTE_REASON_LENGTH",
+    "MAX_RATIONALE_LENGTH",
     "MIN_RATIONALE_LENGTH",
     "ORDERS",
     "ROLES",
@@ -63,6 +79,7 @@ __all__ = [
     "can_access",
     "canonical_json",
     "exclude_disputed",
+    "parse_anchor",
     "row_hash",
     "verify_audit_log",
     "verify_chain",
