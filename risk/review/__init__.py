@@ -40,7 +40,15 @@ from risk.review._queue import (
     verify_audit_log,
 )
 from risk.review._screening import GROUP_ATTRIBUTES, SCORE_COLUMNS, ScreeningLike
-from risk.review._users import ROLES, SUPERVISOR_ROLES, LoginPolicy, Role, User, can_access
+from risk.review._users import (
+    ROLES,
+    SUPERVISOR_ROLES,
+    AddressThrottle,
+    LoginPolicy,
+    Role,
+    User,
+    can_access,
+)
 
 __all__ = [
     "ACTIONS",
@@ -59,6 +67,7 @@ __all__ = [
     "STATUSES",
     "SUPERVISOR_ROLES",
     "AccessDenied",
+    "AddressThrottle",
     "AuthenticationFailed",
     "Decision",
     "DecisionCode",

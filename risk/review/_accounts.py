@@ -14,6 +14,7 @@ from risk.review._audit import AuditEntry, append
 from risk.review._errors import AuthenticationFailed, InvalidUser, UnknownItem
 from risk.review._session import _frame, _Session, _utc
 from risk.review._users import (
+    AddressThrottle,
     User,
     burn_password_check,
     hash_password,
@@ -124,7 +125,13 @@ class _Accounts(_Session):
         )
 
     def authenticate(
-        self, name: str, password: str, *, now: datetime | None = None, client: str | None = None
+        self,
+        name: str,
+        password: str,
+        *,
+        now: datetime | None = None,
+        client: str | None = None,
+        throttle: AddressThrottle | None = None,
     ) -> User:
         """Log ``name`` in; every attempt is audited and failures are slowed down.
 
@@ -139,6 +146,9 @@ class _Accounts(_Session):
         ----------
         client : str, optional
             The client's address, recorded in the audit row.
+        throttle : AddressThrottle, optional
+            Failed logins per ``client``: when it says the address tried too often, the
+            attempt is refused (and audited) before any password hash.
 
         Raises
         ------
@@ -149,6 +159,8 @@ class _Accounts(_Session):
         seen = {"client": client} if client else {}
         problem = login_fields_problem(name, password)
         if problem is not None and problem != "password too long":
+            if client and throttle is not None:
+                throttle.failed(client)
             burn_password_check("")
             actor = "anonymous" if problem == "no user" else name_fingerprint(str(name))
             self._log(AuditEntry(actor, "login_failed", "user ?", {"reason": problem, **seen}))
@@ -161,6 +173,33 @@ class _Accounts(_Session):
                     m.users.c.name == name
                 )
             ).first()
+        if client and throttle is not None and throttle.blocked(client):
+            reason = "too many failed logins from this address"
+            self._log(
+                AuditEntry(
+                    name if row is not None else name_fingerprint(name),
+                    "login_failed",
+                    f"user {name}" if row is not None else "user ?",
+                    {"reason": reason, **seen},
+                )
+            )
+            raise AuthenticationFailed(f"login refused: {reason}; try again later")
+        try:
+            return self._check_password(name, password, row, problem, at, seen)
+        except AuthenticationFailed:
+            if client and throttle is not None:
+                throttle.failed(client)
+            raise
+
+    def _check_password(
+        self,
+        name: str,
+        password: str,
+        row: Any,
+        problem: str | None,
+        at: datetime,
+        seen: dict[str, str],
+    ) -> User:
         refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
         if row is None:
             burn_password_check("" if problem else password)

@@ -7,7 +7,10 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -241,3 +244,64 @@ class LoginPolicy:
         """Return when the lockout after ``failures`` failures ends (None: no lockout)."""
         d = self.delay(failures)
         return now + d if d > timedelta(0) else None
+
+
+class AddressThrottle:
+    """Failed logins per client address, in memory: too many in a window refuse the next ones.
+
+    The per-user lockout (:class:`LoginPolicy`, in the store) stops guessing one user's password;
+    this stops one address trying many names. After ``max_failures`` failures within
+    ``window_s`` seconds, logins from that address are refused, without a password hash, until
+    the oldest failure leaves the window. A successful login does not clear the count.
+
+    Examples
+    --------
+    >>> clock = iter(range(100)).__next__
+    >>> throttle = AddressThrottle(max_failures=2, window_s=10, clock=clock)
+    >>> throttle.failed("10.0.0.7"); throttle.failed("10.0.0.7")
+    >>> throttle.blocked("10.0.0.7"), throttle.blocked("10.0.0.8")
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        max_failures: int = 20,
+        window_s: float = 600.0,
+        *,
+        max_addresses: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_addresses = max_addresses
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str) -> bool:
+        """Whether logins from ``address`` are refused now."""
+        with self._lock:
+            if address not in self._failures:
+                return False
+            return len(self._recent(address, self._clock())) >= self.max_failures
+
+    def failed(self, address: str) -> None:
+        """Count a failed login from ``address``."""
+        with self._lock:
+            now = self._clock()
+            if address not in self._failures and len(self._failures) >= self.max_addresses:
+                # Forget addresses whose failures have all left the window (memory stays bounded).
+                for old in [
+                    a for a, t in self._failures.items() if not t or now - t[-1] > self.window_s
+                ]:
+                    del self._failures[old]
+            times = self._recent(address, now)
+            times.append(now)
+            if len(times) > self.max_failures:
+                times.popleft()

@@ -9,7 +9,13 @@ from datetime import datetime
 
 import pytest
 
-from risk.review import AuthenticationFailed, LoginPolicy, ReviewQueue, StoreUnavailable
+from risk.review import (
+    AddressThrottle,
+    AuthenticationFailed,
+    LoginPolicy,
+    ReviewQueue,
+    StoreUnavailable,
+)
 from risk.review._users import MAX_PASSWORD_BYTES, MAX_USER_NAME_LENGTH, name_fingerprint
 
 PASSWORD = "correct horse battery"
@@ -150,3 +156,22 @@ def test_no_login_failure_reaches_the_caller_as_a_store_error(q: ReviewQueue) ->
             q.authenticate(name, "x\x00y")
         assert not isinstance(caught.value, StoreUnavailable)
         assert "SELECT" not in str(caught.value) and "INSERT" not in str(caught.value)
+
+
+def test_one_address_trying_many_names_is_throttled_and_audited(
+    q: ReviewQueue, scrypt_calls: list[int]
+) -> None:
+    throttle = AddressThrottle(max_failures=3, window_s=600)
+    for i in range(3):
+        with pytest.raises(AuthenticationFailed, match="unknown user or wrong password"):
+            q.authenticate(f"guess{i}", "wrong horse", client="10.0.0.9", throttle=throttle)
+    scrypt_calls.clear()
+    # Even the right password is refused from that address now, before any hash.
+    with pytest.raises(AuthenticationFailed, match="too many failed logins from this address"):
+        q.authenticate("anna", PASSWORD, client="10.0.0.9", throttle=throttle)
+    assert scrypt_calls == []
+    row = _last_failure(q)
+    assert row["actor"] == "anna" and row["client"] == "10.0.0.9"
+    assert row["reason"] == "too many failed logins from this address"
+    # Another address is not affected.
+    assert q.authenticate("anna", PASSWORD, client="10.0.0.10", throttle=throttle).name == "anna"
