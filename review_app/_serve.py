@@ -94,8 +94,9 @@ class RequestGuard:
         path = str(scope.get("path", ""))
         client = scope["client"][0] if scope.get("client") else None
         origin = headers.get("origin")
+        where = f"request {path[:100]} from {client or '?'}"
         if origin is not None and not _same_origin(origin, headers.get("host", "")):
-            await self._audit(client, f"request {path[:100]}", "foreign origin")
+            await self._audit(_user_of(scope, headers.get("cookie", "")), where, "foreign origin")
             await _refuse(send, 403, "requests from another origin are refused")
             return
         found = _SESSION_ROUTES.search(path)
@@ -112,7 +113,7 @@ class RequestGuard:
                     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
                     session_hash = (query.get("session_hash") or [None])[0]
                 if session_hash and not self.owners.claim(session_hash, user):
-                    await self._audit(user, f"request {path[:100]}", "session of another user")
+                    await self._audit(user, where, "session of another user")
                     await _refuse(send, 403, "this session belongs to another user")
                     return
         token = LOGIN_CLIENT.set(client)
@@ -129,7 +130,7 @@ class RequestGuard:
             LOGIN_CLIENT.reset(token)
         if statuses and statuses[0] == 401:
             # Audited once the response is out, so the refusal costs the caller no time.
-            await self._audit(client, f"request {path[:100]}", "not logged in")
+            await self._audit(None, where, "not logged in")
 
     async def _audit(self, actor: str | None, doing: str, reason: str) -> None:
         import anyio
