@@ -211,13 +211,22 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+#: Seconds a failed login waits before its answer (asleep: it costs the server nothing).
+FAILED_LOGIN_DELAY_S = 1.0
+
+
 def threaded_auth(
-    auth: Callable[..., bool], *, concurrent: int = 1
+    auth: Callable[..., bool],
+    *,
+    concurrent: int = 1,
+    failure_delay: float = FAILED_LOGIN_DELAY_S,
 ) -> Callable[[str, str], Awaitable[bool]]:
     """Wrap a blocking ``auth`` so that Gradio awaits it in a worker thread.
 
     At most ``concurrent`` password checks run at once: a flood of logins costs at most that
-    many cores and never blocks the event loop every other request is served from.
+    many cores and never blocks the event loop every other request is served from. A failed
+    login is answered after ``failure_delay`` seconds, so each connection of a flood makes at
+    most about one attempt per second.
     """
     import anyio
 
@@ -225,11 +234,14 @@ def threaded_auth(
 
     async def checked(username: str, password: str) -> bool:
         client = LOGIN_CLIENT.get()
-        return bool(
+        ok = bool(
             await anyio.to_thread.run_sync(
                 lambda: auth(username, password, client), limiter=limiter
             )
         )
+        if not ok:
+            await anyio.sleep(failure_delay)
+        return ok
 
     return checked
 

@@ -47,7 +47,7 @@ def test_the_password_check_runs_off_the_event_loop() -> None:
         seen.append((username, password, client, threading.get_ident()))
         return username == "anna"
 
-    checked = threaded_auth(auth)
+    checked = threaded_auth(auth, failure_delay=0.0)
 
     async def main() -> tuple[bool, bool, int]:
         return await checked("anna", "pw"), await checked("boris", "pw"), threading.get_ident()
@@ -65,3 +65,21 @@ def test_a_session_belongs_to_the_user_who_started_it() -> None:
     for i in range(10):
         owners.claim(f"b{i}", "boris")
     assert not owners.claim("s1", "boris")
+
+
+def test_a_failed_login_is_answered_late(monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", sleep)
+    checked = threaded_auth(lambda u, p, c=None: u == "anna", failure_delay=1.5)
+
+    async def main() -> tuple[bool, bool]:
+        return await checked("anna", "pw"), await checked("boris", "pw")
+
+    assert asyncio.run(main()) == (True, False)
+    assert slept == [1.5]
