@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from review_app import API_NAMES
 from risk.cli import app as cli
-from risk.review import ReviewQueue
+from risk.review import LoginPolicy, ReviewQueue
 from risk.review._users import name_fingerprint
 from tests.reliability.review_setup import fill_store
 
@@ -109,8 +109,12 @@ def test_wrong_password_is_refused_and_audited(server: Server) -> None:
     assert server.login("anna", server.users["anna"][0]).status_code == 200
 
 
-def test_repeated_failed_logins_are_slowed_down(server: Server) -> None:
+def test_repeated_failed_logins_are_slowed_down(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = server.queue
+    # Longer than the app's one-second answer to a failed login, so the lock outlasts it.
+    monkeypatch.setattr(queue, "login_policy", LoginPolicy(base_delay_s=30.0))
     name, district = "carl", server.users["anna"][2]
     queue.add_user(name, "carl-right-password", "specialist", [district])
     policy = queue.login_policy
