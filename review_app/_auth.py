@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 
-from risk.review import AuthenticationFailed, ReviewQueue, StoreUnavailable, UnknownItem
+from risk.review import (
+    AddressThrottle,
+    AuthenticationFailed,
+    ReviewQueue,
+    StoreUnavailable,
+    UnknownItem,
+)
+
+#: The address of the client whose login is being checked (set by the served app per request).
+LOGIN_CLIENT: ContextVar[str | None] = ContextVar("login_client", default=None)
 
 #: Demo user names: one specialist per pair of districts, one supervisor for all.
 DEMO_SPECIALIST = "specialist{:02d}"
 DEMO_SUPERVISOR = "supervisor"
 
 
-def make_auth(queue: ReviewQueue) -> Callable[[str, str], bool]:
+def make_auth(
+    queue: ReviewQueue, *, throttle: AddressThrottle | None = None
+) -> Callable[..., bool]:
     """Return Gradio's ``auth`` callable: True when ``risk.review`` authenticates the user.
 
-    Every attempt is audited and repeated failures slowed down by the queue itself.
+    Every attempt is audited and repeated failures slowed down by the queue itself, per user
+    name and, with ``throttle``, per client address (given as ``client=``, else taken from
+    :data:`LOGIN_CLIENT`).
 
     Examples
     --------
@@ -26,9 +40,11 @@ def make_auth(queue: ReviewQueue) -> Callable[[str, str], bool]:
     (True, False, False)
     """
 
-    def auth(username: str, password: str) -> bool:
+    def auth(username: str, password: str, client: str | None = None) -> bool:
         try:
-            queue.authenticate(username, password)
+            queue.authenticate(
+                username, password, client=client or LOGIN_CLIENT.get(), throttle=throttle
+            )
         except (AuthenticationFailed, StoreUnavailable):
             return False
         return True

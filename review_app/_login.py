@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from review_app._auth import make_auth
-from review_app._service import ReviewService
-from risk.review import AuthenticationFailed, ReviewQueue, User
+from review_app._service import NotSupervisor, ReviewService
+from risk.review import AddressThrottle, AuthenticationFailed, ReviewQueue, User
 
 #: Default maximum age of a login: one working day.
 DEFAULT_MAX_LOGIN_AGE = timedelta(hours=8)
@@ -114,9 +114,21 @@ class AgedLoginService(ReviewService):
         self.ages.check(username)
         return super().user(username)
 
+    def supervisor(self, username: str | None) -> User:
+        """Load a supervisor; a refusal (a specialist asking for the view) is audited."""
+        try:
+            return super().supervisor(username)
+        except NotSupervisor:
+            self.queue.log_refusal(username or "anonymous", "supervisor view", "role")
+            raise
 
-def make_aged_auth(queue: ReviewQueue, ages: LoginAges) -> Callable[[str, str], bool]:
+
+def make_aged_auth(
+    queue: ReviewQueue, ages: LoginAges, *, throttle: AddressThrottle | None = None
+) -> Callable[..., bool]:
     """Return Gradio's ``auth`` callable that also records the time of each successful login.
+
+    ``throttle`` limits failed logins per client address (see :func:`make_auth`).
 
     Examples
     --------
@@ -127,10 +139,10 @@ def make_aged_auth(queue: ReviewQueue, ages: LoginAges) -> Callable[[str, str], 
     True
     >>> ages.check("anna")
     """
-    auth = make_auth(queue)
+    auth = make_auth(queue, throttle=throttle)
 
-    def aged(username: str, password: str) -> bool:
-        ok = auth(username, password)
+    def aged(username: str, password: str, client: str | None = None) -> bool:
+        ok = auth(username, password, client)
         if ok:
             ages.record(username)
         return ok

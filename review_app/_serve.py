@@ -1,13 +1,249 @@
-"""Launching the app: authentication by the review queue's users, loopback by default."""
+"""Launching the app: authentication by the review queue's users, loopback by default.
+
+Around Gradio's own routes the served app adds one guard (:class:`RequestGuard`): requests
+from another origin are refused (Gradio would answer any localhost origin with credentials),
+a session's events are readable only by the user who started it, refused (401) requests are
+audited, and each login's client address is known to the password check, which runs in a
+worker thread (the slow hash and its database write never hold up Gradio's event loop).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from review_app._auth import LOGIN_CLIENT
 from review_app._i18n import LANGS, check_lang, t
 from review_app._login import DEFAULT_MAX_LOGIN_AGE, AgedLoginService, LoginAges, make_aged_auth
-from risk.review import ReviewQueue
+from risk.review import AddressThrottle, ReviewQueue, StoreUnavailable
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Gradio routes that carry a session hash (in the body, the query or the path).
+_SESSION_ROUTES = re.compile(
+    r"/gradio_api/(?:(?P<body>queue/join|cancel)|queue/data|heartbeat/(?P<path>[^/]+))/?$"
+)
+#: Sessions remembered per user; a user's oldest are forgotten beyond this.
+MAX_SESSIONS_PER_USER = 1000
+#: Longest request body read to find a session hash (Gradio's event bodies are small).
+_MAX_EVENT_BODY = 1_000_000
+
+
+class SessionOwners:
+    """Which user started each Gradio session (by session hash), bounded per user.
+
+    Examples
+    --------
+    >>> owners = SessionOwners()
+    >>> owners.claim("abc", "anna"), owners.claim("abc", "boris"), owners.claim("abc", "anna")
+    (True, False, True)
+    """
+
+    def __init__(self, per_user: int = MAX_SESSIONS_PER_USER) -> None:
+        self.per_user = per_user
+        self._owner: dict[str, str] = {}
+        self._by_user: dict[str, deque[str]] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, session_hash: str, user: str) -> bool:
+        """Record ``user`` as the owner of a new session; False if another user owns it."""
+        with self._lock:
+            owner = self._owner.get(session_hash)
+            if owner is not None:
+                return owner == user
+            self._owner[session_hash] = user
+            mine = self._by_user.setdefault(user, deque())
+            mine.append(session_hash)
+            if len(mine) > self.per_user:
+                self._owner.pop(mine.popleft(), None)
+            return True
+
+
+class RequestGuard:
+    """ASGI middleware of the served app (see the module's docstring).
+
+    Parameters
+    ----------
+    app : ASGI app
+        Gradio's app.
+    queue : ReviewQueue
+        Where refusals are audited.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], queue: ReviewQueue):
+        self.app = app
+        self.queue = queue
+        self.owners = SessionOwners()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path = str(scope.get("path", ""))
+        client = scope["client"][0] if scope.get("client") else None
+        origin = headers.get("origin")
+        where = f"request {path[:100]} from {client or '?'}"
+        if origin is not None and not _same_origin(origin, headers.get("host", "")):
+            await self._audit(_user_of(scope, headers.get("cookie", "")), where, "foreign origin")
+            await _refuse(send, 403, "requests from another origin are refused")
+            return
+        found = _SESSION_ROUTES.search(path)
+        if found is not None:
+            user = _user_of(scope, headers.get("cookie", ""))
+            if user is not None:
+                session_hash: str | None
+                if found.group("body"):
+                    body, receive = await _read_body(receive)
+                    session_hash = _json_field(body, "session_hash")
+                elif found.group("path"):
+                    session_hash = found.group("path")
+                else:
+                    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                    session_hash = (query.get("session_hash") or [None])[0]
+                if session_hash and not self.owners.claim(session_hash, user):
+                    await self._audit(user, where, "session of another user")
+                    await _refuse(send, 403, "this session belongs to another user")
+                    return
+        token = LOGIN_CLIENT.set(client)
+        statuses: list[int] = []
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message.get("status", 0)))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            LOGIN_CLIENT.reset(token)
+        if statuses and statuses[0] == 401:
+            # Audited once the response is out, so the refusal costs the caller no time.
+            await self._audit(None, where, "not logged in")
+
+    async def _audit(self, actor: str | None, doing: str, reason: str) -> None:
+        import anyio
+
+        # The refusal stands even when it cannot be audited: an unreachable store refuses
+        # every other request too.
+        with contextlib.suppress(StoreUnavailable):
+            await anyio.to_thread.run_sync(
+                self.queue.log_refusal, actor or "anonymous", doing, reason
+            )
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+
+
+def _user_of(scope: Scope, cookie_header: str) -> str | None:
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not tokens or cookie_id is None:
+        return None
+    cookies = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except CookieError:
+        return None
+    for key in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
+        if key in cookies and cookies[key].value in tokens:
+            return str(tokens[cookies[key].value])
+    return None
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the request body and return it with a ``receive`` that replays it."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= _MAX_EVENT_BODY:
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks) if size <= _MAX_EVENT_BODY else b""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _json_field(body: bytes, name: str) -> str | None:
+    try:
+        value = json.loads(body).get(name)
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+#: Seconds a failed login waits before its answer (asleep: it costs the server nothing).
+FAILED_LOGIN_DELAY_S = 1.0
+
+
+def threaded_auth(
+    auth: Callable[..., bool],
+    *,
+    concurrent: int = 1,
+    failure_delay: float = FAILED_LOGIN_DELAY_S,
+) -> Callable[[str, str], Awaitable[bool]]:
+    """Wrap a blocking ``auth`` so that Gradio awaits it in a worker thread.
+
+    At most ``concurrent`` password checks run at once: a flood of logins costs at most that
+    many cores and never blocks the event loop every other request is served from. A failed
+    login is answered after ``failure_delay`` seconds, so each connection of a flood makes at
+    most about one attempt per second.
+    """
+    import anyio
+
+    limiter = anyio.CapacityLimiter(concurrent)
+
+    async def checked(username: str, password: str) -> bool:
+        client = LOGIN_CLIENT.get()
+        ok = bool(
+            await anyio.to_thread.run_sync(
+                lambda: auth(username, password, client), limiter=limiter
+            )
+        )
+        if not ok:
+            await anyio.sleep(failure_delay)
+        return ok
+
+    return checked
 
 
 def serve(
@@ -21,6 +257,7 @@ def serve(
     block: bool = True,
     quiet: bool = False,
     max_login_age: timedelta = DEFAULT_MAX_LOGIN_AGE,
+    login_throttle: AddressThrottle | None = None,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -42,6 +279,8 @@ def serve(
         Print nothing on start.
     max_login_age : timedelta
         Requests of a login older than this are refused and audited (default 8 hours).
+    login_throttle : AddressThrottle, optional
+        Failed logins per client address (default: 20 in 10 minutes, then refused).
 
     Returns
     -------
@@ -49,6 +288,7 @@ def serve(
         The running app (``close()`` it to stop a non-blocking server) and its URL.
     """
     import gradio as gr
+    from starlette.middleware import Middleware
 
     from review_app._app import CSS, build_app
 
@@ -62,7 +302,11 @@ def serve(
     _, url, _ = app.launch(
         server_name=host,
         server_port=port or _free_port(host),
-        auth=make_aged_auth(queue, ages),
+        # Gradio awaits a coroutine function (routes.py, login) though its hint says sync.
+        auth=threaded_auth(  # type: ignore[arg-type]
+            make_aged_auth(queue, ages, throttle=login_throttle or AddressThrottle())
+        ),
+        app_kwargs={"middleware": [Middleware(RequestGuard, queue=queue)]},
         auth_message=message,
         prevent_thread_lock=not block,
         quiet=quiet,

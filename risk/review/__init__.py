@@ -1,10 +1,19 @@
 """The human review queue: every flag before a person, every action in a hash-chained log."""
 
 from risk._payload import GROUP_ATTRIBUTES, SCORE_COLUMNS
-from risk.review._audit import ACTIONS, VerifyResult, canonical_json, row_hash, verify_chain
+from risk.review._audit import (
+    ACTIONS,
+    VerifyResult,
+    canonical_json,
+    parse_anchor,
+    row_hash,
+    verify_chain,
+)
 from risk.review._deciding import DECISION_COLUMNS
 from risk.review._decisions import (
     DECISIONS,
+    MAX_DISPUTE_REASON_LENGTH,
+    MAX_RATIONALE_LENGTH,
     MIN_DISPUTE_REASON_LENGTH,
     MIN_RATIONALE_LENGTH,
     Decision,
@@ -38,9 +47,21 @@ from risk.review._queue import ReviewQueue, verify_audit_log
 from risk.review._reading import ITEM_COLUMNS, ORDERS, ReviewItem
 from risk.review._screening import ScreeningLike
 from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS
-from risk.review._users import ROLES, SUPERVISOR_ROLES, LoginPolicy, Role, User, can_access
+from risk.review._users import (
+    ROLES,
+    SUPERVISOR_ROLES,
+    AddressThrottle,
+    LoginPolicy,
+    Role,
+    User,
+    can_access,
+)
 
 __all__ = [
+    "AddressThrottle",
+    "MAX_DISPUTE_REASON_LENGTH",
+    "MAX_RATIONALE_LENGTH",
+    "parse_anchor",
     "ACTIONS",
     "AWAITING",
     "DECIDED_ATTRIBUTE_COLUMNS",

@@ -15,10 +15,13 @@ from risk.review._audit import AuditEntry, append
 from risk.review._errors import AuthenticationFailed, InvalidUser, UnknownItem
 from risk.review._session import Session, _frame, _utc
 from risk.review._users import (
+    AddressThrottle,
     LoginPolicy,
     User,
     burn_password_check,
     hash_password,
+    login_fields_problem,
+    name_fingerprint,
     validate_user,
     verify_password,
 )
@@ -150,34 +153,104 @@ class Accounts:
             ints=("failed_logins",),
         )
 
-    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+    def authenticate(
+        self,
+        name: str,
+        password: str,
+        *,
+        now: datetime | None = None,
+        client: str | None = None,
+        throttle: AddressThrottle | None = None,
+    ) -> User:
         """Log ``name`` in; every attempt is audited and failures are slowed down.
 
         After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
-        exponentially growing time, recorded in the store (it survives restarts).
+        exponentially growing time, recorded in the store (it survives restarts). Every path
+        costs one password hash, so the time taken does not tell whether the name is a user or
+        locked out. Fields longer than ``MAX_USER_NAME_LENGTH`` characters (or not printable) or
+        ``MAX_PASSWORD_BYTES`` bytes are refused before any query; a name that is not a user is
+        audited as a keyed fingerprint, never as typed (it may be a mistyped password).
+
+        Parameters
+        ----------
+        client : str, optional
+            The client's address, recorded in the audit row.
+        throttle : AddressThrottle, optional
+            Failed logins per ``client``: when it says the address tried too often, the
+            attempt is refused (and audited) before any password hash.
 
         Raises
         ------
         AuthenticationFailed
-            No name, unknown user, wrong password, or locked out.
+            No name, unknown user, wrong password, over-long fields, or locked out.
         """
         at = _utc(now)
-        if not name:
-            self._log(AuditEntry("anonymous", "login_failed", "user ?", {"reason": "no user"}))
-            raise AuthenticationFailed("login failed: no user name given")
+        seen = {"client": client} if client else {}
+        problem = login_fields_problem(name, password)
+        if problem is not None and problem != "password too long":
+            if client and throttle is not None:
+                throttle.failed(client)
+            burn_password_check("")
+            actor = "anonymous" if problem == "no user" else name_fingerprint(str(name))
+            self._log(AuditEntry(actor, "login_failed", "user ?", {"reason": problem, **seen}))
+            if problem == "no user":
+                raise AuthenticationFailed("login failed: no user name given")
+            raise AuthenticationFailed(f"login failed: {problem}")
         with self._read() as conn:
             row = conn.execute(
                 sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
                     m.users.c.name == name
                 )
             ).first()
+        if client and throttle is not None and throttle.blocked(client):
+            reason = "too many failed logins from this address"
+            self._log(
+                AuditEntry(
+                    name if row is not None else name_fingerprint(name),
+                    "login_failed",
+                    f"user {name}" if row is not None else "user ?",
+                    {"reason": reason, **seen},
+                )
+            )
+            raise AuthenticationFailed(f"login refused: {reason}; try again later")
+        try:
+            return self._check_password(name, password, row, problem, at, seen)
+        except AuthenticationFailed:
+            if client and throttle is not None:
+                throttle.failed(client)
+            raise
+
+    def _check_password(
+        self,
+        name: str,
+        password: str,
+        row: Any,
+        problem: str | None,
+        at: datetime,
+        seen: dict[str, str],
+    ) -> User:
         refused = AuthenticationFailed(f"login failed for {name!r}: unknown user or wrong password")
         if row is None:
-            burn_password_check(password)
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "unknown user"}))
+            burn_password_check("" if problem else password)
+            self._log(
+                AuditEntry(
+                    name_fingerprint(name),
+                    "login_failed",
+                    "user ?",
+                    {"reason": problem or "unknown user", **seen},
+                )
+            )
+            raise refused
+        if problem is not None:
+            burn_password_check("")
+            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": problem, **seen}))
             raise refused
         if row.locked_until is not None and at < row.locked_until:
-            self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out"}))
+            # The refusal costs a hash too: a locked-out user must not answer faster.
+            burn_password_check(password)
+            self._log(
+                AuditEntry(name, "login_failed", f"user {name}", {"reason": "locked out", **seen})
+            )
             raise AuthenticationFailed(
                 f"login refused for {name!r}: too many failed logins; try again after "
                 f"{row.locked_until:%Y-%m-%d %H:%M:%S} UTC"
@@ -195,7 +268,10 @@ class Accounts:
                         conn,
                         [
                             AuditEntry(
-                                name, "login_failed", f"user {name}", {"reason": "locked out"}
+                                name,
+                                "login_failed",
+                                f"user {name}",
+                                {"reason": "locked out", **seen},
                             )
                         ],
                     )
@@ -205,7 +281,7 @@ class Accounts:
                     .where(u.name == name)
                     .values(failed_logins=0, locked_until=None)
                 )
-                append(conn, [AuditEntry(name, "login", f"user {name}", {})])
+                append(conn, [AuditEntry(name, "login", f"user {name}", seen)])
                 return self._load_user(conn, name)
             failures = int(
                 conn.execute(
@@ -218,7 +294,7 @@ class Accounts:
             until = self.login_policy.locked_until(failures, at)
             if until is not None:
                 conn.execute(sa.update(m.users).where(u.name == name).values(locked_until=until))
-            details: dict[str, Any] = {"reason": "wrong password", "failures": failures}
+            details: dict[str, Any] = {"reason": "wrong password", "failures": failures, **seen}
             if until is not None:
                 details["locked_until"] = until.isoformat()
             append(conn, [AuditEntry(name, "login_failed", f"user {name}", details)])

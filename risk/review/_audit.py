@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from risk.review import _models as m
+from risk.review._errors import ReviewError
 
 #: What the audit log records.
 ACTIONS: tuple[str, ...] = (
@@ -134,8 +136,17 @@ class VerifyResult:
         return f"audit log BROKEN at seq {self.first_broken_seq}: {self.reason}"
 
 
-def verify_chain(rows: Iterable[Mapping[Any, Any]], head: tuple[int, str] | None) -> VerifyResult:
+def verify_chain(
+    rows: Iterable[Mapping[Any, Any]],
+    head: tuple[int, str] | None,
+    *,
+    anchor: tuple[int, str] | None = None,
+) -> VerifyResult:
     """Check the chain: consecutive seqs from 1, each prev_hash and hash, and the head.
+
+    ``details_json`` must be exactly the canonical text of what it parses to (see
+    :func:`canonical_json`): the hash covers the parsed value, so this makes it cover the
+    stored bytes too (a duplicated key or extra spaces no longer verify).
 
     Parameters
     ----------
@@ -143,6 +154,10 @@ def verify_chain(rows: Iterable[Mapping[Any, Any]], head: tuple[int, str] | None
         Audit rows ordered by ``seq`` with the columns of the ``audit_log`` table.
     head : (seq, hash) or None
         The recorded chain head.
+    anchor : (seq, hash), optional
+        A head exported earlier (``risk audit-log anchor``) and kept outside the database: the
+        chain must still reach it with the same hash, so deleting the newest rows and
+        rewriting the head to match is caught.
 
     Examples
     --------
@@ -153,8 +168,11 @@ def verify_chain(rows: Iterable[Mapping[Any, Any]], head: tuple[int, str] | None
     True
     >>> print(verify_chain([dict(row, actor="b")], (1, h1)))
     audit log BROKEN at seq 1: hash mismatch (row content was changed)
+    >>> print(verify_chain([row], (1, h1), anchor=(2, h1)))
+    audit log BROKEN at seq 2: the anchor seq 2 is no longer in the log (it ends at seq 1)
     """
     expected_seq, prev, n = 1, GENESIS_HASH, 0
+    anchor_hash: str | None = None
     for r in rows:
         n += 1
         seq = int(r["seq"])
@@ -168,9 +186,15 @@ def verify_chain(rows: Iterable[Mapping[Any, Any]], head: tuple[int, str] | None
             details = json.loads(r["details_json"])
         except ValueError:
             return VerifyResult(False, n, seq, "details_json is not valid JSON")
+        if canonical_json(details) != r["details_json"]:
+            return VerifyResult(
+                False, n, seq, "details_json is not the exact text that was hashed (it was edited)"
+            )
         h = row_hash(seq, r["at"], r["actor"], r["action"], r["subject"], details, r["prev_hash"])
         if h != r["hash"]:
             return VerifyResult(False, n, seq, "hash mismatch (row content was changed)")
+        if anchor is not None and seq == anchor[0]:
+            anchor_hash = h
         prev, expected_seq = h, seq + 1
     head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
     last = expected_seq - 1
@@ -184,4 +208,134 @@ def verify_chain(rows: Iterable[Mapping[Any, Any]], head: tuple[int, str] | None
         return VerifyResult(False, n, last + 1 if head_seq > last else head_seq + 1, reason)
     if head_hash != prev:
         return VerifyResult(False, n, last, "hash mismatch with the recorded chain head")
+    if anchor is not None and anchor[0] > 0:
+        if anchor_hash is None:
+            return VerifyResult(
+                False,
+                n,
+                anchor[0],
+                f"the anchor seq {anchor[0]} is no longer in the log (it ends at seq {last})",
+            )
+        if anchor_hash != anchor[1]:
+            return VerifyResult(False, n, anchor[0], "hash mismatch with the anchor")
     return VerifyResult(True, n)
+
+
+_ANCHOR = re.compile(r"^\s*(\d+):([0-9a-f]{64})\s*$")
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """Read an anchor written as ``SEQ:HASH`` (what ``risk audit-log anchor`` prints).
+
+    Examples
+    --------
+    >>> parse_anchor("12:" + "ab" * 32)[0]
+    12
+    >>> parse_anchor("12")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    risk.review._errors.ReviewError: an audit anchor is SEQ:HASH ...; got '12'
+    """
+    found = _ANCHOR.match(text)
+    if found is None:
+        raise ReviewError(
+            f"an audit anchor is SEQ:HASH (a number, a colon and 64 hex digits); got {text[:80]!r}"
+        )
+    return int(found.group(1)), found.group(2)
+
+
+def read_head(conn: sa.Connection) -> tuple[int, str]:
+    """Return the recorded chain head ``(seq, hash)`` (``(0, GENESIS_HASH)`` for an empty log)."""
+    head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
+    return (0, GENESIS_HASH) if head is None else (int(head.seq), str(head.hash))
+
+
+def _decision_fields(
+    user: str, flag_id: int, decision: str, services: object, agrees: bool, rationale_sha: str
+) -> dict[str, Any]:
+    return {
+        "user": user,
+        "subject": f"flag {flag_id}",
+        "decision": decision,
+        "services_offered": services,
+        "agrees_with_model": bool(agrees),
+        "rationale_sha256": rationale_sha,
+    }
+
+
+def check_decisions(
+    audited: Mapping[int, Mapping[str, Any]], stored: Iterable[Mapping[Any, Any]], n_rows: int
+) -> VerifyResult | None:
+    """Cross-check the ``decisions`` table against the log's ``decision`` rows.
+
+    Every stored decision must equal its audit row (user, flag, decision, services, agreement
+    and the SHA-256 of the rationale), and every audited decision must still be stored.
+    Returns None when they agree.
+    """
+    seen: set[int] = set()
+    for d in stored:
+        did = int(d["decision_id"])
+        seen.add(did)
+        services = json.loads(d["services_offered_json"])
+        mine = _decision_fields(
+            d["user_name"],
+            int(d["flag_id"]),
+            d["decision"],
+            services,
+            d["agrees_with_model"],
+            hashlib.sha256(str(d["rationale"]).encode()).hexdigest(),
+        )
+        logged = audited.get(did)
+        if logged is None:
+            return VerifyResult(False, n_rows, None, f"decision {did} has no audit row")
+        if mine != logged["fields"]:
+            changed = sorted(k for k in mine if mine[k] != logged["fields"].get(k))
+            return VerifyResult(
+                False,
+                n_rows,
+                int(logged["seq"]),
+                f"decision {did} differs from its audit row ({', '.join(changed)})",
+            )
+    missing = sorted(set(audited) - seen)
+    if missing:
+        first = audited[missing[0]]
+        return VerifyResult(
+            False, n_rows, int(first["seq"]), f"decision {missing[0]} was deleted from the store"
+        )
+    return None
+
+
+def verify_store(conn: sa.Connection, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Verify the chain, the head, an optional anchor, and the decisions against the log."""
+    if conn.dialect.name == "postgresql":
+        # One snapshot for the log and the decisions: a decision committed between the two
+        # reads would otherwise look unaudited.
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    audited: dict[int, dict[str, Any]] = {}
+
+    def collect(rows: Iterable[Mapping[Any, Any]]) -> Iterator[Mapping[Any, Any]]:
+        for r in rows:
+            if r["action"] == "decision":
+                try:
+                    d = json.loads(r["details_json"])
+                    audited[int(d["decision_id"])] = {
+                        "seq": r["seq"],
+                        "fields": _decision_fields(
+                            r["actor"],
+                            int(str(r["subject"]).removeprefix("flag ")),
+                            d["decision"],
+                            d["services_offered"],
+                            d["agrees_with_model"],
+                            d["rationale_sha256"],
+                        ),
+                    }
+                except (ValueError, KeyError, TypeError):
+                    pass  # the chain check reports a malformed row
+            yield r
+
+    rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
+    result = verify_chain(collect(rows), read_head(conn), anchor=anchor)
+    if not result.ok:
+        return result
+    stored = conn.execute(sa.select(m.decisions).order_by(m.decisions.c.decision_id)).mappings()
+    return check_decisions(audited, stored, result.n_rows) or result

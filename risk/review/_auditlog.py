@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from risk.review import _models as m
-from risk.review._audit import AuditEntry, VerifyResult, verify_chain
+from risk.review._audit import AuditEntry, VerifyResult, read_head, verify_store
 from risk.review._session import Session, _frame
 
 
@@ -48,9 +48,12 @@ class AuditTrail:
             ints=("seq",),
         )
 
-    def verify(self) -> VerifyResult:
-        """Check the audit chain against its head."""
+    def verify(self, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Check the audit chain, an exported ``anchor`` and the decisions against the log."""
         with self.session.read() as conn:
-            head = conn.execute(sa.select(m.audit_head.c.seq, m.audit_head.c.hash)).first()
-            rows = conn.execute(sa.select(m.audit_log).order_by(m.audit_log.c.seq)).mappings()
-            return verify_chain(rows, None if head is None else (int(head.seq), str(head.hash)))
+            return verify_store(conn, anchor=anchor)
+
+    def anchor(self) -> tuple[int, str]:
+        """Return the chain head ``(seq, hash)`` to keep outside the database."""
+        with self.session.read() as conn:
+            return read_head(conn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +28,46 @@ DECISIONS: tuple[str, ...] = (
     "family_declined",
 )
 MIN_RATIONALE_LENGTH = 20
+#: Longest rationale, in characters after normalising (the form shows it).
+MAX_RATIONALE_LENGTH = 4000
+#: Words of at least two letters a rationale must contain.
+MIN_RATIONALE_WORDS = 3
+#: Letters a rationale must contain (digits, punctuation and spaces do not count).
+MIN_RATIONALE_LETTERS = 12
 MIN_DISPUTE_REASON_LENGTH = 10
+#: Longest dispute reason, in characters after normalising.
+MAX_DISPUTE_REASON_LENGTH = 2000
+#: Longest service name, and most services in one decision.
+MAX_SERVICE_NAME_LENGTH = 200
+MAX_SERVICES = 50
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def normalize_text(text: str) -> str:
+    r"""Normalise what a person wrote: NFC, no control or invisible characters, tidy spaces.
+
+    Format characters (zero-width spaces, direction marks) and control characters other than
+    a line break are removed; runs of spaces become one space, more than one empty line
+    becomes one, and the ends are stripped.
+
+    Examples
+    --------
+    >>> normalize_text("  Visited\u200b  the\tfamily.\x00\r\n\n\n\nAll  well. ")
+    'Visited the family.\n\nAll well.'
+    >>> normalize_text("e\u0301te\u0301") == "\u00e9t\u00e9"
+    True
+    """
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    kept = "".join(
+        " " if ch == "\t" else ch
+        for ch in text
+        if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
+    )
+    lines = [_SPACES.sub(" ", line).strip() for line in kept.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 @dataclass(frozen=True)
@@ -51,7 +92,12 @@ def check_decision(
     services_offered: Iterable[str],
     agrees_with_model: object,
 ) -> tuple[str, tuple[str, ...]]:
-    """Validate a decision; return the stripped rationale and the services as a tuple.
+    """Validate a decision; return the normalised rationale and services as a tuple.
+
+    The rationale is normalised (:func:`normalize_text`), then must hold
+    ``MIN_RATIONALE_LENGTH`` to ``MAX_RATIONALE_LENGTH`` characters and real words
+    (``MIN_RATIONALE_WORDS`` words, ``MIN_RATIONALE_LETTERS`` letters): zero-width characters
+    or a row of dots are not a rationale.
 
     Raises
     ------
@@ -72,17 +118,35 @@ def check_decision(
         raise InvalidDecision(
             f"flag {flag_id}: decision must be one of {', '.join(DECISIONS)}; got {decision!r}"
         )
-    text = rationale.strip() if isinstance(rationale, str) else ""
+    text = normalize_text(rationale) if isinstance(rationale, str) else ""
     if len(text) < MIN_RATIONALE_LENGTH:
         raise InvalidDecision(
             f"flag {flag_id}: rationale must be at least {MIN_RATIONALE_LENGTH} characters; "
             f"got {len(text)}"
         )
+    if len(text) > MAX_RATIONALE_LENGTH:
+        raise InvalidDecision(
+            f"flag {flag_id}: rationale must be at most {MAX_RATIONALE_LENGTH} characters; "
+            f"got {len(text)}"
+        )
+    words = _WORD.findall(text)
+    letters = sum(len(w) for w in words)
+    if len(words) < MIN_RATIONALE_WORDS or letters < MIN_RATIONALE_LETTERS:
+        raise InvalidDecision(
+            f"flag {flag_id}: rationale must be written in words (at least "
+            f"{MIN_RATIONALE_WORDS} words and {MIN_RATIONALE_LETTERS} letters); got "
+            f"{len(words)} words and {letters} letters"
+        )
     if isinstance(services_offered, str):
         services_offered = [services_offered]
-    services = tuple(str(s).strip() for s in services_offered)
+    services = tuple(normalize_text(str(s)) for s in services_offered)
     if any(not s for s in services):
         raise InvalidDecision(f"flag {flag_id}: services_offered must not contain blank names")
+    if len(services) > MAX_SERVICES or any(len(s) > MAX_SERVICE_NAME_LENGTH for s in services):
+        raise InvalidDecision(
+            f"flag {flag_id}: at most {MAX_SERVICES} services of at most "
+            f"{MAX_SERVICE_NAME_LENGTH} characters each"
+        )
     if decision == "support_offered" and not services:
         raise InvalidDecision(
             f"flag {flag_id}: decision 'support_offered' needs the services offered; got none"
@@ -100,17 +164,22 @@ def check_decision(
 
 
 def check_dispute_reason(event_id: str, reason: str) -> str:
-    """Validate the reason a record is disputed; return it stripped.
+    """Validate the reason a record is disputed; return it normalised (at most 2,000 characters).
 
     Examples
     --------
     >>> check_dispute_reason("e1", "  wrong family, same surname  ")
     'wrong family, same surname'
     """
-    text = reason.strip() if isinstance(reason, str) else ""
+    text = normalize_text(reason) if isinstance(reason, str) else ""
     if len(text) < MIN_DISPUTE_REASON_LENGTH:
         raise InvalidDecision(
             f"dispute of event {event_id}: reason must be at least "
             f"{MIN_DISPUTE_REASON_LENGTH} characters; got {len(text)}"
+        )
+    if len(text) > MAX_DISPUTE_REASON_LENGTH:
+        raise InvalidDecision(
+            f"dispute of event {event_id}: reason must be at most "
+            f"{MAX_DISPUTE_REASON_LENGTH} characters; got {len(text)}"
         )
     return text

@@ -31,7 +31,7 @@ from risk.review._screening import ScreeningLike
 from risk.review._session import Session
 from risk.review._store import resolve_url, safe_url
 from risk.review._supervision import Supervision
-from risk.review._users import LoginPolicy, User
+from risk.review._users import AddressThrottle, LoginPolicy, User
 
 
 class ReviewQueue:
@@ -474,18 +474,39 @@ class ReviewQueue:
         """List users (never their password hashes): name, role, districts, created_at, lockout."""
         return self._accounts.users()
 
-    def authenticate(self, name: str, password: str, *, now: datetime | None = None) -> User:
+    def authenticate(
+        self,
+        name: str,
+        password: str,
+        *,
+        now: datetime | None = None,
+        client: str | None = None,
+        throttle: AddressThrottle | None = None,
+    ) -> User:
         """Log ``name`` in; every attempt is audited and failures are slowed down.
 
         After ``login_policy.free_attempts`` consecutive failures the user is locked out for an
-        exponentially growing time, recorded in the store (it survives restarts).
+        exponentially growing time, recorded in the store (it survives restarts). Every path
+        costs one password hash, so the time taken does not tell whether the name is a user or
+        locked out. Over-long or unprintable fields are refused before any query; a name that
+        is not a user is audited as a keyed fingerprint, never as typed.
+
+        Parameters
+        ----------
+        client : str, optional
+            The client's address, recorded in the audit row.
+        throttle : AddressThrottle, optional
+            Failed logins per ``client``: an address that tried too often is refused (and
+            audited) before any password hash.
 
         Raises
         ------
         AuthenticationFailed
-            No name, unknown user, wrong password, or locked out.
+            No name, unknown user, wrong password, over-long fields, or locked out.
         """
-        return self._accounts.authenticate(name, password, now=now)
+        return self._accounts.authenticate(
+            name, password, now=now, client=client, throttle=throttle
+        )
 
     # -- the audit trail --------------------------------------------------------------------
 
@@ -505,12 +526,25 @@ class ReviewQueue:
         """Return the audit log in chain order (seq, at, actor, action, subject, details, ...)."""
         return self._trail.audit_log()
 
-    def verify_audit_log(self) -> VerifyResult:
-        """Check the audit chain; the result names the first broken row and why."""
-        return self._trail.verify()
+    def verify_audit_log(self, *, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Check the audit chain, an exported ``anchor`` and the decisions against the log.
+
+        The result names the first broken row and why. ``anchor`` is a ``(seq, hash)`` kept
+        outside the database (:meth:`audit_anchor`): the log must still reach it.
+        """
+        return self._trail.verify(anchor=anchor)
+
+    def audit_anchor(self) -> tuple[int, str]:
+        """Return the chain head ``(seq, hash)`` to keep outside the database."""
+        return self._trail.anchor()
 
 
-def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) -> VerifyResult:
+def verify_audit_log(
+    url: str | None = None,
+    *,
+    connect_timeout: float = 5.0,
+    anchor: tuple[int, str] | None = None,
+) -> VerifyResult:
     """Check the audit chain of the store at ``url`` (see :meth:`ReviewQueue.verify_audit_log`).
 
     Examples
@@ -529,4 +563,4 @@ def verify_audit_log(url: str | None = None, *, connect_timeout: float = 5.0) ->
         # Verifying must not create an empty store and call it intact.
         raise StoreUnavailable(f"no review store at {parsed.database}")
     with ReviewQueue(resolved, connect_timeout=connect_timeout) as q:
-        return q.verify_audit_log()
+        return q.verify_audit_log(anchor=anchor)

@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
 from risk.review import _models as m
-from risk.review._errors import StoreUnavailable
+from risk.review._errors import ReviewError, StoreUnavailable
 
 #: Where the Alembic environment and revisions live (shipped as package data).
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -146,6 +146,10 @@ def translate_errors(url: str) -> Iterator[None]:
         raise StoreUnavailable(
             f"review store {safe_url(url)} unavailable: no free connection ({exc})"
         ) from exc
+    except sa.exc.DataError as exc:
+        # A value the database refused (e.g. a NUL on PostgreSQL): never show the statement.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else "bad value"
+        raise ReviewError(f"review store refused a value: {reason}") from None
 
 
 @contextmanager

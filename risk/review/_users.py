@@ -7,7 +7,10 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -23,6 +26,10 @@ ROLES: tuple[str, ...] = ("specialist", "supervisor", "admin")
 SUPERVISOR_ROLES: tuple[str, ...] = ("supervisor", "admin")
 
 MIN_PASSWORD_LENGTH = 8
+#: Longest user name a login may give (the name rule's own bound): longer ones never reach a query.
+MAX_USER_NAME_LENGTH = 128
+#: Longest password a login may give, in UTF-8 bytes: longer ones are refused before hashing.
+MAX_PASSWORD_BYTES = 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 
 # scrypt parameters: n=2**14, r=8 needs 16 MiB per hash, about 50 ms on a laptop.
@@ -159,6 +166,52 @@ def burn_password_check(password: str) -> None:
     verify_password(password, _DUMMY_HASH)
 
 
+def login_fields_problem(name: object, password: object) -> str | None:
+    r"""Say why a login's fields cannot name a user, before any of them reaches the store.
+
+    Returns None for fields a query may see: a name of at most :data:`MAX_USER_NAME_LENGTH`
+    printable characters and a password of at most :data:`MAX_PASSWORD_BYTES` UTF-8 bytes.
+
+    Examples
+    --------
+    >>> login_fields_problem("anna", "correct horse") is None
+    True
+    >>> login_fields_problem("x" * 900_000, "p"), login_fields_problem("an\0na", "p")
+    ('user name too long', 'user name not printable')
+    >>> login_fields_problem("anna", "p" * 2000)
+    'password too long'
+    """
+    if not isinstance(name, str) or not name:
+        return "no user"
+    if len(name) > MAX_USER_NAME_LENGTH:
+        return "user name too long"
+    if not name.isprintable():
+        return "user name not printable"
+    if not isinstance(password, str):
+        return "no password"
+    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        return "password too long"
+    return None
+
+
+# Fingerprints are keyed per process: they group one server's attempts under the same name
+# without letting a reader of the log test guesses (a mistyped password) against them.
+_FINGERPRINT_KEY = os.urandom(32)
+
+
+def name_fingerprint(name: str) -> str:
+    """Return a short keyed fingerprint of a login name that is no user (never its text).
+
+    Examples
+    --------
+    >>> f = name_fingerprint("my secret password")
+    >>> f.startswith("name#"), len(f), f == name_fingerprint("my secret password")
+    (True, 17, True)
+    """
+    data = name.encode("utf-8", "surrogatepass")
+    return "name#" + hmac.new(_FINGERPRINT_KEY, data, hashlib.sha256).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     """How repeated failed logins are slowed down.
@@ -191,3 +244,64 @@ class LoginPolicy:
         """Return when the lockout after ``failures`` failures ends (None: no lockout)."""
         d = self.delay(failures)
         return now + d if d > timedelta(0) else None
+
+
+class AddressThrottle:
+    """Failed logins per client address, in memory: too many in a window refuse the next ones.
+
+    The per-user lockout (:class:`LoginPolicy`, in the store) stops guessing one user's password;
+    this stops one address trying many names. After ``max_failures`` failures within
+    ``window_s`` seconds, logins from that address are refused, without a password hash, until
+    the oldest failure leaves the window. A successful login does not clear the count.
+
+    Examples
+    --------
+    >>> clock = iter(range(100)).__next__
+    >>> throttle = AddressThrottle(max_failures=2, window_s=10, clock=clock)
+    >>> throttle.failed("10.0.0.7"); throttle.failed("10.0.0.7")
+    >>> throttle.blocked("10.0.0.7"), throttle.blocked("10.0.0.8")
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        max_failures: int = 20,
+        window_s: float = 600.0,
+        *,
+        max_addresses: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_addresses = max_addresses
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and now - times[0] > self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str) -> bool:
+        """Whether logins from ``address`` are refused now."""
+        with self._lock:
+            if address not in self._failures:
+                return False
+            return len(self._recent(address, self._clock())) >= self.max_failures
+
+    def failed(self, address: str) -> None:
+        """Count a failed login from ``address``."""
+        with self._lock:
+            now = self._clock()
+            if address not in self._failures and len(self._failures) >= self.max_addresses:
+                # Forget addresses whose failures have all left the window (memory stays bounded).
+                for old in [
+                    a for a, t in self._failures.items() if not t or now - t[-1] > self.window_s
+                ]:
+                    del self._failures[old]
+            times = self._recent(address, now)
+            times.append(now)
+            if len(times) > self.max_failures:
+                times.popleft()

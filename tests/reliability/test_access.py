@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from family_risk.cli import app as cli
 from review_app import API_NAMES
-from risk.review import ReviewQueue
+from risk.review import LoginPolicy, ReviewQueue
+from risk.review._users import name_fingerprint
 from tests.reliability.review_setup import fill_store
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -102,12 +103,18 @@ def test_wrong_password_is_refused_and_audited(server: Server) -> None:
     assert failed and failed[-1]["details"]["reason"] == "wrong password"
     r = server.login("nobody", "whatever-it-is")
     assert r.status_code == 400
-    assert server.audit("nobody", "login_failed")[-1]["details"]["reason"] == "unknown user"
+    # A name that is no user is logged as a fingerprint (it may be a mistyped password).
+    unknown = server.audit(name_fingerprint("nobody"), "login_failed")
+    assert unknown[-1]["details"]["reason"] == "unknown user"
     assert server.login("anna", server.users["anna"][0]).status_code == 200
 
 
-def test_repeated_failed_logins_are_slowed_down(server: Server) -> None:
+def test_repeated_failed_logins_are_slowed_down(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = server.queue
+    # Longer than the app's one-second answer to a failed login, so the lock outlasts it.
+    monkeypatch.setattr(queue, "login_policy", LoginPolicy(base_delay_s=30.0))
     name, district = "carl", server.users["anna"][2]
     queue.add_user(name, "carl-right-password", "specialist", [district])
     policy = queue.login_policy
@@ -142,15 +149,18 @@ def test_forged_requests_are_refused(server: Server) -> None:
         assert r.status_code == 401, fn_index
         r = httpx.post(f"{server.url}gradio_api/queue/join", json=body, cookies=forged, timeout=10)
         assert r.status_code == 401, fn_index
-    # A session of anna's reused by boris: the request is boris's, with boris's districts.
+    # A session of anna's reused by boris is refused before it reaches the app.
     anna = server.client("anna")
     flag = _flag_of(server, "anna")
     anna.predict(flag, api_name="/open_family")
     boris = server.client("boris")
     boris.session_hash = anna.session_hash
-    with pytest.raises(AppError, match="has no access to district"):
+    with pytest.raises(httpx.HTTPStatusError, match="403 Forbidden"):
         _decide(boris, flag)
     assert server.queue.decisions(flag_id=flag).empty
+    assert server.audit("boris", "access_denied")[-1]["details"]["reason"] == (
+        "session of another user"
+    )
 
 
 def test_an_expired_login_is_refused_and_audited(short_server: Server) -> None:

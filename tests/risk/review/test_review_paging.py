@@ -215,6 +215,10 @@ def _store_at_r0001(url: str) -> None:
 
 def _fill_like_r0001(url: str, screening: FakeScreening) -> dict[str, str]:
     """Write a run, its flags (payloads inline, as r0001 stored them), a user and a decision."""
+    from hashlib import sha256
+
+    from risk.review._audit import AuditEntry, append
+
     engine = sa.create_engine(url)
     md = sa.MetaData()
     md.reflect(engine)
@@ -267,7 +271,7 @@ def _fill_like_r0001(url: str, screening: FakeScreening) -> dict[str, str]:
             .where(md.tables["flags"].c.flag_id == first)
             .values(status="decided", version=2, decided_at=now)
         )
-        conn.execute(
+        decision_id = conn.execute(
             sa.insert(md.tables["decisions"]).values(
                 flag_id=first,
                 user_name="old",
@@ -278,7 +282,14 @@ def _fill_like_r0001(url: str, screening: FakeScreening) -> dict[str, str]:
                 agrees_with_model=True,
                 item_version=2,
             )
-        )
+        ).inserted_primary_key[0]
+        # As the queue wrote it: every decision with its audit row.
+        fields = {"decision_id": decision_id, "decision": "referred", "services_offered": []}
+        fields |= {
+            "agrees_with_model": True,
+            "rationale_sha256": sha256(RATIONALE.encode()).hexdigest(),
+        }
+        append(conn, [AuditEntry("old", "decision", f"flag {first}", fields)])
     engine.dispose()
     return texts
 
