@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 from family_risk.cli import app
 from risk import Screener
 from risk._model import ModelError, RiskModel
+from tests.paths import SAMPLE
 from training._config import DEFAULT_CONFIG, ConfigError, load_config
 
-SAMPLE = Path("data/synthetic/sample")
 runner = CliRunner()
 
 

@@ -10,12 +10,12 @@ validation it starts with (``load_records``; training itself is too slow per exa
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
 from features import load_records
+from tests.paths import SAMPLE
 from tests.reliability.records_fuzz import Case, Checker, cases, empty_all, single_family
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -52,4 +52,4 @@ def test_a_single_family_works(checker: Checker) -> None:
 
 
 def test_the_committed_sample_is_valid() -> None:
-    assert load_records(Path("data/synthetic/sample")).n_families > 0
+    assert load_records(SAMPLE).n_families > 0

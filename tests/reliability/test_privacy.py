@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from family_risk.cli import app
 from features import load_records
+from tests.paths import SAMPLE
 
-SAMPLE = Path("data/synthetic/sample")
 #: The id shapes of the synthetic records: F000123, M0001234, E000012345.
 ID_PATTERN = re.compile(rb"[FME][0-9]{6,9}")
 
