@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "docs",
     "demo",
     "region",
+    "monitor",
 )
 
 
