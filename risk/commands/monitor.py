@@ -28,8 +28,9 @@ THRESHOLD_EXIT = 3
 ON_DEGRADED = ("warn", "fail")
 
 MONITOR_EPILOG = (
-    f"{EXIT_CODES_HELP} {THRESHOLD_EXIT} a monitoring threshold of the model definition was "
-    "crossed (a PSI alert, too many degraded runs, or expected precision too low)."
+    f"{EXIT_CODES_HELP} {THRESHOLD_EXIT} (risk monitor) a threshold of the model definition's "
+    "[monitoring] section was crossed: a PSI alert, too many degraded runs, or expected "
+    "precision too low."
 )
 
 

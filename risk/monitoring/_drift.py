@@ -58,8 +58,8 @@ def _finite(values: ArrayLike) -> NDArray[np.float64]:
 def quantile_bins(values: ArrayLike, n_bins: int = N_BINS) -> Bins:
     """Fit quantile bins on reference values.
 
-    Edges are the distinct inner quantiles (observed values), so a point mass (a count feature that is mostly 0)
-    gets one bin rather than several empty ones.
+    Edges are the distinct inner quantiles (observed values), so a point mass (a count feature
+    that is mostly 0) gets one bin rather than several empty ones.
 
     Examples
     --------

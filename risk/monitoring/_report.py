@@ -81,7 +81,7 @@ def check_thresholds(runs: pd.DataFrame, thresholds: Thresholds) -> list[Breach]
             Breach(
                 "alert",
                 "all runs",
-                f"{len(degraded)} degraded runs > {t.max_degraded_runs} allowed: {names}",
+                f"degraded runs: {len(degraded)}, allowed {t.max_degraded_runs}: {names}",
             )
         )
     return out
@@ -140,7 +140,7 @@ th { background: #f0f0f0; }
 td.degraded { background: #f8d7da; font-weight: bold; }
 .alert { color: #a71d2a; } .warn { color: #8a5a00; } .ok { color: #1e6b2e; }
 img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
-.figures { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+.figures img { max-width: 900px; }
 """
 
 

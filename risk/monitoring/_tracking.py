@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ RUN_COLUMNS: tuple[str, ...] = (
     "expected_precision",
     "expected_recall",
 )
+
+
+_PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 class TrackingError(UnavailableError):
@@ -183,9 +187,17 @@ def read_run_figures(tracking_uri: str, mlflow_run_id: str) -> dict[str, bytes]:
     from mlflow.exceptions import MlflowException
 
     client = _client(tracking_uri)
+    # A download progress bar per run would garble the terminal table printed before it.
+    previous = os.environ.get(_PROGRESS_BAR)
+    os.environ[_PROGRESS_BAR] = "false"
     try:
         with tempfile.TemporaryDirectory(prefix="risk-monitor-") as tmp:
             local = Path(client.download_artifacts(mlflow_run_id, "plots", tmp))
             return {f"plots/{f.name}": f.read_bytes() for f in sorted(local.glob("*.png"))}
     except (MlflowException, OSError):
         return {}
+    finally:
+        if previous is None:
+            os.environ.pop(_PROGRESS_BAR, None)
+        else:
+            os.environ[_PROGRESS_BAR] = previous
