@@ -159,8 +159,13 @@ def test_risk_score_logs_each_run_and_risk_monitor_alerts_on_a_degraded_one(
     assert since.exit_code == 3 and "2024-01-01" not in since.output
 
     strict = tmp_path / "strict.toml"
-    strict.write_text(text.replace("psi_warn = 0.1 ", "psi_warn = 0.001 ").replace(
-        "psi_alert = 0.25", "psi_alert = 0.002").replace("max_degraded_runs = 0", "max_degraded_runs = 2"), "utf-8")  # fmt: skip
+    for old, new in [
+        ("psi_warn = 0.1 ", "psi_warn = 0.001 "),
+        ("psi_alert = 0.25", "psi_alert = 0.002"),
+        ("max_degraded_runs = 0", "max_degraded_runs = 2"),
+    ]:
+        text = text.replace(old, new)
+    strict.write_text(text, "utf-8")
     drifted = runner.invoke(app, ["monitor", *tracking, "--config", str(strict)])
     assert drifted.exit_code == 3 and "score PSI" in drifted.output
 
