@@ -90,7 +90,9 @@ def volumes_heatmap_png(integrity: pd.DataFrame) -> bytes:
 
     check = "trailing" if (integrity["check"] == "trailing").any() else "reference"
     part = integrity.loc[integrity["check"] == check]
-    grid = part.pivot(index="district", columns="source", values="ratio")
+    # Counts too small to judge would colour as alarming as a real collapse: grey them out.
+    ratio = part["ratio"].where(part["status"] != "not judged")
+    grid = part.assign(ratio=ratio).pivot(index="district", columns="source", values="ratio")
     grid = grid.reindex(columns=list(dict.fromkeys(part["source"])))
     fig = _figure(8, max(3.0, 0.32 * len(grid) + 1.5))
     ax = fig.add_subplot()
@@ -104,7 +106,11 @@ def volumes_heatmap_png(integrity: pd.DataFrame) -> bytes:
     for district, source in zip(bad["district"], bad["source"], strict=True):
         ax.text(cols.index(source), rows.index(district), "✕", ha="center", va="center")
     fig.colorbar(image, ax=ax, label="observed / expected records")
-    ax.set_title(f"Record volumes, {check} check ({part['period'].iloc[0]}); ✕ silent or dropped")
+    ax.set_title(
+        f"Record volumes, {check} check ({part['period'].iloc[0]})\n"
+        "✕ silent or dropped; grey: too few records to judge",
+        fontsize=10,
+    )
     return _png(fig)
 
 
@@ -126,6 +132,7 @@ def runs_trend_png(runs: pd.DataFrame, warn: float, alert: float) -> bytes:
     right.set_title("Expected precision at capacity")
     if degraded.any():
         right.legend(fontsize=8)
+    labels = [str(d.date()) for d in x]
     for ax in (left, right):
-        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax.set_xticks(list(x), labels, rotation=30, ha="right", fontsize=8)
     return _png(fig)
