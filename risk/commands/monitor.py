@@ -8,6 +8,8 @@ definition is crossed, so that a scheduler can alert. See ``docs/monitoring.md``
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,15 +41,45 @@ def configured_tracking_uri(option: str | None) -> str | None:
     return option or os.environ.get("MLFLOW_TRACKING_URI") or None
 
 
+_MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))/?$")
+_RUNS_URI = re.compile(r"^runs:/(?P<run>[^/]+)/")
+
+
 def find_reference(model_uri: str) -> Reference | None:
-    """Load the ``reference.json`` saved beside a local model directory, if there is one."""
+    """Load the training reference of a model, if it has one.
+
+    A local model directory holds ``reference.json`` itself (or in ``artifacts/risk_model``);
+    a model of the MLflow registry (``models:/NAME@ALIAS``, ``models:/NAME/VERSION``) or of a
+    run (``runs:/RUN_ID/...``) has it as an artifact ``reference.json`` of its training run.
+    """
     from risk.monitoring import REFERENCE_FILE, load_reference
 
     root = Path(model_uri)
     for folder in (root, root / "artifacts" / "risk_model"):
         if (folder / REFERENCE_FILE).is_file():
             return load_reference(folder / REFERENCE_FILE)
-    return None
+    models, runs = _MODELS_URI.match(model_uri), _RUNS_URI.match(model_uri)
+    if root.exists() or (models is None and runs is None):
+        return None
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient()
+    try:
+        if models is not None:
+            name = models["name"]
+            version = (
+                client.get_model_version_by_alias(name, models["alias"])
+                if models["alias"]
+                else client.get_model_version(name, models["version"])
+            )
+            run_id = str(version.run_id)
+        else:
+            run_id = runs["run"] if runs is not None else ""
+        with tempfile.TemporaryDirectory(prefix="risk-reference-") as tmp:
+            return load_reference(client.download_artifacts(run_id, REFERENCE_FILE, tmp))
+    except (MlflowException, OSError):
+        return None
 
 
 def region_of(districts: set[str]) -> tuple[str, Mapping[str, str]]:
@@ -105,7 +137,7 @@ def monitor_scoring_run(
         typer.secho(f"warning: {problem.message('en')}", fg=typer.colors.YELLOW, err=True)
     drift = None
     if reference is None:
-        typer.echo(f"monitoring: no {model_uri}/reference.json: drift not computed")
+        typer.echo(f"monitoring: no training reference for {model_uri}: drift not computed")
     else:
         drift = drift_report(
             reference.features, reference.score, screening.features, scores["score"]

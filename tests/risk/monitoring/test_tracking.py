@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from risk.cli import app
+from risk.commands.monitor import find_reference
 from risk.monitoring import (
     EXPERIMENT,
     RUN_COLUMNS,
@@ -94,6 +95,26 @@ def test_a_logged_run_reads_back_and_holds_no_family_row(
     assert list(runs.columns) == list(RUN_COLUMNS) and len(runs) == 1
     assert runs.loc[0, "max_psi_feature"] == record.tags["max_psi_feature"]
     assert read_scoring_runs(uri, since="2024-08-01").empty
+
+    # A registered model finds the reference its training run logged.
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        training = client.create_run(client.create_experiment("training")).info
+        client.log_artifact(training.run_id, str(save_reference(reference, tmp_path)))
+        client.create_registered_model("family-distress")
+        client.create_model_version(
+            "family-distress", f"{training.artifact_uri}/model", training.run_id
+        )
+        client.set_registered_model_alias("family-distress", "champion", "1")
+        assert find_reference("models:/family-distress@champion") == reference
+        assert find_reference(f"runs:/{training.run_id}/model") == reference
+        assert find_reference("models:/family-distress/7") is None
+        assert find_reference(f"runs:/{rid}/model") is None  # a scoring run has none
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
 
 
 @pytest.fixture()
