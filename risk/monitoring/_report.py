@@ -121,11 +121,11 @@ def format_runs(runs: pd.DataFrame) -> str:
     --------
     >>> runs = pd.DataFrame({"as_of": ["2024-07-01"], "model_version": ["3"],
     ...     "population": [1800.0], "flags": [90.0], "degraded": [True], "score_psi": [0.02],
-    ...     "max_psi_feature": ["police_n_365d"], "max_feature_psi": [0.04],
+    ...     "max_psi_feature": ["n_children"], "max_feature_psi": [0.04],
     ...     "expected_precision": [0.21]})
     >>> print(format_runs(runs))
          as of model families flags degraded score PSI max PSI feature max PSI exp. precision
-    2024-07-01     3     1800    90 DEGRADED     0.020   police_n_365d   0.040          0.210
+    2024-07-01     3     1800    90 DEGRADED     0.020      n_children   0.040          0.210
     """
     if not len(runs):
         return "no scoring runs"
