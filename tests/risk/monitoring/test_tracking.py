@@ -101,7 +101,8 @@ def test_a_logged_run_reads_back_and_holds_no_family_row(
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
-        training = client.create_run(client.create_experiment("training")).info
+        experiment = client.create_experiment("training", (tmp_path / "training").as_uri())
+        training = client.create_run(experiment).info
         client.log_artifact(training.run_id, str(save_reference(reference, tmp_path)))
         client.create_registered_model("family-distress")
         client.create_model_version(
