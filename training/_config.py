@@ -66,6 +66,16 @@ class PromotionSection:
 
 
 @dataclass(frozen=True)
+class MonitoringSection:
+    """Thresholds of ``risk monitor`` (see ``docs/monitoring.md``)."""
+
+    psi_warn: float = 0.1
+    psi_alert: float = 0.25
+    max_degraded_runs: int = 0
+    min_expected_precision: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """The whole model definition."""
 
@@ -79,6 +89,7 @@ class ModelConfig:
     rule: str
     promotion: PromotionSection
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    monitoring: MonitoringSection = field(default_factory=MonitoringSection)
 
 
 CALIBRATION_METHODS = ("platt",)
@@ -186,6 +197,7 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     min_score = r.get("capacity", "min_score", (float, int), 0.05)
     if not 0 <= min_score < 1:
         raise ConfigError(f"{file}: [capacity] min_score must be in [0, 1); got {min_score!r}")
+    monitoring = _monitoring(r)
     _check_date(r, "snapshots", "first_as_of")
     if r.get("snapshots", "last_as_of", str, "auto") != "auto":
         _check_date(r, "snapshots", "last_as_of")
@@ -227,7 +239,32 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
             ),
         ),
         raw=data,
+        monitoring=monitoring,
     )
+
+
+def _monitoring(r: _Reader) -> MonitoringSection:
+    """Read ``[monitoring]``: PSI thresholds in order, counts and precision in range."""
+    d = MonitoringSection()
+    warn = float(r.get("monitoring", "psi_warn", (float, int), d.psi_warn))
+    alert = float(r.get("monitoring", "psi_alert", (float, int), d.psi_alert))
+    if warn <= 0:
+        raise ConfigError(f"{r.path}: [monitoring] psi_warn must be positive; got {warn!r}")
+    if alert < warn:
+        raise ConfigError(
+            f"{r.path}: [monitoring] psi_alert must be at least psi_warn ({warn}); got {alert!r}"
+        )
+    runs = r.get("monitoring", "max_degraded_runs", int, d.max_degraded_runs)
+    if runs < 0:
+        raise ConfigError(
+            f"{r.path}: [monitoring] max_degraded_runs must be non-negative; got {runs!r}"
+        )
+    precision = r.get("monitoring", "min_expected_precision", (float, int), 0.0)
+    if not 0 <= precision <= 1:
+        raise ConfigError(
+            f"{r.path}: [monitoring] min_expected_precision must be in [0, 1]; got {precision!r}"
+        )
+    return MonitoringSection(warn, alert, int(runs), float(precision))
 
 
 def _check_date(r: _Reader, section: str, key: str) -> None:

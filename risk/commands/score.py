@@ -135,6 +135,25 @@ def register(app: typer.Typer) -> None:
                 "cluster storage URLs; --out and its explanations are Parquet directories).",
             ),
         ] = "pandas",
+        on_degraded: Annotated[
+            str,
+            typer.Option(
+                "--on-degraded",
+                help="When a source went silent or collapsed in a district: warn (flags still "
+                "reach people, with the warning) or fail (exit 2, nothing enqueued).",
+            ),
+        ] = "warn",
+        tracking_uri: Annotated[
+            str | None,
+            typer.Option(
+                "--tracking-uri",
+                help="MLflow store to log the run to (default: MLFLOW_TRACKING_URI; none: "
+                "not logged). See docs/monitoring.md.",
+            ),
+        ] = None,
+        no_monitor: Annotated[
+            bool, typer.Option("--no-monitor", help="Skip the input checks and the run log.")
+        ] = False,
     ) -> None:
         """Screen families as of a date, write scores, and put every flag in the review queue.
 
@@ -165,6 +184,14 @@ def register(app: typer.Typer) -> None:
             rid = run_id or default_run_id(
                 screening, data_fingerprint(data), capacity, screening.excluded_events
             )
+            # Input integrity, drift and expected performance; exits 2 before anything is
+            # enqueued when the run is degraded and --on-degraded is fail.
+            from risk.commands.monitor import monitor_scoring_run
+
+            monitor_scoring_run(
+                records, screening, model_uri=uri, run_id=rid, on_degraded=on_degraded,
+                tracking_uri=tracking_uri, enabled=not no_monitor,
+            )  # fmt: skip
             if out is not None:
                 scores_file = out if out.suffix else out.with_suffix(".parquet")
                 explained = scores_file.with_name(f"{scores_file.stem}.explanations.parquet")
