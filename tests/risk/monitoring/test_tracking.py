@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from risk.cli import app
+from family_risk.cli import app
 from risk.commands.monitor import find_reference
 from risk.monitoring import (
     EXPERIMENT,
