@@ -29,7 +29,8 @@ th:nth-child(3) { width: 9%; } th:nth-child(4) { width: 27%; }
            margin: 3pt 0 8pt 0; font-style: italic; }
 ol li { margin-bottom: 3pt; }
 .legal { font-size: 9pt; color: #333; margin-top: 10pt; }
-h2, tr, .written { page-break-inside: avoid; }
+h2, tr, .written, .block { page-break-inside: avoid; }
+h2 { page-break-after: avoid; }
 @media screen { body { margin: 24px auto; } }
 """
 
@@ -99,11 +100,11 @@ def _decided(r: FamilyReport) -> list[str]:
     L = r.lang
     out = [f"<h2>{escape(t(L, 'h_decided'))}</h2>", _p(t(L, "decided_intro"))]
     for d in r.decisions:
+        said = t(L, "decision", date=day(d.decided_on, L), role=d.role, decision=d.decision)
         out.append(
-            _p(t(L, "decision", date=day(d.decided_on, L), role=d.role, decision=d.decision))
+            f'<div class="block">{_p(said)}{_p(t(L, "why"))}'
+            f'<div class="written">{escape(d.rationale)}</div></div>'
         )
-        out.append(_p(t(L, "why")))
-        out.append(f'<div class="written">{escape(d.rationale)}</div>')
     if r.awaiting and not r.decisions:
         out.append(_p(t(L, "awaiting")))
     return out

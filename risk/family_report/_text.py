@@ -59,9 +59,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "({start} to {as_of}), {n} records. Agencies: {sources}.",
     ),
     "used_disputed": (
-        "Из них оспорено записей: {n}. Оспоренные записи не учитываются, когда семью "
-        "рассматривают снова.",
-        "{n} of them are disputed. Disputed records are left out when the family is looked at "
+        "Из них оспорено: {n}. Оспоренные записи не учитываются, когда семью рассматривают снова.",
+        "Disputed among them: {n}. Disputed records are left out when the family is looked at "
         "again.",
     ),
     "used_none": (
