@@ -65,13 +65,14 @@ def register(app: typer.Typer) -> None:
         """
         from features import load_records
         from risk.family_report import (
+            check_out,
             produce_family_report,
             region_context,
             write_family_report,
         )
         from risk.review import ReviewQueue
 
-        target = out or Path(f"family-report-{family_id}.html")
+        target = check_out(out or Path(f"family-report-{family_id}.html"))
         catalog, names, types = region_context(region, lang)
         records = load_records(data) if data is not None else None
         with ReviewQueue(store) as queue:

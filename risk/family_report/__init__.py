@@ -21,6 +21,7 @@ from risk.family_report._html import render_html
 from risk.family_report._pdf import render_pdf
 from risk.family_report._produce import (
     FORMATS,
+    check_out,
     produce_family_report,
     region_context,
     write_family_report,
@@ -38,6 +39,7 @@ __all__ = [
     "SourceRecords",
     "StoreView",
     "build_family_report",
+    "check_out",
     "produce_family_report",
     "region_context",
     "render_html",

@@ -14,6 +14,7 @@ from risk._io import write_atomically
 from risk.family_report._build import FamilyReport, StoreView, build_family_report
 from risk.family_report._html import render_html
 from risk.family_report._pdf import render_pdf
+from risk.family_report._text import check_lang
 
 if TYPE_CHECKING:
     from features import Records
@@ -96,6 +97,7 @@ def produce_family_report(
     >>> q.audit_log()["action"].tolist()[-1]
     'family_report'
     """
+    check_lang(lang)  # before the store is read and the report audited
     held = queue.family_record(family_id, user)
     view = StoreView(
         district=held.district,
@@ -115,6 +117,25 @@ def produce_family_report(
     )
 
 
+def check_out(out: str | os.PathLike[str]) -> Path:
+    """Return ``out`` as a path if it names an HTML or PDF file.
+
+    Raises
+    ------
+    InputError
+        The suffix is neither ``.html`` nor ``.pdf``.
+
+    Examples
+    --------
+    >>> check_out("report.PDF").name
+    'report.PDF'
+    """
+    path = Path(out)
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(f"family report: --out must end in .html or .pdf; got {path.name!r}")
+    return path
+
+
 def write_family_report(report: FamilyReport, out: str | os.PathLike[str]) -> Path:
     """Write the report as HTML or PDF, by the suffix of ``out``; return the path.
 
@@ -123,10 +144,8 @@ def write_family_report(report: FamilyReport, out: str | os.PathLike[str]) -> Pa
     InputError
         The suffix is neither ``.html`` nor ``.pdf``.
     """
-    path = Path(out)
+    path = check_out(out)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(f"family report: --out must end in .html or .pdf; got {path.name!r}")
     data = render_pdf(report) if suffix == ".pdf" else render_html(report).encode("utf-8")
     write_atomically(path, lambda target: Path(target).write_bytes(data))
     return path

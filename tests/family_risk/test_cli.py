@@ -26,6 +26,7 @@ EXPECTED_COMMANDS = {
     "users",
     "audit-log",
     "review",
+    "family-report",
     "docs",
     "demo",
 }

@@ -349,4 +349,12 @@ def test_cli_writes_html_and_pdf(store, family, tmp_path):
         ["family-report", family, "--store", q.url, "--user", "boris", "--out",
          str(tmp_path / "x.html")],
     )  # fmt: skip
-    assert refused.exit_code != 0 and not (tmp_path / "x.html").exists()
+    assert refused.exit_code == 2 and "no access" in refused.output
+    assert not (tmp_path / "x.html").exists()
+    n_audited = len(q.audit_log())
+    for bad in (["--lang", "de", "--out", str(tmp_path / "y.html")], ["--out", "y.docx"]):
+        result = runner.invoke(
+            app, ["family-report", family, "--store", q.url, "--user", "anna", *bad]
+        )
+        assert result.exit_code == 2, result.output
+    assert len(q.audit_log()) == n_audited  # refused before anything was read
