@@ -256,6 +256,11 @@ def _offered(
     return tuple(names.get(str(i), OfferedService(t(lang, "unknown_service"), "")) for i in ids)
 
 
+def _written(value: object) -> str | None:
+    """Return a non-blank text as it is; None for blanks and missing values (None, NaN, NA)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _follow_ups(
     view: StoreView, names: Mapping[str, OfferedService], lang: Lang
 ) -> tuple[FollowUpLine, ...] | None:
@@ -290,17 +295,20 @@ def _follow_ups(
                 steps.append(t(lang, "declined_step", date=when))
             else:
                 continue
-            if s.get("note"):
-                notes.append(str(s["note"]))
+            note = _written(s.get("note"))
+            if note is not None:
+                notes.append(note)
+        closing = _written(fu.get("rationale"))  # what the specialist wrote on closing
+        if closing is not None:
+            notes.append(closing)
+        outcome = _written(fu.get("outcome"))
         closed = fu.get("closed_at")
         out.append(
             FollowUpLine(
                 opened_on=_day(fu["opened_at"]),
                 status=word(FOLLOW_UP_STATUS_NAMES, str(fu.get("status")), lang),
                 closed_on=None if closed is None or pd.isna(closed) else _day(closed),
-                outcome=None
-                if not fu.get("outcome")
-                else word(OUTCOME_NAMES, str(fu["outcome"]), lang),
+                outcome=None if outcome is None else word(OUTCOME_NAMES, outcome, lang),
                 steps=tuple(steps),
                 notes=tuple(notes),
             )

@@ -275,6 +275,7 @@ def test_follow_up_section_shows_when_the_store_keeps_follow_ups(store, records,
                     "status": ["closed"],
                     "closed_at": [pd.Timestamp("2025-09-01")],
                     "outcome": ["completed"],
+                    "rationale": ["Семья довольна <b>занятиями</b>."],
                 }
             )
 
@@ -287,7 +288,7 @@ def test_follow_up_section_shows_when_the_store_keeps_follow_ups(store, records,
                     "reached": [True, None],
                     "service_id": [None, p["services"][0]["service_id"]],
                     "stage": [None, "started"],
-                    "note": ["<script>alert(1)</script>", ""],
+                    "note": ["<script>alert(1)</script>", float("nan")],
                 }
             )
 
@@ -297,6 +298,7 @@ def test_follow_up_section_shows_when_the_store_keeps_follow_ups(store, records,
     assert "contact by phone; the family was reached" in html
     assert "Closed on 1 September 2025: help was given." in html
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "&lt;b&gt;занятиями&lt;/b&gt;" in html and "nan" not in visible_text(html)
 
 
 def test_pdf_starts_with_pdf_and_names_the_family(store, records, family, tmp_path):
