@@ -21,6 +21,7 @@ from review_app import _queue_view as qv
 from review_app import _supervisor as sup
 from review_app._api import define_api
 from review_app._catalog import DistrictServices
+from review_app._family_report import FamilyReportUI
 from review_app._i18n import (
     DECISION_NAMES,
     LANG_NAMES,
@@ -127,6 +128,7 @@ class _LanguageUI:
                 self.services = gr.Markdown("")
         self.timeline = gr.Plot(show_label=False, visible=False)
         self.history = gr.Markdown("")
+        self.family_report = FamilyReportUI(L, self.service, self.catalog.catalog)
         with gr.Group(visible=False) as self.form:
             gr.Markdown("### " + t(L, "decide_head"))
             self.decision = gr.Radio(
@@ -216,6 +218,7 @@ class _LanguageUI:
             **private,
         )
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
+        self.family_report.wire(self.card_state)
 
     def card_outputs(self) -> list[Any]:
         return [

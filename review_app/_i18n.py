@@ -241,6 +241,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "plot_as_of": ("дата оценки", "scored on"),
     "plot_outcomes": ("Решения по исходу", "Decisions by outcome"),
     "plot_no_data": ("Нет данных", "No data"),
+    # the family's own report
+    "family_report_btn": ("Отчёт для семьи", "Report for the family"),
+    "family_report_file": ("Отчёт для семьи (файл)", "Report for the family (file)"),
+    "family_report_done": (
+        "Отчёт готов: сведения о семье без оценки модели. Передайте его семье.",
+        "The report is ready: the family's records without the model's score. Give it to the "
+        "family.",
+    ),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "docs",
     "region",
     "monitor",
+    "family_report",
 )
 
 

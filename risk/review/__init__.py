@@ -44,7 +44,7 @@ from risk.review._policy import (
     working_days,
 )
 from risk.review._queue import ReviewQueue, verify_audit_log
-from risk.review._reading import ITEM_COLUMNS, ORDERS, ReviewItem
+from risk.review._reading import ITEM_COLUMNS, ORDERS, FamilyRecord, ReviewItem
 from risk.review._screening import ScreeningLike
 from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS
 from risk.review._users import (
@@ -86,6 +86,7 @@ __all__ = [
     "DecisionCode",
     "DecisionConflict",
     "EnqueueResult",
+    "FamilyRecord",
     "InvalidDecision",
     "InvalidUser",
     "LoginPolicy",

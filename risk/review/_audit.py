@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "user_added",
     "access_denied",
     "supervisor_view",
+    "family_report",
 )
 
 #: ``prev_hash`` of the first row.

@@ -26,7 +26,7 @@ from risk.review._disputes import Disputes
 from risk.review._errors import StoreUnavailable
 from risk.review._intake import EnqueueResult, Intake
 from risk.review._policy import DEFAULT_SLA_WORKING_DAYS
-from risk.review._reading import Order, Reading, ReviewItem
+from risk.review._reading import FamilyRecord, Order, Reading, ReviewItem, family_record
 from risk.review._screening import ScreeningLike
 from risk.review._session import Session
 from risk.review._store import resolve_url, safe_url
@@ -288,6 +288,22 @@ class ReviewQueue:
             The user may not see it (the refusal is audited).
         """
         return self._reading.item(flag_id, user)
+
+    def family_record(self, family_id: str, user: User | str) -> FamilyRecord:
+        """Return what the store holds about a family, for its report (access checked, audited).
+
+        The family's items with their payloads, the decisions on them (the deciding user's role,
+        never their name) and its disputed records; read in one transaction that appends a
+        ``family_report`` audit row.
+
+        Raises
+        ------
+        UnknownItem
+            The family is not in the queue.
+        AccessDenied, AuthenticationFailed
+            The user may not see the family's district (the refusal is audited).
+        """
+        return family_record(self._session, family_id, user)
 
     # -- decisions --------------------------------------------------------------------------
 

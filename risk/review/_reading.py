@@ -239,3 +239,113 @@ class Reading:
             return ReviewItem(**values, payload=json.loads(row.payload_json))
 
         return self.session.audited(body)
+
+
+@dataclass(frozen=True)
+class FamilyRecord:
+    """What the store holds about one family, for the family's own report.
+
+    ``flags`` are the family's queue items (``flag_id``, ``run_id``, ``as_of``, ``status``,
+    ``created_at``, ``decided_at``, ``payload``), oldest first; ``decisions`` the people's
+    decisions on them (``flag_id``, ``decided_at``, ``decision``, ``role`` of the deciding user,
+    ``rationale``, ``services_offered``); ``disputes`` the family's disputed records
+    (``event_id``, ``disputed_at``, ``reason``). No user name is included.
+    """
+
+    family_id: str
+    district: str
+    flags: tuple[Mapping[str, Any], ...]
+    decisions: tuple[Mapping[str, Any], ...]
+    disputes: tuple[Mapping[str, Any], ...]
+
+
+def family_record(session: Session, family_id: str, user: User | str) -> FamilyRecord:
+    """Read a family's items, decisions and disputes for ``user``; audited as ``family_report``."""
+    doing = f"family report {family_id}"
+
+    def body(conn: sa.Connection) -> FamilyRecord:
+        acting = session.acting_user(conn, user, doing)
+        f, d, r = m.flags.c, m.decisions.c, m.disputed_records.c
+        rows = conn.execute(
+            sa.select(
+                f.flag_id,
+                f.run_id,
+                m.runs.c.as_of,
+                f.district,
+                f.status,
+                f.created_at,
+                f.decided_at,
+                m.flag_payloads.c.payload_json,
+            )
+            .join_from(m.flags, m.runs, f.run_id == m.runs.c.run_id)
+            .join(m.flag_payloads, m.flag_payloads.c.flag_id == f.flag_id)
+            .where(f.family_id == family_id)
+            .order_by(f.flag_id)
+        ).all()
+        if not rows:
+            raise UnknownItem(f"{doing}: family {family_id} is not in the review queue")
+        district = str(rows[-1].district)
+        session.check_access(acting, district, doing, family_id=family_id)
+        decided = conn.execute(
+            sa.select(
+                d.flag_id,
+                d.decided_at,
+                d.decision,
+                m.users.c.role,
+                d.rationale,
+                d.services_offered_json,
+            )
+            .join_from(m.decisions, m.flags, d.flag_id == f.flag_id)
+            .join(m.users, m.users.c.name == d.user_name)
+            .where(f.family_id == family_id)
+            .order_by(d.decision_id)
+        ).all()
+        disputed = conn.execute(
+            sa.select(r.event_id, r.disputed_at, r.reason)
+            .where(r.family_id == family_id)
+            .order_by(r.dispute_id)
+        ).all()
+        append(
+            conn,
+            [
+                AuditEntry(
+                    acting.name,
+                    "family_report",
+                    f"family {family_id}",
+                    {"district": district, "n_flags": len(rows)},
+                )
+            ],
+        )
+        return FamilyRecord(
+            family_id=family_id,
+            district=district,
+            flags=tuple(
+                {
+                    "flag_id": int(x.flag_id),
+                    "run_id": x.run_id,
+                    "as_of": x.as_of,
+                    "status": x.status,
+                    "created_at": x.created_at,
+                    "decided_at": x.decided_at,
+                    "payload": json.loads(x.payload_json),
+                }
+                for x in rows
+            ),
+            decisions=tuple(
+                {
+                    "flag_id": int(x.flag_id),
+                    "decided_at": x.decided_at,
+                    "decision": x.decision,
+                    "role": x.role,
+                    "rationale": x.rationale,
+                    "services_offered": tuple(json.loads(x.services_offered_json)),
+                }
+                for x in decided
+            ),
+            disputes=tuple(
+                {"event_id": x.event_id, "disputed_at": x.disputed_at, "reason": x.reason}
+                for x in disputed
+            ),
+        )
+
+    return session.audited(body)

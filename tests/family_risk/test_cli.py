@@ -26,6 +26,9 @@ EXPECTED_COMMANDS = {
     "users",
     "audit-log",
     "review",
+    "family-report",
+    "region",
+    "monitor",
     "docs",
     "demo",
 }

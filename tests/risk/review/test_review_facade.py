@@ -19,6 +19,7 @@ PUBLIC = {
     "disputed_event_ids",
     "enqueue",
     "escalate_overdue",
+    "family_record",
     "get_user",
     "item",
     "items",
