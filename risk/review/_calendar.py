@@ -157,7 +157,7 @@ def _default_years() -> list[int]:
 
 
 def as_calendar(holidays: Iterable[date] | WorkingCalendar) -> WorkingCalendar:
-    """A calendar as given, or Monday to Friday minus the ``holidays`` listed.
+    """Return the calendar as given, or Monday to Friday minus the ``holidays`` listed.
 
     Examples
     --------
