@@ -507,12 +507,12 @@ class ReviewService:
 
     def reassign(self, username: str | None, flag_id: int, to: str) -> int:
         """Reassign an item to a specialist of its district (checked and audited by the store)."""
-        user = self.supervisor(username)
+        user = self.user(username)
         return self.queue.reassign(int(flag_id), user.name, str(to or ""))
 
     def add_note(self, username: str | None, flag_id: int, text: str) -> int:
-        """Add a supervisor's note to an item (audited)."""
-        user = self.supervisor(username)
+        """Add a supervisor's note to an item (checked and audited by the store)."""
+        user = self.user(username)
         return self.queue.add_note(int(flag_id), user.name, text or "")
 
     def notes(self, username: str | None, flag_id: int) -> pd.DataFrame:
