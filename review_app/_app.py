@@ -163,6 +163,8 @@ class _LanguageUI:
         self.sup_counts = gr.Markdown("", elem_classes="sup-counts")
         gr.Markdown("### " + t(L, "sup_overdue"))
         self.sup_overdue = gr.Dataframe(interactive=False, max_height=320)
+        gr.Markdown("### " + t(L, "sup_late_follow_ups"))
+        self.sup_follow_ups = gr.Dataframe(interactive=False, max_height=240)
         self.sup_actions = fv.SupervisorActions(L, self.service)
         with gr.Row():
             with gr.Column():
@@ -274,6 +276,7 @@ class _LanguageUI:
             self.sup_note,
             self.sup_fair_table,
             self.sup_fair_plot,
+            self.sup_follow_ups,
         ]
 
     # -- handlers -------------------------------------------------------------------------
@@ -473,7 +476,7 @@ class _LanguageUI:
         try:
             data = self.service.supervisor_data(request.username)
         except AccessDenied:
-            return [""] + [None] * 6
+            return [""] + [None] * 7
         except (ReviewError, StoreUnavailable) as exc:
             raise error(exc, L) from None
         note, fair_table, fair_plot = sup.fairness(data.decisions, L)
@@ -485,6 +488,7 @@ class _LanguageUI:
             note,
             fair_table,
             fair_plot,
+            sup.follow_up_table(data.late_follow_ups, L),
         ]
 
 

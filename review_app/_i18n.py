@@ -422,6 +422,12 @@ def plural_ru(n: float, one: str, few: str, many: str) -> str:
 _TEXT.update(
     {
         "sup_actions": ("Действия с просроченной карточкой", "Act on an overdue item"),
+        "col_assigned": ("Передано специалисту", "Reassigned to"),
+        "col_fu_opened": ("Сопровождение открыто", "Follow-up opened"),
+        "sup_late_follow_ups": (
+            "Сопровождение без первого контакта в срок (передано руководителю)",
+            "Follow-ups without a first contact in time (escalated)",
+        ),
         "sup_flag": ("Номер карточки", "Item number"),
         "sup_load": ("Выбрать", "Select"),
         "sup_assign_to": ("Передать специалисту", "Reassign to specialist"),

@@ -96,6 +96,8 @@ class SupervisorData:
     decisions : pandas.DataFrame
         ``ReviewQueue.decided_attributes``: one row per decision with the item's tier, score
         and group attributes.
+    late_follow_ups : pandas.DataFrame
+        Escalated follow-ups (first contact late), ``ReviewQueue.follow_ups`` columns.
     """
 
     awaiting: int
@@ -103,6 +105,7 @@ class SupervisorData:
     escalated: int
     late: pd.DataFrame
     decisions: pd.DataFrame
+    late_follow_ups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -480,12 +483,17 @@ class ReviewService:
             ignore_index=True,
         )
         late = late.sort_values(["created_at", "flag_id"], kind="stable").head(max_late)
+        late = self._with_age(late, at)
+        # Who a supervisor handed each item to (empty when nobody).
+        assigned = self.queue.assignees(late["flag_id"]) if len(late) else {}
+        late["assigned_to"] = [assigned.get(int(f), "") for f in late["flag_id"]]
         return SupervisorData(
             awaiting=awaiting,
             overdue=self._count_overdue(filters, at),
             escalated=escalated,
-            late=self._with_age(late, at),
+            late=late,
             decisions=self.queue.decided_attributes(user.name),
+            late_follow_ups=self.queue.follow_ups(status="escalated", user=user.name),
         )
 
     # -- acting on overdue items ------------------------------------------------------------

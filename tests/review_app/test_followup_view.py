@@ -130,3 +130,25 @@ def test_the_supervisor_reassigns_and_notes_an_item(queue: ReviewQueue) -> None:
     assert queue.assignees([flag]) == {flag: "alla"}
     log = queue.audit_log()
     assert log["action"].tolist()[-3:] == ["reassign", "access_denied", "note"]
+
+
+def test_the_supervisor_view_lists_reassigned_items_and_late_follow_ups(
+    queue: ReviewQueue,
+) -> None:
+    from review_app import _supervisor as sup
+
+    service = ReviewService(queue)
+    flags = queue.items(districts=["velikiy_novgorod"], status="open")["flag_id"].astype(int)
+    offered, reassigned = int(flags.iloc[0]), int(flags.iloc[1])
+    queue.record_decision(offered, "anna", "referred", RATIONALE, agrees_with_model=True)
+    queue.reassign(reassigned, "sveta", "alla")
+    with queue._engine.begin() as conn:
+        conn.execute(sa.update(m.flags).values(created_at=datetime(2025, 10, 1)))
+        conn.execute(sa.update(m.follow_ups).values(opened_at=datetime(2025, 10, 1)))
+    done = queue.sweep(datetime.now(), calendar=WorkingCalendar())
+    assert ("follow_up", offered) in {(e.kind, e.flag_id) for e in done}
+    data = service.supervisor_data("sveta")
+    shown = sup.overdue_table(data.late, "en").set_index("Flag")
+    assert shown.loc[reassigned, "Reassigned to"] == "alla"
+    late = sup.follow_up_table(data.late_follow_ups, "en")
+    assert late.iloc[:, 0].tolist() == [offered]
