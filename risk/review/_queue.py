@@ -307,6 +307,9 @@ class ReviewQueue:
     ) -> Decision:
         """Record a person's decision on a queue item; the only way an item is decided.
 
+        A decision of ``support_offered`` or ``referred`` also opens the family's follow-up
+        (:meth:`follow_ups`) in the same transaction, audited as ``followup_open``.
+
         Parameters
         ----------
         flag_id : int
@@ -436,15 +439,10 @@ class ReviewQueue:
     ) -> list[Escalated]:
         """Escalate overdue items and follow-ups to the districts' supervisors; close nothing.
 
-        Items awaiting a decision for more than ``sla_working_days`` working days, and
-        follow-ups whose outreach has not started (no family reached, no service accepted)
-        within ``first_contact_working_days``, become ``escalated``, each audited. Idempotent and
-        safe to run concurrently: a row is escalated once, by whichever sweep gets it first.
-
-        Returns
-        -------
-        list of Escalated
-            What this call escalated (items first, then follow-ups).
+        Items awaiting a decision for more than ``sla_working_days`` working days of
+        ``calendar``, and follow-ups whose outreach has not started (no family reached, no
+        service accepted) within ``first_contact_working_days``, become ``escalated``, each
+        audited. Idempotent and safe to run concurrently: each row escalates once.
 
         Examples
         --------
@@ -463,28 +461,9 @@ class ReviewQueue:
     ) -> int:
         """Hand an item awaiting a decision to a named specialist of its district (audited).
 
-        Parameters
-        ----------
-        flag_id : int
-            The item; it must still await a decision.
-        user : User or str
-            The acting supervisor (or admin) with access to the item's district.
-        to : str
-            The specialist: an existing user with role ``specialist`` and the item's district.
-        expected_version : int, optional
-            The item version the supervisor saw.
-
-        Returns
-        -------
-        int
-            The item's new version.
-
-        Raises
-        ------
-        InvalidUser
-            ``to`` is not a specialist of the district.
-        AccessDenied, DecisionConflict, UnknownItem
-            As named.
+        ``user`` must be a supervisor (or admin) of the district; ``to`` an existing user with
+        role ``specialist`` and the item's district (else :class:`InvalidUser`). Returns the
+        item's new version.
         """
         return self._supervision.reassign(flag_id, user, to, expected_version=expected_version)
 
@@ -500,7 +479,7 @@ class ReviewQueue:
         """Return who each of these items was reassigned to (others are left out)."""
         return self._supervision.assignees(flag_ids)
 
-    # -- follow-ups and the treatment record ------------------------------------------------
+    # -- follow-ups and the treatment record (``_followup``) --------------------------------
 
     def follow_ups(
         self,
@@ -510,10 +489,7 @@ class ReviewQueue:
         status: str | Iterable[str] | None = None,
         user: User | str | None = None,
     ) -> pd.DataFrame:
-        """List follow-ups (``FOLLOW_UP_COLUMNS``), oldest first; ``user``: their districts only.
-
-        A follow-up is opened by a ``support_offered`` or ``referred`` decision.
-        """
+        """List follow-ups (``FOLLOW_UP_COLUMNS``), oldest first; ``user``: their districts only."""
         return self._follow_ups.follow_ups(
             flag_id=flag_id, family_id=family_id, status=status, user=user
         )
@@ -532,24 +508,10 @@ class ReviewQueue:
         reached: bool,
         note: str = "",
     ) -> FollowUpStep:
-        """Record a contact attempt with the family (audited).
+        """Record a contact attempt on day ``on`` by ``channel`` (``CHANNELS``), audited.
 
-        The first attempt that reached the family starts the outreach (``outreach_started_at``).
-
-        Parameters
-        ----------
-        followup_id : int
-            The follow-up (open or escalated).
-        user : User or str
-            The acting user, with access to the family's district.
-        on : date
-            When the attempt was made (not in the future, not before the follow-up opened).
-        channel : {"phone", "visit", "letter", "messenger", "other"}
-            How.
-        reached : bool
-            Whether someone of the family was reached.
-        note : str
-            What was said or agreed.
+        The first attempt that reached the family starts the outreach. ``on`` may be neither in
+        the future nor before the follow-up opened; ``user`` needs the family's district.
         """
         return self._follow_ups.record_contact(
             followup_id, user, on=on, channel=channel, reached=reached, note=note
@@ -566,23 +528,10 @@ class ReviewQueue:
         note: str = "",
         catalog: object = None,
     ) -> FollowUpStep:
-        """Record a service of the district's catalogue as accepted, started or completed.
+        """Record a service ``accepted``, ``started`` or ``completed`` (audited).
 
-        Accepting a service starts the outreach if no contact did before.
-
-        Parameters
-        ----------
-        service_id : str
-            A service the catalogue offers in the family's district.
-        stage : {"accepted", "started", "completed"}
-            What happened.
-        catalog : risk services catalog, optional
-            The catalogue to check against; default ``risk``'s packaged one.
-
-        Raises
-        ------
-        InvalidDecision
-            The service is not offered in the district, or the stage or date is wrong.
+        The service must be one ``catalog`` (default: ``risk``'s packaged catalogue) offers in
+        the family's district. Accepting a service starts the outreach if no contact did.
         """
         return self._follow_ups.record_service(
             followup_id, user, service_id, stage, on=on, note=note, catalog=catalog
@@ -603,10 +552,7 @@ class ReviewQueue:
         *,
         expected_version: int | None = None,
     ) -> FollowUpStep:
-        """Close a follow-up with an outcome (``OUTCOMES``) and a rationale (audited).
-
-        The rationale follows the decisions' rule: at least ``MIN_RATIONALE_LENGTH`` characters.
-        """
+        """Close a follow-up with an outcome (``OUTCOMES``) and a rationale, as for decisions."""
         return self._follow_ups.close(
             followup_id, user, outcome, rationale, expected_version=expected_version
         )
@@ -614,20 +560,10 @@ class ReviewQueue:
     def treatment_record(self, since: datetime | None = None) -> pd.DataFrame:
         """Per follow-up: the family, when outreach started and what was delivered.
 
-        What evaluation and retraining read as the treatment a flagged family received.
-
-        Parameters
-        ----------
-        since : datetime, optional
-            Only follow-ups of decisions recorded at or after this time.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``TREATMENT_COLUMNS``: family_id, district, flag_id, run_id, decision,
-            decided_at, outreach_started_at (first reached contact or accepted service),
-            n_services_accepted/started/completed, the service ids of each stage (tuples),
-            declined_at, closed_at and outcome (None while open).
+        What evaluation and retraining read (``TREATMENT_COLUMNS``): family, district, flag,
+        run, decision and when, ``outreach_started_at`` (first reached contact or accepted
+        service), the services of each stage (counts and ids), ``declined_at``, ``closed_at``
+        and ``outcome``. ``since``: only decisions recorded from then on.
 
         Examples
         --------
