@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         The score is advisory; every decision is a person's, with a written rationale. While
         the app is up, overdue items and follow-ups escalate to supervisors on a schedule (the
-        sweep of ``risk escalate``); nothing is ever closed by it.
+        sweep of "risk escalate"); nothing is ever closed by it.
         """
         from review_app import serve
         from risk.review import ReviewQueue
