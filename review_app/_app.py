@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from review_app import _card as card
+from review_app import _followup_view as fv
 from review_app import _queue_view as qv
 from review_app import _supervisor as sup
 from review_app._api import define_api
@@ -155,6 +156,7 @@ class _LanguageUI:
             )
             self.dispute_btn = gr.Button(t(L, "dispute_btn"))
             self.dispute_result = gr.Markdown("")
+        self.follow_up = fv.FollowUpPanel(L, self.service, self.catalog)
 
     def _build_supervisor(self) -> None:
         L = self.lang
@@ -163,6 +165,9 @@ class _LanguageUI:
         self.sup_counts = gr.Markdown("", elem_classes="sup-counts")
         gr.Markdown("### " + t(L, "sup_overdue"))
         self.sup_overdue = gr.Dataframe(interactive=False, max_height=320)
+        gr.Markdown("### " + t(L, "sup_late_follow_ups"))
+        self.sup_follow_ups = gr.Dataframe(interactive=False, max_height=240)
+        self.sup_actions = fv.SupervisorActions(L, self.service)
         with gr.Row():
             with gr.Column():
                 self.sup_outcomes = gr.Plot(show_label=False)
@@ -196,8 +201,18 @@ class _LanguageUI:
             self.show_queue_step(+1), [*filters, self.page], self.queue_outputs(), **private
         )
         card_outputs = self.card_outputs()
-        self.table.select(self.open_selected, None, card_outputs, **private)
-        self.open_btn.click(self.open_card, self.open_id, card_outputs, **private)
+        show_follow_up = self._then_follow_up
+        show_follow_up(self.table.select(self.open_selected, None, card_outputs, **private))
+        show_follow_up(self.open_btn.click(self.open_card, self.open_id, card_outputs, **private))
+        self.follow_up.wire(self.card_state)
+        self.sup_actions.wire(
+            self.sup_overdue,
+            self.open_card,
+            card_outputs,
+            show_follow_up,
+            self.supervisor_view,
+            self.supervisor_outputs(),
+        )
         self.save.click(
             self.save_decision,
             [
@@ -210,7 +225,9 @@ class _LanguageUI:
             ],
             [self.result, self.history, self.card_head],
             **private,
-        ).then(self.show_queue, [*filters, self.page], self.queue_outputs(), **private)
+        ).then(self.show_queue, [*filters, self.page], self.queue_outputs(), **private).then(
+            self.follow_up.show, self.card_state, self.follow_up.outputs(), **private
+        )
         self.dispute_btn.click(
             self.dispute,
             [self.card_state, self.dispute_event, self.dispute_reason],
@@ -219,6 +236,15 @@ class _LanguageUI:
         )
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
         self.family_report.wire(self.card_state)
+
+    def _then_follow_up(self, event: Any) -> Any:
+        # After a card opens, show its follow-up as stored.
+        return event.then(
+            self.follow_up.show,
+            self.card_state,
+            self.follow_up.outputs(),
+            api_visibility="private",
+        )
 
     def card_outputs(self) -> list[Any]:
         return [
@@ -253,6 +279,7 @@ class _LanguageUI:
             self.sup_note,
             self.sup_fair_table,
             self.sup_fair_plot,
+            self.sup_follow_ups,
         ]
 
     # -- handlers -------------------------------------------------------------------------
@@ -452,7 +479,7 @@ class _LanguageUI:
         try:
             data = self.service.supervisor_data(request.username)
         except AccessDenied:
-            return [""] + [None] * 6
+            return [""] + [None] * 7
         except (ReviewError, StoreUnavailable) as exc:
             raise error(exc, L) from None
         note, fair_table, fair_plot = sup.fairness(data.decisions, L)
@@ -464,6 +491,7 @@ class _LanguageUI:
             note,
             fair_table,
             fair_plot,
+            sup.follow_up_table(data.late_follow_ups, L),
         ]
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,27 +38,78 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
         ] = 8.0,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack whose working calendar and review deadlines apply.",
+                show_default="the default region",
+            ),
+        ] = None,
+        escalate_every: Annotated[
+            float,
+            typer.Option(
+                "--escalate-every",
+                help="Minutes between escalation sweeps while the app is up (0: no sweeps).",
+            ),
+        ] = 5.0,
     ) -> None:
         """Serve the review app: specialists log in, review flagged families and decide.
 
-        The score is advisory; every decision is a person's, with a written rationale.
+        The score is advisory; every decision is a person's, with a written rationale. While
+        the app is up, overdue items and follow-ups escalate to supervisors on a schedule (the
+        sweep of "risk escalate"); nothing is ever closed by it.
         """
         from review_app import serve
         from risk.review import ReviewQueue
 
+        if not max_login_hours > 0:
+            raise ValueError(f"--max-login-hours must be positive; got {max_login_hours}")
+        if escalate_every < 0:
+            raise ValueError(f"--escalate-every must be 0 or more minutes; got {escalate_every}")
         queue = ReviewQueue(store)
         queue.migrate()
+        deadlines = _use_region(region)
         typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
         from datetime import timedelta
 
-        if not max_login_hours > 0:
-            raise ValueError(f"--max-login-hours must be positive; got {max_login_hours}")
-        serve(
-            queue,
-            host=host,
-            port=port,
-            lang=lang,
-            model_uri=model,
-            block=True,
-            max_login_age=timedelta(hours=max_login_hours),
-        )
+        scheduler = None
+        if escalate_every > 0:
+            from review_app._scheduler import start_escalation
+
+            scheduler = start_escalation(queue, every_minutes=escalate_every, **deadlines)
+        try:
+            serve(
+                queue,
+                host=host,
+                port=port,
+                lang=lang,
+                model_uri=model,
+                block=True,
+                max_login_age=timedelta(hours=max_login_hours),
+            )
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+
+def _use_region(region: str | None) -> dict[str, Any]:
+    """Make the app count working days and deadlines as the region's pack says.
+
+    Returns the sweep's calendar and deadlines. ``serve`` builds its own service, so the pack's
+    calendar and SLA are set as the service's defaults.
+    """
+    from review_app._service import ReviewService
+    from risk.regions import DEFAULT_REGION, load_region
+    from risk.review import WorkingCalendar
+
+    pack = load_region(region or DEFAULT_REGION)
+    calendar = WorkingCalendar.for_region(pack)
+    ReviewService.default_calendar = calendar
+    deadlines: dict[str, Any] = {"calendar": calendar}
+    if pack.review is not None:
+        ReviewService.default_sla_working_days = pack.review.sla_working_days
+        ReviewService.first_contact_working_days = pack.review.first_contact_working_days
+        deadlines["sla_working_days"] = pack.review.sla_working_days
+        deadlines["first_contact_working_days"] = pack.review.first_contact_working_days
+    return deadlines

@@ -418,3 +418,109 @@ def plural_ru(n: float, one: str, few: str, many: str) -> str:
     if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
         return few
     return many
+
+
+# -- escalation, supervisors' actions and follow-ups --------------------------------------------
+
+_TEXT.update(
+    {
+        "sup_actions": ("Действия с просроченной карточкой", "Act on an overdue item"),
+        "col_assigned": ("Передано специалисту", "Reassigned to"),
+        "col_fu_opened": ("Сопровождение открыто", "Follow-up opened"),
+        "sup_late_follow_ups": (
+            "Сопровождение без первого контакта в срок (передано руководителю)",
+            "Follow-ups without a first contact in time (escalated)",
+        ),
+        "sup_flag": ("Номер карточки", "Item number"),
+        "sup_load": ("Выбрать", "Select"),
+        "sup_assign_to": ("Передать специалисту", "Reassign to specialist"),
+        "sup_reassign": ("Передать", "Reassign"),
+        "sup_note": ("Заметка руководителя", "Supervisor's note"),
+        "sup_add_note": ("Добавить заметку", "Add note"),
+        "sup_open_decide": ("Открыть и решить самому", "Open and decide yourself"),
+        "sup_reassigned": (
+            "Карточка {flag} передана специалисту **{to}**.",
+            "Item {flag} reassigned to **{to}**.",
+        ),
+        "sup_noted": (
+            "Заметка {id} добавлена к карточке {flag}.",
+            "Note {id} added to item {flag}.",
+        ),
+        "sup_notes_none": ("Заметок пока нет.", "No notes yet."),
+        "sup_notes": ("Заметки", "Notes"),
+        "sup_no_specialists": (
+            "В районе карточки нет специалистов, которым её можно передать.",
+            "The item's district has no specialist to reassign it to.",
+        ),
+        "fu_head": ("Сопровождение семьи", "Follow-up with the family"),
+        "fu_none": (
+            "Сопровождение открывается решением «предложена помощь» или «направлена».",
+            "A follow-up opens with a decision of 'support offered' or 'referred'.",
+        ),
+        "fu_state": (
+            "Сопровождение {id}: **{status}**; открыто {opened}; работа с семьёй начата: "
+            "{started}; первый контакт — в течение {due} рабочих дней.",
+            "Follow-up {id}: **{status}**; opened {opened}; outreach started: {started}; "
+            "first contact due within {due} working days.",
+        ),
+        "fu_closed": (
+            "Закрыто {at}: **{outcome}** — {rationale}",
+            "Closed {at}: **{outcome}** — {rationale}",
+        ),
+        "fu_not_started": ("ещё нет", "not yet"),
+        "fu_steps_none": ("Шагов пока нет.", "No steps yet."),
+        "fu_date": ("Дата (ГГГГ-ММ-ДД)", "Date (YYYY-MM-DD)"),
+        "fu_channel": ("Способ связи", "Channel"),
+        "fu_reached": ("Удалось связаться", "Family reached"),
+        "fu_note": ("Комментарий", "Note"),
+        "fu_contact": ("Записать контакт", "Record contact"),
+        "fu_service": ("Услуга", "Service"),
+        "fu_stage": ("Этап", "Stage"),
+        "fu_record_service": ("Отметить услугу", "Record service"),
+        "fu_declined": ("Семья отказалась", "Family declined"),
+        "fu_outcome": ("Итог", "Outcome"),
+        "fu_rationale": ("Обоснование итога", "Rationale for the outcome"),
+        "fu_close": ("Закрыть сопровождение", "Close follow-up"),
+        "fu_saved": ("Записано (версия {version}).", "Recorded (version {version})."),
+        "fu_bad_date": (
+            "Дата должна быть в виде ГГГГ-ММ-ДД; получено «{value}».",
+            "The date must be YYYY-MM-DD; got '{value}'.",
+        ),
+        "fu_col_date": ("Дата", "Date"),
+        "fu_col_kind": ("Шаг", "Step"),
+        "fu_col_detail": ("Подробности", "Details"),
+        "fu_col_user": ("Кто записал", "Recorded by"),
+        "fu_yes": ("да", "yes"),
+        "fu_no": ("нет", "no"),
+    }
+)
+
+FOLLOW_UP_STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "open": ("идёт", "under way"),
+    "escalated": ("передано руководителю", "escalated"),
+    "closed": ("закрыто", "closed"),
+}
+CHANNEL_NAMES: dict[str, tuple[str, str]] = {
+    "phone": ("телефон", "phone"),
+    "visit": ("визит", "visit"),
+    "letter": ("письмо", "letter"),
+    "messenger": ("мессенджер", "messenger"),
+    "other": ("другое", "other"),
+}
+STAGE_NAMES: dict[str, tuple[str, str]] = {
+    "accepted": ("семья согласилась", "accepted"),
+    "started": ("начата", "started"),
+    "completed": ("завершена", "completed"),
+}
+OUTCOME_NAMES: dict[str, tuple[str, str]] = {
+    "completed": ("помощь оказана", "services completed"),
+    "declined": ("семья отказалась", "family declined"),
+    "unreachable": ("не удалось связаться", "unreachable"),
+    "moved": ("семья переехала", "family moved"),
+    "referred_on": ("передано другой службе", "referred on"),
+}
+STEP_NAMES: dict[str, tuple[str, str]] = {
+    "contact": ("контакт", "contact"),
+    "service": ("услуга", "service"),
+    "declined": ("отказ семьи", "family declined"),
+}

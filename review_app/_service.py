@@ -13,13 +13,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import pandas as pd
 
 # The review policy (statuses, supervisor roles, the working-day SLA) is risk.review's.
 from risk.review import (
     AWAITING,
+    DEFAULT_FIRST_CONTACT_WORKING_DAYS,
     DEFAULT_SLA_WORKING_DAYS,
     SUPERVISOR_ROLES,
     AccessDenied,
@@ -30,6 +31,7 @@ from risk.review import (
     ReviewQueue,
     UnknownItem,
     User,
+    WorkingCalendar,
     is_overdue,
     overdue_cutoff,
     working_days,
@@ -94,6 +96,8 @@ class SupervisorData:
     decisions : pandas.DataFrame
         ``ReviewQueue.decided_attributes``: one row per decision with the item's tier, score
         and group attributes.
+    late_follow_ups : pandas.DataFrame
+        Escalated follow-ups (first contact late), ``ReviewQueue.follow_ups`` columns.
     """
 
     awaiting: int
@@ -101,6 +105,7 @@ class SupervisorData:
     escalated: int
     late: pd.DataFrame
     decisions: pd.DataFrame
+    late_follow_ups: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -168,10 +173,12 @@ class ReviewService:
     ----------
     queue : ReviewQueue
         The review queue and its store.
-    sla_working_days : int
-        Working days after which an item awaiting a decision is marked overdue.
-    holidays : sequence of date
-        Non-working days besides weekends.
+    sla_working_days : int, optional
+        Working days after which an item awaiting a decision is marked overdue; default
+        ``default_sla_working_days``.
+    holidays : sequence of date or WorkingCalendar, optional
+        Non-working days besides weekends, or the region's working calendar; default
+        ``default_calendar``.
 
     Examples
     --------
@@ -185,16 +192,32 @@ class ReviewService:
     risk.review._errors.AuthenticationFailed: not logged in; log in first
     """
 
+    #: The calendar and SLA of services built without them: the ``review`` command sets them
+    #: from the region pack, so the app built by ``serve`` counts as the sweep does.
+    default_calendar: ClassVar[WorkingCalendar] = WorkingCalendar()
+    default_sla_working_days: ClassVar[int] = DEFAULT_SLA_WORKING_DAYS
+    #: Working days within which a follow-up's first contact is due (shown on the card).
+    first_contact_working_days: ClassVar[int] = DEFAULT_FIRST_CONTACT_WORKING_DAYS
+
     def __init__(
         self,
         queue: ReviewQueue,
         *,
-        sla_working_days: int = DEFAULT_SLA_WORKING_DAYS,
-        holidays: Sequence[date] = (),
+        sla_working_days: int | None = None,
+        holidays: Sequence[date] | WorkingCalendar | None = None,
     ) -> None:
         self.queue = queue
-        self.sla_working_days = sla_working_days
-        self.holidays = tuple(holidays)
+        self.sla_working_days = (
+            self.default_sla_working_days if sla_working_days is None else sla_working_days
+        )
+        self.calendar: WorkingCalendar = (
+            self.default_calendar
+            if holidays is None
+            else holidays
+            if isinstance(holidays, WorkingCalendar)
+            else WorkingCalendar(days_off=frozenset(holidays))
+        )
+        self.holidays = self.calendar
         self._sessions = _Sessions()
 
     # -- who ------------------------------------------------------------------------------
@@ -460,13 +483,107 @@ class ReviewService:
             ignore_index=True,
         )
         late = late.sort_values(["created_at", "flag_id"], kind="stable").head(max_late)
+        late = self._with_age(late, at)
+        # Who a supervisor handed each item to (empty when nobody).
+        assigned = self.queue.assignees(late["flag_id"]) if len(late) else {}
+        late["assigned_to"] = [assigned.get(int(f), "") for f in late["flag_id"]]
         return SupervisorData(
             awaiting=awaiting,
             overdue=self._count_overdue(filters, at),
             escalated=escalated,
-            late=self._with_age(late, at),
+            late=late,
             decisions=self.queue.decided_attributes(user.name),
+            late_follow_ups=self.queue.follow_ups(status="escalated", user=user.name),
         )
+
+    # -- acting on overdue items ------------------------------------------------------------
+
+    def specialists_for(self, username: str | None, flag_id: int) -> list[str]:
+        """Specialists an item awaiting a decision can be reassigned to (the store re-checks)."""
+        user = self.supervisor(username)
+        found = self.queue.items(user=user.name, status=AWAITING)
+        row = found[found["flag_id"] == int(flag_id)]
+        if row.empty:
+            raise UnknownItem(f"flag {flag_id}: not awaiting a decision in your districts")
+        district = str(row["district"].iloc[0])
+        users = self.queue.users()
+        return sorted(
+            str(r.name)
+            for r in users.itertuples()
+            if r.role == "specialist" and district in set(cast("Iterable[str]", r.districts))
+        )
+
+    def reassign(self, username: str | None, flag_id: int, to: str) -> int:
+        """Reassign an item to a specialist of its district (checked and audited by the store)."""
+        user = self.user(username)
+        return self.queue.reassign(int(flag_id), user.name, str(to or ""))
+
+    def add_note(self, username: str | None, flag_id: int, text: str) -> int:
+        """Add a supervisor's note to an item (checked and audited by the store)."""
+        user = self.user(username)
+        return self.queue.add_note(int(flag_id), user.name, text or "")
+
+    def notes(self, username: str | None, flag_id: int) -> pd.DataFrame:
+        """List the notes on an item (for a user of its district)."""
+        user = self.user(username)
+        return self.queue.notes(int(flag_id), user.name)
+
+    # -- follow-ups -------------------------------------------------------------------------
+
+    def follow_up(
+        self, username: str | None, flag_id: int
+    ) -> tuple[dict[str, Any] | None, pd.DataFrame]:
+        """Return the follow-up opened on ``flag_id`` (None if none) and its steps."""
+        user = self.user(username)
+        found = self.queue.follow_ups(flag_id=int(flag_id), user=user.name)
+        if found.empty:
+            return None, pd.DataFrame()
+        head = {str(k): v for k, v in found.iloc[0].items()}
+        return head, self.queue.follow_up_events(int(head["followup_id"]), user.name)
+
+    def record_contact(
+        self,
+        username: str | None,
+        followup_id: int,
+        on: date,
+        channel: str,
+        reached: bool,
+        note: str = "",
+    ) -> int:
+        """Record a contact attempt; return the follow-up's new version."""
+        user = self.user(username)
+        step = self.queue.record_contact(
+            int(followup_id), user.name, on=on, channel=channel, reached=reached, note=note
+        )
+        return step.version
+
+    def record_service(
+        self,
+        username: str | None,
+        followup_id: int,
+        service_id: str,
+        stage: str,
+        on: date,
+        catalog: Any = None,
+    ) -> int:
+        """Record a service accepted, started or completed; return the new version."""
+        user = self.user(username)
+        step = self.queue.record_service(
+            int(followup_id), user.name, service_id, stage, on=on, catalog=catalog
+        )
+        return step.version
+
+    def record_declined(self, username: str | None, followup_id: int, on: date, note: str) -> int:
+        """Record that the family declined further help; return the new version."""
+        user = self.user(username)
+        return self.queue.record_declined(int(followup_id), user.name, on=on, note=note).version
+
+    def close_follow_up(
+        self, username: str | None, followup_id: int, outcome: str, rationale: str
+    ) -> int:
+        """Close a follow-up with an outcome and a rationale; return the new version."""
+        user = self.user(username)
+        return self.queue.close_follow_up(int(followup_id), user.name, outcome, rationale).version
 
 
 def _statuses(status: str | Sequence[str]) -> tuple[str, ...]:

@@ -70,7 +70,43 @@ def overdue_table(waiting: pd.DataFrame, lang: Lang) -> pd.DataFrame:
             t(lang, "col_score"): [percent(float(x), lang) for x in late["score"]],
             t(lang, "col_age"): late["age_days"].astype("int64").to_numpy(),
             t(lang, "col_status"): [name(STATUS_NAMES, x, lang) for x in late["status"]],
+            # Reassigned by a supervisor (a column only once the view reads assignees).
+            **(
+                {t(lang, "col_assigned"): late["assigned_to"].astype(str).to_numpy()}
+                if "assigned_to" in late
+                else {}
+            ),
         }
+    )
+
+
+def follow_up_table(late: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Escalated follow-ups (no first contact in time), oldest first, with localised columns.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> late = pd.DataFrame({"followup_id": [4], "flag_id": [9], "family_id": ["F1"],
+    ...                      "district": ["x"], "opened_at": [datetime(2026, 1, 5, 9)]})
+    >>> follow_up_table(late, "en").astype(str).iloc[0].tolist()
+    ['9', 'F1', 'x', '2026-01-05']
+    """
+    cols = ("col_flag", "col_family", "col_district", "col_fu_opened")
+    if late.empty:
+        return pd.DataFrame(columns=[t(lang, k) for k in cols])
+    return pd.DataFrame(
+        dict(
+            zip(
+                [t(lang, k) for k in cols],
+                [
+                    late["flag_id"].astype("int64").to_numpy(),
+                    late["family_id"].astype(str).to_numpy(),
+                    [district_name(d, lang) for d in late["district"].astype(str)],
+                    [pd.Timestamp(x).strftime("%Y-%m-%d") for x in late["opened_at"]],
+                ],
+                strict=True,
+            )
+        )
     )
 
 

@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "region",
     "monitor",
     "family_report",
+    "escalate",
 )
 
 

@@ -17,6 +17,7 @@ from risk.regions._pack import (
     RegionError,
     RegionPack,
     RegionProblem,
+    ReviewSettings,
     SyntheticTargets,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "RegionError",
     "RegionPack",
     "RegionProblem",
+    "ReviewSettings",
     "SyntheticTargets",
     "check_districts",
     "check_region",

@@ -33,6 +33,7 @@ from risk.regions._keys import (
     read_toml,
 )
 from risk.regions._pack import RegionDistrict, RegionPack, RegionProblem, SyntheticTargets
+from risk.regions._review import read_review
 
 REGION_FILE = "region.toml"
 SERVICES_FILE = "services.csv"
@@ -46,7 +47,7 @@ MEMBER_ROLES: tuple[str, ...] = ("parent", "child", "")
 #: for 0.4), not rounding: the shipped Novgorod and Novosibirsk shares sum to 0.985.
 SHARE_TOLERANCE = 0.02
 
-_TABLES = ("region", "capacity", "districts", "synthetic")
+_TABLES = ("region", "capacity", "districts", "synthetic", "review")
 _REGION_KEYS = ("code", "name_ru", "name_en", "timezone")
 _CAPACITY_KEYS = ("default", "min_score")
 _DISTRICT_KEYS = ("code", "name_ru", "name_en", "capacity", "share", "urban_share")
@@ -82,6 +83,7 @@ def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
     head = _region_head(doc, region) if doc is not None else None
     capacity = _capacity(doc, region) if doc is not None else None
     synthetic = _synthetic(doc, region) if doc is not None else None
+    review = read_review(doc, region) if doc is not None else None
     districts, codes = _districts(doc, region, synthetic=doc is not None and "synthetic" in doc)
     services_problems = Problems(SERVICES_FILE)
     services = _services(
@@ -105,6 +107,7 @@ def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
         vocabulary_path=vocabulary_path if vocabulary_path.exists() else None,
         vocabulary_types=types,
         path=folder,
+        review=review,
     )
 
 

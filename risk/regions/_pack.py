@@ -80,6 +80,28 @@ class SyntheticTargets:
     sop_rate_12m: float
 
 
+@dataclass(frozen=True)
+class ReviewSettings:
+    """How the region's review office keeps time (``[review]``).
+
+    Attributes
+    ----------
+    country : str
+        ISO 3166 code of the country whose production calendar counts working days (``"RU"``).
+    subdivision : str or None
+        Subdivision code, where the country's holidays differ by subdivision.
+    sla_working_days : int
+        Working days after which a queue item awaiting a decision escalates to a supervisor.
+    first_contact_working_days : int
+        Working days within which a follow-up's first contact with the family is due.
+    """
+
+    country: str = "RU"
+    subdivision: str | None = None
+    sla_working_days: int = 10
+    first_contact_working_days: int = 3
+
+
 @dataclass(frozen=True, eq=False)
 class RegionPack:
     """A validated region pack (see :func:`risk.regions.load_region`).
@@ -108,6 +130,8 @@ class RegionPack:
         Names of the new record types ``vocabulary.toml`` declares.
     path : pathlib.Path
         The pack's folder.
+    review : ReviewSettings or None
+        The ``[review]`` table: the working calendar's country and the review deadlines.
     """
 
     code: str
@@ -121,6 +145,7 @@ class RegionPack:
     vocabulary_path: Path | None
     vocabulary_types: tuple[str, ...]
     path: Path
+    review: ReviewSettings | None = None
 
     def __repr__(self) -> str:
         return (

@@ -9,6 +9,7 @@ from risk.review._audit import (
     row_hash,
     verify_chain,
 )
+from risk.review._calendar import WorkingCalendar
 from risk.review._deciding import DECISION_COLUMNS
 from risk.review._decisions import (
     DECISIONS,
@@ -30,9 +31,22 @@ from risk.review._errors import (
     StoreUnavailable,
     UnknownItem,
 )
+from risk.review._followup import (
+    CHANNELS,
+    FOLLOW_UP_ACTIONS,
+    FOLLOW_UP_COLUMNS,
+    FOLLOW_UP_EVENT_COLUMNS,
+    FOLLOW_UP_STATUSES,
+    OPENS_FOLLOW_UP,
+    OUTCOMES,
+    SERVICE_STAGES,
+    TREATMENT_COLUMNS,
+    FollowUpStep,
+)
 from risk.review._intake import EnqueueResult
 from risk.review._policy import (
     AWAITING,
+    DEFAULT_FIRST_CONTACT_WORKING_DAYS,
     DEFAULT_SLA_WORKING_DAYS,
     OUTREACH,
     QUEUED_TIERS,
@@ -46,7 +60,7 @@ from risk.review._policy import (
 from risk.review._queue import ReviewQueue, verify_audit_log
 from risk.review._reading import ITEM_COLUMNS, ORDERS, FamilyRecord, ReviewItem
 from risk.review._screening import ScreeningLike
-from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS
+from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS, Escalated
 from risk.review._users import (
     ROLES,
     SUPERVISOR_ROLES,
@@ -109,4 +123,17 @@ __all__ = [
     "verify_audit_log",
     "verify_chain",
     "working_days",
+    "CHANNELS",
+    "DEFAULT_FIRST_CONTACT_WORKING_DAYS",
+    "FOLLOW_UP_ACTIONS",
+    "FOLLOW_UP_COLUMNS",
+    "FOLLOW_UP_EVENT_COLUMNS",
+    "FOLLOW_UP_STATUSES",
+    "OPENS_FOLLOW_UP",
+    "OUTCOMES",
+    "SERVICE_STAGES",
+    "TREATMENT_COLUMNS",
+    "Escalated",
+    "FollowUpStep",
+    "WorkingCalendar",
 ]

@@ -28,6 +28,14 @@ ACTIONS: tuple[str, ...] = (
     "access_denied",
     "supervisor_view",
     "family_report",
+    "reassign",
+    "note",
+    "followup_open",
+    "followup_contact",
+    "followup_service",
+    "followup_declined",
+    "followup_close",
+    "followup_escalate",
 )
 
 #: ``prev_hash`` of the first row.

@@ -14,6 +14,7 @@ from risk.review import _models as m
 from risk.review._audit import AuditEntry, append
 from risk.review._decisions import Decision, check_decision
 from risk.review._errors import DecisionConflict, UnknownItem
+from risk.review._followup import OPENS_FOLLOW_UP, open_follow_up
 from risk.review._policy import AWAITING
 from risk.review._session import Session, _frame, _utc
 from risk.review._users import User
@@ -101,6 +102,22 @@ class Deciding:
                 )
                 .returning(m.decisions.c.decision_id)
             ).scalar_one()
+            # An outreach decision opens its follow-up in the same transaction.
+            follow_up = (
+                [
+                    open_follow_up(
+                        conn,
+                        flag_id=int(flag_id),
+                        decision_id=int(decision_id),
+                        family_id=row.family_id,
+                        district=row.district,
+                        at=now,
+                        actor=acting.name,
+                    )
+                ]
+                if decision in OPENS_FOLLOW_UP
+                else []
+            )
             append(
                 conn,
                 [
@@ -118,7 +135,8 @@ class Deciding:
                             "was_status": row.status,
                             "rationale_sha256": hashlib.sha256(text.encode()).hexdigest(),
                         },
-                    )
+                    ),
+                    *follow_up,
                 ],
             )
             return Decision(

@@ -46,6 +46,8 @@ flags = sa.Table(
     sa.Column("large_family", sa.Boolean, nullable=True),
     sa.Column("disabled_child", sa.Boolean, nullable=True),
     sa.Column("low_income", sa.Boolean, nullable=True),
+    # The specialist a supervisor handed the item to (r0003); None: anyone of the district.
+    sa.Column("assigned_to", sa.String(128), nullable=True),
     sa.UniqueConstraint("run_id", "family_id", name="uq_flags_run_family"),
     sa.CheckConstraint("status IN ('open', 'escalated', 'decided')", name="ck_flags_status"),
     # Serves "my queue": status and district filters, then tier and score order (covering).
@@ -134,4 +136,58 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Supervisors' notes on queue items (r0003).
+flag_notes = sa.Table(
+    "flag_notes",
+    metadata,
+    sa.Column("note_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flag_id", sa.Integer, sa.ForeignKey("flags.flag_id"), nullable=False),
+    sa.Column("user_name", sa.String(128), sa.ForeignKey("users.name"), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_flag_notes_flag", "flag_id"),
+)
+
+# One follow-up per outreach decision (r0003): what happened after "support offered".
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("followup_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("flag_id", sa.Integer, sa.ForeignKey("flags.flag_id"), nullable=False),
+    sa.Column("decision_id", sa.Integer, sa.ForeignKey("decisions.decision_id"), nullable=False),
+    sa.Column("family_id", sa.String(128), nullable=False),
+    sa.Column("district", sa.String(128), nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("escalated_at", sa.DateTime, nullable=True),
+    sa.Column("outreach_started_at", sa.DateTime, nullable=True),
+    sa.Column("closed_at", sa.DateTime, nullable=True),
+    sa.Column("closed_by", sa.String(128), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("rationale", sa.Text, nullable=True),
+    sa.UniqueConstraint("flag_id", name="uq_follow_ups_flag"),
+    sa.CheckConstraint("status IN ('open', 'escalated', 'closed')", name="ck_follow_ups_status"),
+    sa.Index("ix_follow_ups_status", "status", "district"),
+    sa.Index("ix_follow_ups_family", "family_id"),
+)
+
+# Every step of a follow-up (r0003): contact attempts, services, the family declining.
+follow_up_events = sa.Table(
+    "follow_up_events",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("followup_id", sa.Integer, sa.ForeignKey("follow_ups.followup_id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("happened_on", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.Column("user_name", sa.String(128), sa.ForeignKey("users.name"), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=True),
+    sa.Column("reached", sa.Boolean, nullable=True),
+    sa.Column("service_id", sa.String(128), nullable=True),
+    sa.Column("stage", sa.String(16), nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Index("ix_follow_up_events_followup", "followup_id"),
 )

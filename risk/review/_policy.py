@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from risk._flags import TIERS
+from risk.review._calendar import WorkingCalendar, as_calendar
 
 # Roles that see supervisors' views: defined beside the roles themselves, read from here.
 from risk.review._users import SUPERVISOR_ROLES as SUPERVISOR_ROLES
@@ -30,14 +30,14 @@ AWAITING: tuple[str, ...] = ("open", "escalated")
 OUTREACH: tuple[str, ...] = ("support_offered", "referred", "family_declined")
 #: Working days after which an open item is overdue and escalates to a supervisor.
 DEFAULT_SLA_WORKING_DAYS = 10
-
-
-def _holidays(holidays: Iterable[date]) -> np.ndarray:
-    return np.array([np.datetime64(h, "D") for h in holidays], dtype="datetime64[D]")
+#: Working days within which a follow-up's first contact with the family is due.
+DEFAULT_FIRST_CONTACT_WORKING_DAYS = 3
 
 
 def working_days(
-    created: Iterable[datetime], now: datetime, holidays: Iterable[date] = ()
+    created: Iterable[datetime],
+    now: datetime,
+    holidays: Iterable[date] | WorkingCalendar = (),
 ) -> np.ndarray:
     """Working days (Monday to Friday, minus ``holidays``) from each ``created`` to ``now``.
 
@@ -47,8 +47,9 @@ def working_days(
         When each item was enqueued (naive UTC).
     now : datetime
         The clock (naive UTC); only its date counts.
-    holidays : iterable of date
-        Non-working days besides weekends.
+    holidays : iterable of date or WorkingCalendar
+        Non-working days besides weekends, or the region's working calendar (which also knows
+        weekend days that are worked).
 
     Returns
     -------
@@ -61,8 +62,7 @@ def working_days(
     >>> working_days([datetime(2025, 6, 2), datetime(2025, 6, 6, 9)], datetime(2025, 6, 9)).tolist()
     [5, 1]
     """
-    start = np.asarray(pd.Series(created).to_numpy(dtype="datetime64[ns]"), dtype="datetime64[D]")
-    return np.busday_count(start, np.datetime64(now.date(), "D"), holidays=_holidays(holidays))
+    return as_calendar(holidays).count(created, now)
 
 
 def past_sla(elapsed_working_days: npt.ArrayLike, sla_working_days: int) -> np.ndarray:
@@ -90,7 +90,9 @@ def is_overdue(
     return (st == "escalated") | ((st == "open") & past_sla(elapsed_working_days, sla_working_days))
 
 
-def overdue_cutoff(now: datetime, sla_working_days: int, holidays: Iterable[date] = ()) -> datetime:
+def overdue_cutoff(
+    now: datetime, sla_working_days: int, holidays: Iterable[date] | WorkingCalendar = ()
+) -> datetime:
     """Return the moment before which an open item is overdue at ``now`` (naive UTC midnight).
 
     An item is overdue when more than ``sla_working_days`` working days (as
@@ -106,10 +108,11 @@ def overdue_cutoff(now: datetime, sla_working_days: int, holidays: Iterable[date
     >>> working_days([datetime(2025, 6, 12, 23), datetime(2025, 6, 13)], friday).tolist()
     [6, 5]
     """
+    calendar = as_calendar(holidays)
     today = np.datetime64(now.date(), "D")
-    hol = _holidays(holidays)
-    span = 7 * (sla_working_days + len(hol)) // 5 + 14
+    # Long enough to hold the SLA whatever the days off (a year of them at most in a row).
+    span = 7 * sla_working_days // 5 + 14 + 366
     days = today - np.arange(1, span + 1, dtype="int64")
-    elapsed = np.busday_count(days, today, holidays=hol)
+    elapsed = calendar.count(days.astype("datetime64[ns]"), now)
     first_late = days[np.argmax(past_sla(elapsed, sla_working_days))]
     return datetime.combine((first_late + 1).astype(date), datetime.min.time())

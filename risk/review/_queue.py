@@ -2,7 +2,8 @@
 
 Where each method lives: intake (``_intake``: enqueue, runs), reading (``_reading``: items,
 count_items, item), deciding (``_deciding``: record_decision, decisions), supervision and the
-SLA (``_supervision``: decided_attributes, escalate_overdue), disputes (``_disputes``),
+SLA (``_supervision``: decided_attributes, escalate_overdue, sweep, reassign, notes),
+follow-ups and the treatment record (``_followup``), disputes (``_disputes``),
 accounts (``_accounts``: users and logins) and the audit trail (``_auditlog``). All of them
 share one :class:`~risk.review._session.Session`: its transactions, acting users and refusals.
 """
@@ -20,17 +21,19 @@ import sqlalchemy as sa
 from risk.review._accounts import Accounts
 from risk.review._audit import VerifyResult
 from risk.review._auditlog import AuditTrail
+from risk.review._calendar import WorkingCalendar
 from risk.review._deciding import Deciding
 from risk.review._decisions import Decision
 from risk.review._disputes import Disputes
 from risk.review._errors import StoreUnavailable
+from risk.review._followup import FollowUps, FollowUpStep
 from risk.review._intake import EnqueueResult, Intake
-from risk.review._policy import DEFAULT_SLA_WORKING_DAYS
+from risk.review._policy import DEFAULT_FIRST_CONTACT_WORKING_DAYS, DEFAULT_SLA_WORKING_DAYS
 from risk.review._reading import FamilyRecord, Order, Reading, ReviewItem, family_record
 from risk.review._screening import ScreeningLike
 from risk.review._session import Session
 from risk.review._store import resolve_url, safe_url
-from risk.review._supervision import Supervision
+from risk.review._supervision import Escalated, Supervision
 from risk.review._users import AddressThrottle, LoginPolicy, User
 
 
@@ -79,7 +82,7 @@ class ReviewQueue:
     ...                   ["svc-1"], agrees_with_model=True).item_version
     2
     >>> q.audit_log()["action"].tolist()
-    ['user_added', 'login', 'enqueue_run', 'view_family', 'decision']
+    ['user_added', 'login', 'enqueue_run', 'view_family', 'decision', 'followup_open']
     >>> q.verify_audit_log().ok
     True
     """
@@ -106,6 +109,7 @@ class ReviewQueue:
         self._supervision = Supervision(session)
         self._disputes = Disputes(session)
         self._trail = AuditTrail(session)
+        self._follow_ups = FollowUps(session)
 
     # -- the store --------------------------------------------------------------------------
 
@@ -320,6 +324,9 @@ class ReviewQueue:
     ) -> Decision:
         """Record a person's decision on a queue item; the only way an item is decided.
 
+        A decision of ``support_offered`` or ``referred`` also opens the family's follow-up
+        (:meth:`follow_ups`) in the same transaction, audited as ``followup_open``.
+
         Parameters
         ----------
         flag_id : int
@@ -421,13 +428,14 @@ class ReviewQueue:
         now: datetime,
         *,
         sla_working_days: int = DEFAULT_SLA_WORKING_DAYS,
-        holidays: Iterable[date] = (),
+        holidays: Iterable[date] | WorkingCalendar = (),
     ) -> list[int]:
         """Move open items older than the SLA to supervisors (status ``escalated``).
 
         An item is overdue when more than ``sla_working_days`` working days (Monday to Friday,
-        minus ``holidays``) have passed since it was enqueued. Escalated items still need a
-        decision; nothing is ever closed automatically.
+        minus ``holidays``; or as a region's :class:`WorkingCalendar` counts them) have passed
+        since it was enqueued. Escalated items still need a decision; nothing is ever closed
+        automatically.
 
         Returns
         -------
@@ -437,6 +445,149 @@ class ReviewQueue:
         return self._supervision.escalate_overdue(
             now, sla_working_days=sla_working_days, holidays=holidays
         )
+
+    def sweep(
+        self,
+        now: datetime,
+        *,
+        calendar: WorkingCalendar,
+        sla_working_days: int = DEFAULT_SLA_WORKING_DAYS,
+        first_contact_working_days: int = DEFAULT_FIRST_CONTACT_WORKING_DAYS,
+    ) -> list[Escalated]:
+        """Escalate overdue items and follow-ups to the districts' supervisors; close nothing.
+
+        Items awaiting a decision for more than ``sla_working_days`` working days of
+        ``calendar``, and follow-ups whose outreach has not started (no family reached, no
+        service accepted) within ``first_contact_working_days``, become ``escalated``, each
+        audited. Idempotent and safe to run concurrently: each row escalates once.
+
+        Examples
+        --------
+        >>> ReviewQueue("sqlite://").sweep(datetime(2026, 11, 30), calendar=WorkingCalendar())
+        []
+        """
+        return self._supervision.sweep(
+            now,
+            sla_working_days=sla_working_days,
+            first_contact_working_days=first_contact_working_days,
+            calendar=calendar,
+        )
+
+    def reassign(
+        self, flag_id: int, user: User | str, to: str, *, expected_version: int | None = None
+    ) -> int:
+        """Hand an item awaiting a decision to a named specialist of its district (audited).
+
+        ``user`` must be a supervisor (or admin) of the district; ``to`` an existing user with
+        role ``specialist`` and the item's district (else :class:`InvalidUser`). Returns the
+        item's new version.
+        """
+        return self._supervision.reassign(flag_id, user, to, expected_version=expected_version)
+
+    def add_note(self, flag_id: int, user: User | str, text: str) -> int:
+        """Add a supervisor's note to an item (audited with its text); return the note's id."""
+        return self._supervision.add_note(flag_id, user, text)
+
+    def notes(self, flag_id: int, user: User | str) -> pd.DataFrame:
+        """List the notes on an item: note_id, user, at, text (oldest first)."""
+        return self._supervision.notes(flag_id, user)
+
+    def assignees(self, flag_ids: Iterable[int]) -> dict[int, str]:
+        """Return who each of these items was reassigned to (others are left out)."""
+        return self._supervision.assignees(flag_ids)
+
+    # -- follow-ups and the treatment record (``_followup``) --------------------------------
+
+    def follow_ups(
+        self,
+        *,
+        flag_id: int | None = None,
+        family_id: str | None = None,
+        status: str | Iterable[str] | None = None,
+        user: User | str | None = None,
+    ) -> pd.DataFrame:
+        """List follow-ups (``FOLLOW_UP_COLUMNS``), oldest first; ``user``: their districts only."""
+        return self._follow_ups.follow_ups(
+            flag_id=flag_id, family_id=family_id, status=status, user=user
+        )
+
+    def follow_up_events(self, followup_id: int, user: User | str | None = None) -> pd.DataFrame:
+        """List a follow-up's steps (``FOLLOW_UP_EVENT_COLUMNS``) in the order recorded."""
+        return self._follow_ups.events(followup_id, user)
+
+    def record_contact(
+        self,
+        followup_id: int,
+        user: User | str,
+        *,
+        on: date,
+        channel: str,
+        reached: bool,
+        note: str = "",
+    ) -> FollowUpStep:
+        """Record a contact attempt on day ``on`` by ``channel`` (``CHANNELS``), audited.
+
+        The first attempt that reached the family starts the outreach. ``on`` may be neither in
+        the future nor before the follow-up opened; ``user`` needs the family's district.
+        """
+        return self._follow_ups.record_contact(
+            followup_id, user, on=on, channel=channel, reached=reached, note=note
+        )
+
+    def record_service(
+        self,
+        followup_id: int,
+        user: User | str,
+        service_id: str,
+        stage: str,
+        *,
+        on: date,
+        note: str = "",
+        catalog: object = None,
+    ) -> FollowUpStep:
+        """Record a service ``accepted``, ``started`` or ``completed`` (audited).
+
+        The service must be one ``catalog`` (default: ``risk``'s packaged catalogue) offers in
+        the family's district. Accepting a service starts the outreach if no contact did.
+        """
+        return self._follow_ups.record_service(
+            followup_id, user, service_id, stage, on=on, note=note, catalog=catalog
+        )
+
+    def record_declined(
+        self, followup_id: int, user: User | str, *, on: date, note: str
+    ) -> FollowUpStep:
+        """Record that the family declined further help (the follow-up stays open until closed)."""
+        return self._follow_ups.record_declined(followup_id, user, on=on, note=note)
+
+    def close_follow_up(
+        self,
+        followup_id: int,
+        user: User | str,
+        outcome: str,
+        rationale: str,
+        *,
+        expected_version: int | None = None,
+    ) -> FollowUpStep:
+        """Close a follow-up with an outcome (``OUTCOMES``) and a rationale, as for decisions."""
+        return self._follow_ups.close(
+            followup_id, user, outcome, rationale, expected_version=expected_version
+        )
+
+    def treatment_record(self, since: datetime | None = None) -> pd.DataFrame:
+        """Per follow-up: the family, when outreach started and what was delivered.
+
+        What evaluation and retraining read (``TREATMENT_COLUMNS``): family, district, flag,
+        run, decision and when, ``outreach_started_at`` (first reached contact or accepted
+        service), the services of each stage (counts and ids), ``declined_at``, ``closed_at``
+        and ``outcome``. ``since``: only decisions recorded from then on.
+
+        Examples
+        --------
+        >>> ReviewQueue("sqlite://").treatment_record().columns[:4].tolist()
+        ['family_id', 'district', 'flag_id', 'run_id']
+        """
+        return self._follow_ups.treatment_record(since)
 
     # -- disputed records -------------------------------------------------------------------
 

@@ -173,7 +173,7 @@ def test_the_app_reads_the_review_policy_of_risk_review() -> None:
             for name, wanted in policy_values.items():
                 if value == wanted:
                     assert value is wanted, f"review_app.{info.name}.{attr} restates {name}"
-    assert ReviewService.__init__.__kwdefaults__["sla_working_days"] == rr.DEFAULT_SLA_WORKING_DAYS
+    assert ReviewService.default_sla_working_days == rr.DEFAULT_SLA_WORKING_DAYS
 
 
 def test_the_tier_filter_offers_only_tiers_the_queue_can_hold() -> None:

@@ -33,6 +33,21 @@ PUBLIC = {
     "users",
     "verify_audit_log",
 }
+# Escalation, supervisors' actions, follow-ups and the treatment record.
+PUBLIC |= {
+    "add_note",
+    "assignees",
+    "close_follow_up",
+    "follow_up_events",
+    "follow_ups",
+    "notes",
+    "reassign",
+    "record_contact",
+    "record_declined",
+    "record_service",
+    "sweep",
+    "treatment_record",
+}
 
 
 def test_the_public_methods_stay_and_nothing_is_inherited() -> None:

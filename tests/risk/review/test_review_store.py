@@ -210,8 +210,9 @@ def test_decision_closes_the_item_and_is_audited(q: ReviewQueue) -> None:
     assert rec["services_offered"] == ["svc-1", "svc-7"]
     assert rec["agrees_with_model"] is False or rec["agrees_with_model"] == False  # noqa: E712
     assert rec["rationale"] == RATIONALE and rec["district"] == "north"
-    entry = q.audit_log().iloc[-1]
+    entry, opened = q.audit_log().iloc[-2], q.audit_log().iloc[-1]
     assert entry["action"] == "decision" and entry["details"]["decision_id"] == d.decision_id
+    assert opened["action"] == "followup_open" and opened["details"]["flag_id"] == flag
     assert RATIONALE not in json.dumps(entry["details"], ensure_ascii=False)
     assert len(q.items(run_id="run-1", status="open")) == 5
 
