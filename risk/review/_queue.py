@@ -133,6 +133,11 @@ class ReviewQueue:
         """How repeated failed logins are slowed down."""
         return self._session.login_policy
 
+    @login_policy.setter
+    def login_policy(self, policy: LoginPolicy) -> None:
+        # A running app's operators (and tests) may tighten the policy without a new store.
+        self._session.login_policy = policy
+
     @property
     def _engine(self) -> sa.Engine:
         return self._session.engine
