@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features._errors import InputError
-from features._schema import EARLIEST_DATE, EVENT_TYPES, SOURCES, TABLES, Column, Table
+from features._schema import EARLIEST_DATE, SOURCES, TABLES, Column, Table
+from features._vocabulary import Vocabulary
 
 MAX_IDS_IN_MESSAGE = 5
 
@@ -110,14 +111,21 @@ class Records:
         frame: pd.DataFrame = getattr(self, name)
         return frame
 
-    def validate(self) -> Records:
+    def validate(self, vocabulary: Vocabulary | None = None) -> Records:
         """Check every rule of the schema; raise :class:`RecordsError` on the first broken one.
 
         Nothing is modified. Returns ``self`` so that calls chain.
+
+        Parameters
+        ----------
+        vocabulary : Vocabulary, optional
+            The event types ``events.event_type`` may hold (``features.load_vocabulary``);
+            default the built-in vocabulary. Any other type is an error naming the rows.
         """
+        vocab = vocabulary or Vocabulary.builtin()
         for name, table in TABLES.items():
             _check_columns(name, table, self.table(name))
-        _check_values(self)
+        _check_values(self, vocab)
         return self
 
     def replace(self, **tables: pd.DataFrame) -> Records:
@@ -182,6 +190,7 @@ def load_records(
     *,
     extraction_date: str | pd.Timestamp | None = None,
     validate: bool = True,
+    vocabulary: Vocabulary | None = None,
 ) -> Records:
     """Read a directory of Parquet record tables.
 
@@ -194,6 +203,8 @@ def load_records(
         Overrides the manifest's; defaults to today when neither is given.
     validate : bool, default True
         Run :meth:`Records.validate` before returning.
+    vocabulary : Vocabulary, optional
+        The event types the records may hold; default the built-in vocabulary.
 
     Raises
     ------
@@ -226,7 +237,7 @@ def load_records(
         **frames,
         extraction_date=pd.Timestamp(extraction_date or pd.Timestamp.today()).normalize(),
     )
-    return records.validate() if validate else records
+    return records.validate(vocabulary) if validate else records
 
 
 def _manifest_date(manifest: Path) -> str | None:
@@ -375,11 +386,12 @@ def _duplicated(series: pd.Series) -> np.ndarray:
     return mask
 
 
-def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> np.ndarray:
-    """Raise on codes outside the vocabulary; return the codes (positions in ``col.codes``)."""
-    assert col.codes is not None
+def _check_codes(
+    frame: pd.DataFrame, table: Table, col: Column, allowed: tuple[str, ...]
+) -> np.ndarray:
+    """Raise on codes outside ``allowed``; return the codes (positions in ``allowed``)."""
     s = frame[col.name]
-    codes = _codes(s, col.codes)
+    codes = _codes(s, allowed)
     mask = (codes < 0) & s.notna().to_numpy()
     if mask.any():
         bad = sorted({str(v) for v in s[mask].unique()[:MAX_IDS_IN_MESSAGE]})
@@ -388,13 +400,13 @@ def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> np.ndarray:
             table,
             col.name,
             "unknown_code",
-            f"have unknown codes {bad}; allowed: {', '.join(col.codes)}",
+            f"have unknown codes {bad}; allowed: {', '.join(allowed)}",
             mask,
         )
     return codes
 
 
-def _check_values(rec: Records) -> None:
+def _check_values(rec: Records, vocab: Vocabulary) -> None:
     extraction = rec.extraction_date.to_datetime64()
     earliest = np.datetime64(EARLIEST_DATE)
     family_ids = _strings(rec.families["family_id"])
@@ -407,7 +419,9 @@ def _check_values(rec: Records) -> None:
                 raise _fail(frame, table, table.id_column, "duplicate_id", "share an id", mask)
         for col in table.columns:
             if col.codes is not None:
-                codes[name, col.name] = _check_codes(frame, table, col)
+                # The event types are the vocabulary's; the schema's column holds the built-in ones.
+                allowed = vocab.names if (name, col.name) == ("events", "event_type") else col.codes
+                codes[name, col.name] = _check_codes(frame, table, col, allowed)
             if col.kind == "date":
                 values = frame[col.name].to_numpy()
                 mask = values > extraction
@@ -438,14 +452,17 @@ def _check_values(rec: Records) -> None:
                     frame, table, "family_id", "unknown_family", "refer to no known family", mask
                 )
             codes[name, "family_id"] = family
-    _check_events(rec, codes)
+    _check_events(rec, codes, vocab)
 
 
-def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> None:
+def _check_events(
+    rec: Records, codes: dict[tuple[str, str], np.ndarray], vocab: Vocabulary
+) -> None:
     table = TABLES["events"]
     ev = rec.events
     types = codes["events", "event_type"]
-    type_source = np.array([SOURCES.index(e.source) for e in EVENT_TYPES.values()], dtype=np.int32)
+    event_types = vocab.event_types.values()
+    type_source = np.array([SOURCES.index(e.source) for e in event_types], dtype=np.int32)
     mask = codes["events", "source"] != type_source[types]
     if mask.any():
         raise _fail(
@@ -464,7 +481,7 @@ def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> Non
     mask = np.isinf(value)
     if mask.any():
         raise _fail(ev, table, "value", "infinite_value", "have infinite values", mask)
-    needs_value = np.array([e.unit != "count" for e in EVENT_TYPES.values()])
+    needs_value = np.array([e.unit != "count" for e in event_types])
     mask = needs_value[types] & np.isnan(value)
     if mask.any():
         raise _fail(
