@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features._errors import InputError
+from features._ids import IdSet, has_duplicates, index_in
 from features._schema import EARLIEST_DATE, SOURCES, TABLES, Column, Table
 from features._vocabulary import Vocabulary
 
@@ -356,24 +357,30 @@ def _strings(series: pd.Series) -> pa.Array | pa.ChunkedArray:
     return arr
 
 
-def _codes(series: pd.Series, values: Iterable[object]) -> np.ndarray:
+def _codes(series: pd.Series, values: IdSet | Iterable[object]) -> np.ndarray:
     """Position of each value of ``series`` in ``values`` (int32), ``-1`` when absent or null.
 
     Ids are encoded once through Arrow's hash table instead of ``isin`` over millions of Python
     strings: the codes are small integers that the later checks reuse.
     """
+    strings = _strings(series)
+    if isinstance(values, IdSet):
+        fast = index_in(strings, values)
+        if fast is not None:
+            return fast
     value_set = (
-        values
-        if isinstance(values, pa.Array | pa.ChunkedArray)
-        else pa.array(list(values), pa.large_string())
+        values.strings if isinstance(values, IdSet) else pa.array(list(values), pa.large_string())
     )
-    codes = pc.index_in(_strings(series), value_set=value_set)
+    codes = pc.index_in(strings, value_set=value_set)
     return np.asarray(codes.fill_null(-1).to_numpy(), dtype=np.int32)
 
 
 def _duplicated(series: pd.Series) -> np.ndarray:
     """``series.duplicated(keep=False)`` through integer codes (no Python string objects)."""
-    encoded = pc.dictionary_encode(_strings(series))
+    strings = _strings(series)
+    if has_duplicates(strings) is False:
+        return np.zeros(len(series), dtype=bool)
+    encoded = pc.dictionary_encode(strings)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     if len(encoded.dictionary) == len(series) or len(series) == 0:
@@ -409,7 +416,7 @@ def _check_codes(
 def _check_values(rec: Records, vocab: Vocabulary) -> None:
     extraction = rec.extraction_date.to_datetime64()
     earliest = np.datetime64(EARLIEST_DATE)
-    family_ids = _strings(rec.families["family_id"])
+    family_ids = IdSet.of(_strings(rec.families["family_id"]))
     codes: dict[tuple[str, str], np.ndarray] = {}
     for name, table in TABLES.items():
         frame = rec.table(name)
@@ -489,7 +496,7 @@ def _check_events(
         )
     has_member = ev["member_id"].notna().to_numpy()
     if has_member.any():
-        member = _codes(ev["member_id"], _strings(rec.members["member_id"]))
+        member = _codes(ev["member_id"], IdSet.of(_strings(rec.members["member_id"])))
         bad = has_member & (member < 0)
         if bad.any():
             raise _fail(ev, table, "member_id", "unknown_member", "refer to no known member", bad)
