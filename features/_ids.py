@@ -1,20 +1,17 @@
-"""Exact set operations on id columns, fast when ids have one byte length of 8 to 16.
+"""Duplicate ids found fast when the ids have one byte length of 8 to 16.
 
 Ids are usually written with one width (``F0000102``, ``E0000000001``, UUIDs without dashes).
-Such an id is exactly two 64-bit words (its first and its last eight bytes), so duplicates and
-membership are found on integers instead of strings: Arrow's integer hash tables are several
-times faster than its string ones on tens of millions of ids. The answer stays exact: a hash
-of the two words only narrows candidates, and every candidate is compared word by word. Ids of
-other shapes take Arrow's string kernels.
+Such an id is exactly two 64-bit words (its first and its last eight bytes): a sort of one
+integer key made of them proves that no two ids are equal about four times faster than Arrow's
+string hash table on 20 million ids. Equal keys are a duplicate or a collision of the hash
+(the key mixes the two words), so then, as for ids of other shapes, the caller decides on the
+strings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 _MIN_WIDTH = 8
 _MAX_WIDTH = 16
@@ -97,51 +94,3 @@ def has_duplicates(values: pa.Array | pa.ChunkedArray) -> bool | None:
     if not valid.all():
         first, last = first[valid], last[valid]
     return False if _distinct(_keys(first, last)) else None
-
-
-@dataclass(frozen=True)
-class IdSet:
-    """A set of ids prepared once for many :func:`index_in` lookups."""
-
-    strings: pa.Array | pa.ChunkedArray
-    first: np.ndarray
-    last: np.ndarray
-    width: int
-    keys: pa.Array | None
-
-    @classmethod
-    def of(cls, strings: pa.Array | pa.ChunkedArray) -> IdSet:
-        """Prepare ``strings``; ``keys`` is None when the fast path does not apply to them."""
-        first, last, _, width = _words(strings)
-        if strings.null_count or width < 0:
-            return cls(strings, first, last, -1, None)
-        keys = _keys(first, last)
-        if not _distinct(keys):
-            return cls(strings, first, last, -1, None)
-        return cls(strings, first, last, width, pa.array(keys))
-
-
-def index_in(values: pa.Array | pa.ChunkedArray, value_set: IdSet) -> np.ndarray | None:
-    """Position of each id in ``value_set`` (int32, -1 when absent or null), or ``None``.
-
-    ``None`` when this fast path does not apply: ``value_set`` holds nulls, its ids are not of
-    one width in ``[8, 16]`` or two of them share a key, or ``values`` are of several widths.
-    """
-    if value_set.keys is None:
-        return None
-    if len(values) == values.null_count:
-        return np.full(len(values), -1, dtype=np.int32)
-    first, last, length, value_width = _words(values)
-    if value_width < 0:
-        return None  # ids of several widths: the string kernel tells them apart
-    if value_width != value_set.width:
-        return np.full(len(values), -1, dtype=np.int32)
-    found = pc.index_in(pa.array(_keys(first, last)), value_set=value_set.keys)
-    codes = np.array(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int32)
-    hit = codes >= 0
-    # The key narrows; the words decide.
-    where = codes[hit]
-    same = (value_set.first[where] == first[hit]) & (value_set.last[where] == last[hit])
-    codes[np.flatnonzero(hit)[~same]] = -1
-    codes[length < 0] = -1
-    return codes

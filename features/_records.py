@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +18,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features._errors import InputError
-from features._ids import IdSet, has_duplicates, index_in
+from features._ids import has_duplicates
 from features._schema import EARLIEST_DATE, SOURCES, TABLES, Column, Table
 from features._vocabulary import Vocabulary
 
 MAX_IDS_IN_MESSAGE = 5
+#: Threads of validation's hash-table passes; there are about ten, the largest take most time.
+_MAX_THREADS = 4
 
 
 class RecordsError(InputError):
@@ -357,21 +360,18 @@ def _strings(series: pd.Series) -> pa.Array | pa.ChunkedArray:
     return arr
 
 
-def _codes(series: pd.Series, values: IdSet | Iterable[object]) -> np.ndarray:
+def _codes(series: pd.Series, values: Iterable[object]) -> np.ndarray:
     """Position of each value of ``series`` in ``values`` (int32), ``-1`` when absent or null.
 
     Ids are encoded once through Arrow's hash table instead of ``isin`` over millions of Python
     strings: the codes are small integers that the later checks reuse.
     """
-    strings = _strings(series)
-    if isinstance(values, IdSet):
-        fast = index_in(strings, values)
-        if fast is not None:
-            return fast
     value_set = (
-        values.strings if isinstance(values, IdSet) else pa.array(list(values), pa.large_string())
+        values
+        if isinstance(values, pa.Array | pa.ChunkedArray)
+        else pa.array(list(values), pa.large_string())
     )
-    codes = pc.index_in(strings, value_set=value_set)
+    codes = pc.index_in(_strings(series), value_set=value_set)
     return np.asarray(codes.fill_null(-1).to_numpy(), dtype=np.int32)
 
 
@@ -394,11 +394,10 @@ def _duplicated(series: pd.Series) -> np.ndarray:
 
 
 def _check_codes(
-    frame: pd.DataFrame, table: Table, col: Column, allowed: tuple[str, ...]
+    frame: pd.DataFrame, table: Table, col: Column, allowed: tuple[str, ...], codes: np.ndarray
 ) -> np.ndarray:
     """Raise on codes outside ``allowed``; return the codes (positions in ``allowed``)."""
     s = frame[col.name]
-    codes = _codes(s, allowed)
     mask = (codes < 0) & s.notna().to_numpy()
     if mask.any():
         bad = sorted({str(v) for v in s[mask].unique()[:MAX_IDS_IN_MESSAGE]})
@@ -413,22 +412,64 @@ def _check_codes(
     return codes
 
 
+def _allowed(vocab: Vocabulary, table: str, col: Column) -> tuple[str, ...]:
+    # The event types are the vocabulary's; the schema's column holds the built-in ones.
+    if (table, col.name) == ("events", "event_type"):
+        return vocab.names
+    assert col.codes is not None
+    return col.codes
+
+
+def _encode_all(rec: Records, vocab: Vocabulary, pool: Executor) -> dict[tuple[str, str], Future]:
+    """Start every hash-table pass of validation at once, largest tables first.
+
+    Duplicate ids, codes and family and member lookups are independent, and Arrow and numpy
+    release the GIL while they hash and sort, so they share the cores; the checks then read the
+    results in their fixed order, and the first broken rule is the one reported, as before.
+    """
+    family_ids = _strings(rec.families["family_id"])
+    jobs: dict[tuple[str, str], Future] = {}
+    for name in sorted(TABLES, key=lambda n: -len(rec.table(n))):
+        table, frame = TABLES[name], rec.table(name)
+        if table.id_column:
+            jobs[name, "duplicate"] = pool.submit(_duplicated, frame[table.id_column])
+        if name != "families":
+            jobs[name, "family_id"] = pool.submit(_codes, frame["family_id"], family_ids)
+        if name == "events":
+            members = _strings(rec.members["member_id"])
+            jobs[name, "member_id"] = pool.submit(_codes, frame["member_id"], members)
+        for col in table.columns:
+            if col.codes is not None:
+                allowed = _allowed(vocab, name, col)
+                jobs[name, col.name] = pool.submit(_codes, frame[col.name], allowed)
+    return jobs
+
+
 def _check_values(rec: Records, vocab: Vocabulary) -> None:
+    pool = ThreadPoolExecutor(max_workers=min(_MAX_THREADS, os.cpu_count() or 1))
+    try:
+        jobs = _encode_all(rec, vocab, pool)
+        _check_in_order(rec, vocab, jobs)
+    finally:
+        # On a broken rule the passes still running are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _check_in_order(rec: Records, vocab: Vocabulary, jobs: dict[tuple[str, str], Future]) -> None:
     extraction = rec.extraction_date.to_datetime64()
     earliest = np.datetime64(EARLIEST_DATE)
-    family_ids = IdSet.of(_strings(rec.families["family_id"]))
     codes: dict[tuple[str, str], np.ndarray] = {}
     for name, table in TABLES.items():
         frame = rec.table(name)
         if table.id_column:
-            mask = _duplicated(frame[table.id_column])
+            mask = jobs[name, "duplicate"].result()
             if mask.any():
                 raise _fail(frame, table, table.id_column, "duplicate_id", "share an id", mask)
         for col in table.columns:
             if col.codes is not None:
-                # The event types are the vocabulary's; the schema's column holds the built-in ones.
-                allowed = vocab.names if (name, col.name) == ("events", "event_type") else col.codes
-                codes[name, col.name] = _check_codes(frame, table, col, allowed)
+                allowed = _allowed(vocab, name, col)
+                found = jobs[name, col.name].result()
+                codes[name, col.name] = _check_codes(frame, table, col, allowed, found)
             if col.kind == "date":
                 values = frame[col.name].to_numpy()
                 mask = values > extraction
@@ -452,18 +493,18 @@ def _check_values(rec: Records, vocab: Vocabulary) -> None:
                         mask,
                     )
         if name != "families":
-            family = _codes(frame["family_id"], family_ids)
+            family = jobs[name, "family_id"].result()
             mask = family < 0
             if mask.any():
                 raise _fail(
                     frame, table, "family_id", "unknown_family", "refer to no known family", mask
                 )
             codes[name, "family_id"] = family
-    _check_events(rec, codes, vocab)
+    _check_events(rec, codes, vocab, jobs["events", "member_id"])
 
 
 def _check_events(
-    rec: Records, codes: dict[tuple[str, str], np.ndarray], vocab: Vocabulary
+    rec: Records, codes: dict[tuple[str, str], np.ndarray], vocab: Vocabulary, members: Future
 ) -> None:
     table = TABLES["events"]
     ev = rec.events
@@ -496,7 +537,7 @@ def _check_events(
         )
     has_member = ev["member_id"].notna().to_numpy()
     if has_member.any():
-        member = _codes(ev["member_id"], IdSet.of(_strings(rec.members["member_id"])))
+        member = members.result()
         bad = has_member & (member < 0)
         if bad.any():
             raise _fail(ev, table, "member_id", "unknown_member", "refer to no known member", bad)
