@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         body = "\n".join(
             [
+                "",
                 f"`{command}` (median of {args.repeats}, floor and load alternating, each in a "
                 "fresh process). *floor* = `pyarrow.parquet.read_table` of the four tables; "
                 "*load+validate* = `features.load_records(path)`, every rule of the schema "
