@@ -12,6 +12,7 @@ from features._registry import (
     FEATURES,
     FeatureSpec,
     context_features,
+    feature_specs,
     risk_features,
 )
 from features._schema import (
@@ -23,6 +24,7 @@ from features._schema import (
     EventType,
     Table,
 )
+from features._vocabulary import Vocabulary, VocabularyError, load_vocabulary
 
 __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
@@ -52,4 +54,8 @@ __all__ = [
     "risk_features",
     "screening_population",
     "write_table",
+    "Vocabulary",
+    "VocabularyError",
+    "feature_specs",
+    "load_vocabulary",
 ]

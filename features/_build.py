@@ -18,14 +18,15 @@ Conventions (also in ``docs/features.md``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features._encode import (
-    TYPE_NAMES,
     Events,
     Families,
     FeatureError,
@@ -36,14 +37,17 @@ from features._encode import (
 )
 from features._records import Records
 from features._registry import (
-    COUNTED_EVENT_TYPES,
+    CONTEXT_EVENT_TYPES,
     DEFAULT_LOOKBACK_DAYS,
-    FEATURES,
+    SUM_WINDOWS,
     TREND_BEFORE,
     TREND_RECENT,
     WINDOWS,
+    FeatureSpec,
+    feature_specs,
 )
-from features._schema import EVENT_TYPES, SOURCES
+from features._schema import SOURCES
+from features._vocabulary import Vocabulary
 
 #: Outcomes in the year before the as-of date take a family out of the screening population.
 OUTCOME_EXCLUSION_DAYS = 365
@@ -54,11 +58,54 @@ ADULT_AGE = 18
 #: Age edges (in days) of the count buckets: every window and trend boundary is one of them.
 _EDGES = np.array(sorted({*WINDOWS, TREND_RECENT, TREND_RECENT + TREND_BEFORE, 365}))
 _N_BUCKETS = len(_EDGES) + 1
-_K = len(TYPE_NAMES)
-_TYPE = {name: i for i, name in enumerate(TYPE_NAMES)}
+#: Built-in types whose values are added up (utility debt is not: each report states the debt).
 _SUMMED = ("school_absence", "kindergarten_absence", "material_aid")
-#: Event type code -> position in ``_SUMMED`` (-1 for types whose values are not summed).
-_SUM_INDEX = np.array([_SUMMED.index(n) if n in _SUMMED else -1 for n in TYPE_NAMES])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the builders make for one vocabulary: type codes, and which columns come from where."""
+
+    names: tuple[str, ...]
+    counted: tuple[tuple[str, int], ...]
+    #: Event type code -> position among the summed types (-1: its values are not summed).
+    sum_index: np.ndarray
+    #: (feature name, position among the summed types, window in days).
+    sum_columns: tuple[tuple[str, int, int], ...]
+    #: (source, codes of its types) for the ``has_<source>_records`` flags.
+    source_types: tuple[tuple[str, tuple[int, ...]], ...]
+    specs: Mapping[str, FeatureSpec]
+
+    @property
+    def k(self) -> int:
+        """Number of event types."""
+        return len(self.names)
+
+    def code(self, name: str) -> int:
+        """Code of the event type ``name``."""
+        return self.names.index(name)
+
+
+@lru_cache(maxsize=16)
+def _plan(vocabulary: Vocabulary) -> _Plan:
+    types = vocabulary.event_types
+    names = tuple(types)
+    summed = _SUMMED + tuple(e.name for e in vocabulary.extra if e.unit in SUM_WINDOWS)
+    sum_columns = tuple(
+        (f"{name}_{types[name].unit}_{w}d", i, w)
+        for i, name in enumerate(summed)
+        for w in SUM_WINDOWS[types[name].unit]
+    )
+    return _Plan(
+        names=names,
+        counted=tuple((n, i) for i, n in enumerate(names) if n not in CONTEXT_EVENT_TYPES),
+        sum_index=np.array([summed.index(n) if n in summed else -1 for n in names], dtype=int),
+        sum_columns=sum_columns,
+        source_types=tuple(
+            (s, tuple(i for i, e in enumerate(types.values()) if e.source == s)) for s in SOURCES
+        ),
+        specs=feature_specs(vocabulary),
+    )
 
 
 def _check_lookback(lookback_days: int) -> int:
@@ -131,7 +178,7 @@ def _window(events: Events, t: int, lookback: int) -> Events:
 
 
 def _event_features(
-    events: Events, t: int, lookback: int, pop_code: np.ndarray, n_pop: int
+    plan: _Plan, events: Events, t: int, lookback: int, pop_code: np.ndarray, n_pop: int
 ) -> dict[str, np.ndarray]:
     ev = _window(events, t, lookback)
     code = pop_code[ev.family]
@@ -142,25 +189,25 @@ def _event_features(
     del mine
     age = t - ev.day
     bucket = np.searchsorted(_EDGES, age, side="left")
-    key = code * _K
+    n_types = plan.k
+    key = code * n_types
     key += ev.type
     # Bucket-major layout: the running sum over buckets adds whole contiguous planes.
-    size = n_pop * _K
+    size = n_pop * n_types
     flat = bucket * size
     flat += key
     counts = np.bincount(flat, minlength=_N_BUCKETS * size)
     del flat
-    within = counts.reshape(_N_BUCKETS, n_pop, _K)
+    within = counts.reshape(_N_BUCKETS, n_pop, n_types)
     np.cumsum(within, axis=0, out=within)  # in place: no second array of this size
     edge = {int(e): i for i, e in enumerate(_EDGES)}
 
     latest = np.full(size, t - lookback - 1, dtype=np.int64)
     np.maximum.at(latest, key, ev.day)
-    days_since = (t - latest).reshape(n_pop, _K)
+    days_since = (t - latest).reshape(n_pop, n_types)
 
     cols: dict[str, np.ndarray] = {}
-    for name in COUNTED_EVENT_TYPES:
-        k = _TYPE[name]
+    for name, k in plan.counted:
         for w in WINDOWS:
             cols[f"{name}_n_{w}d"] = within[edge[w], :, k]
         cols[f"{name}_days_since"] = days_since[:, k]
@@ -169,9 +216,9 @@ def _event_features(
         cols[f"{name}_trend"] = recent - before * (TREND_RECENT / TREND_BEFORE)
 
     # Sums in hundredths: integers that float64 adds exactly, whatever the row order.
-    s_type = _SUM_INDEX[ev.type]
+    s_type = plan.sum_index[ev.type]
     summed = s_type >= 0
-    n_sum = len(_SUMMED)
+    n_sum = int(plan.sum_index.max()) + 1
     s_key = bucket[summed] * (n_pop * n_sum) + code[summed] * n_sum + s_type[summed]
     hundredths = np.round(ev.value[summed] * 100.0)
     sums: np.ndarray = np.bincount(
@@ -180,16 +227,10 @@ def _event_features(
     sums_within = sums.reshape(_N_BUCKETS, n_pop, n_sum)
     np.cumsum(sums_within, axis=0, out=sums_within)
     sums_within /= 100.0
-    school = _SUMMED.index("school_absence")
-    kindergarten = _SUMMED.index("kindergarten_absence")
-    aid = _SUMMED.index("material_aid")
-    cols["school_absence_days_90d"] = sums_within[edge[90], :, school]
-    cols["school_absence_days_365d"] = sums_within[edge[365], :, school]
-    cols["kindergarten_absence_days_90d"] = sums_within[edge[90], :, kindergarten]
-    cols["kindergarten_absence_days_365d"] = sums_within[edge[365], :, kindergarten]
-    cols["material_aid_roubles_365d"] = sums_within[edge[365], :, aid]
+    for feature, i, w in plan.sum_columns:
+        cols[feature] = sums_within[edge[w], :, i]
 
-    debt = (ev.type == _TYPE["utility_debt"]) & (age <= 365)
+    debt = (ev.type == plan.code("utility_debt")) & (age <= 365)
     d_code, d_day, d_value = code[debt], ev.day[debt], ev.value[debt]
     last_day = np.full(n_pop, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last_day, d_code, d_day)
@@ -202,16 +243,16 @@ def _event_features(
     cols["utility_debt_roubles_latest"] = latest_debt
     cols["utility_debt_roubles_max_365d"] = max_debt
 
-    cols["low_income"] = (within[edge[365], :, _TYPE["low_income_status"]] > 0).astype(np.int64)
+    low_income = plan.code("low_income_status")
+    cols["low_income"] = (within[edge[365], :, low_income] > 0).astype(np.int64)
     total = within[-1]
-    for source in SOURCES:
-        idx = [_TYPE[n] for n, e in EVENT_TYPES.items() if e.source == source]
-        cols[f"has_{source}_records"] = (total[:, idx].sum(axis=1) > 0).astype(np.int64)
+    for source, idx in plan.source_types:
+        cols[f"has_{source}_records"] = (total[:, list(idx)].sum(axis=1) > 0).astype(np.int64)
     return cols
 
 
 def _columns(
-    fams: Families, t: int, events: Events, lookback: int
+    plan: _Plan, fams: Families, t: int, events: Events, lookback: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Family codes of the population at ``t`` and every feature column, in registry order."""
     in_pop, child, ages = _population(fams, t)
@@ -219,13 +260,13 @@ def _columns(
     pop_code = np.full(fams.n, -1, dtype=np.int64)
     pop_code[in_pop] = np.arange(n_pop)
     cols = _composition(fams, t, in_pop, child, ages)
-    cols.update(_event_features(events, t, lookback, pop_code, n_pop))
-    data = {name: np.asarray(cols[name], dtype=spec.dtype) for name, spec in FEATURES.items()}
+    cols.update(_event_features(plan, events, t, lookback, pop_code, n_pop))
+    data = {name: np.asarray(cols[name], dtype=spec.dtype) for name, spec in plan.specs.items()}
     return np.flatnonzero(in_pop), data
 
 
-def _frame(fams: Families, t: int, events: Events, lookback: int) -> pd.DataFrame:
-    members, data = _columns(fams, t, events, lookback)
+def _frame(plan: _Plan, fams: Families, t: int, events: Events, lookback: int) -> pd.DataFrame:
+    members, data = _columns(plan, fams, t, events, lookback)
     index = pd.Index(fams.ids[members], name="family_id")
     return pd.DataFrame(data, index=index, copy=False)
 
@@ -275,6 +316,7 @@ def build_features(
     *,
     exclude_events: Iterable[str] = (),
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """Build every registered feature for the screening population at ``as_of``.
 
@@ -291,13 +333,16 @@ def build_features(
         ``event_id`` values of disputed records, dropped before anything is computed.
     lookback_days : int, default 1095
         Bounded lookback: older records never influence a feature.
+    vocabulary : Vocabulary, optional
+        The event types the records may hold (``features.load_vocabulary``); default the
+        built-in vocabulary. A vocabulary's own types get the signals of a built-in type.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``family_id`` (sorted), one row per family in the population; columns are
-        ``list(FEATURES)`` in order, ``int64`` or ``float64``, never NaN (each feature's
-        ``fill`` stands for "no data").
+        ``list(feature_specs(vocabulary))`` in order (:data:`FEATURES` by default),
+        ``int64`` or ``float64``, never NaN (each feature's ``fill`` stands for "no data").
 
     Raises
     ------
@@ -327,11 +372,17 @@ def build_features(
     """
     lookback = _check_lookback(lookback_days)
     t = day_of(as_of)
+    plan = _plan(vocabulary or Vocabulary.builtin())
     fams = encode_families(records)
     events = encode_events(
-        records, fams, exclude_events=exclude_events, first_day=t - lookback, last_day=t
+        records,
+        fams,
+        exclude_events=exclude_events,
+        first_day=t - lookback,
+        last_day=t,
+        type_names=plan.names,
     )
-    return _frame(fams, t, events, lookback)
+    return _frame(plan, fams, t, events, lookback)
 
 
 def build_snapshots(
@@ -340,6 +391,7 @@ def build_snapshots(
     *,
     exclude_events: Iterable[str] = (),
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """Build the features at many as-of dates, sharing the work that does not depend on the date.
 
@@ -353,7 +405,7 @@ def build_snapshots(
         Validated records.
     as_of_dates : sequence of date-like
         The as-of dates; duplicates are built once, output is in date order.
-    exclude_events, lookback_days
+    exclude_events, lookback_days, vocabulary
         As in :func:`build_features`.
 
     Returns
@@ -369,6 +421,7 @@ def build_snapshots(
     """
     lookback = _check_lookback(lookback_days)
     days = sorted({day_of(d) for d in as_of_dates})
+    plan = _plan(vocabulary or Vocabulary.builtin())
     fams = encode_families(records)
     if days:
         events = encode_events(
@@ -378,18 +431,19 @@ def build_snapshots(
             first_day=days[0] - lookback,
             last_day=days[-1],
             sort=len(days) > 1,
+            type_names=plan.names,
         )
     else:
-        return _empty_snapshots()
+        return _empty_snapshots(plan)
     # Fill preallocated columns date by date, so that memory holds the result once (not
     # once per date and again concatenated), and index by integer codes, not strings.
     sizes = [int(_population(fams, t)[0].sum()) for t in days]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    data = {name: np.empty(offsets[-1], dtype=spec.dtype) for name, spec in FEATURES.items()}
+    data = {name: np.empty(offsets[-1], dtype=spec.dtype) for name, spec in plan.specs.items()}
     members = np.empty(offsets[-1], dtype=np.int64)
     for i, t in enumerate(days):
         part = slice(int(offsets[i]), int(offsets[i + 1]))
-        members[part], cols = _columns(fams, t, events, lookback)
+        members[part], cols = _columns(plan, fams, t, events, lookback)
         for name, values in cols.items():
             data[name][part] = values
         del cols
@@ -405,10 +459,10 @@ def build_snapshots(
     return pd.DataFrame(data, index=index, copy=False)
 
 
-def _empty_snapshots() -> pd.DataFrame:
+def _empty_snapshots(plan: _Plan) -> pd.DataFrame:
     index = pd.MultiIndex.from_arrays(
         [pd.DatetimeIndex([], dtype="datetime64[s]"), pd.Index([], dtype="str")],
         names=["as_of", "family_id"],
     )
-    data = {name: np.zeros(0, dtype=spec.dtype) for name, spec in FEATURES.items()}
+    data = {name: np.zeros(0, dtype=spec.dtype) for name, spec in plan.specs.items()}
     return pd.DataFrame(data, index=index)

@@ -164,14 +164,16 @@ def encode_events(
     first_day: int | None = None,
     last_day: int | None = None,
     sort: bool = False,
+    type_names: tuple[str, ...] = TYPE_NAMES,
 ) -> Events:
     """Encode the events table: family and type codes, day numbers and values.
 
     Rows of unknown families, excluded (disputed) rows and rows outside ``[first_day,
-    last_day)`` are dropped here, so later steps never see them.
+    last_day)`` are dropped here, so later steps never see them. Type codes are positions in
+    ``type_names`` (a vocabulary's names; the built-in ones by default).
     """
     ev = records.events
-    types = codes_of(ev["event_type"], list(TYPE_NAMES))
+    types = codes_of(ev["event_type"], list(type_names))
     if (types < 0).any():
         bad = ev["event_type"][types < 0]
         shown = sorted({str(v) for v in bad.unique()[:5]})

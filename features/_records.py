@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +18,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features._errors import InputError
-from features._schema import EARLIEST_DATE, EVENT_TYPES, SOURCES, TABLES, Column, Table
+from features._ids import has_duplicates
+from features._schema import EARLIEST_DATE, SOURCES, TABLES, Column, Table
+from features._vocabulary import Vocabulary
 
 MAX_IDS_IN_MESSAGE = 5
+#: Threads of validation's hash-table passes; there are about ten, the largest take most time.
+_MAX_THREADS = 4
 
 
 class RecordsError(InputError):
@@ -110,14 +115,21 @@ class Records:
         frame: pd.DataFrame = getattr(self, name)
         return frame
 
-    def validate(self) -> Records:
+    def validate(self, vocabulary: Vocabulary | None = None) -> Records:
         """Check every rule of the schema; raise :class:`RecordsError` on the first broken one.
 
         Nothing is modified. Returns ``self`` so that calls chain.
+
+        Parameters
+        ----------
+        vocabulary : Vocabulary, optional
+            The event types ``events.event_type`` may hold (``features.load_vocabulary``);
+            default the built-in vocabulary. Any other type is an error naming the rows.
         """
+        vocab = vocabulary or Vocabulary.builtin()
         for name, table in TABLES.items():
             _check_columns(name, table, self.table(name))
-        _check_values(self)
+        _check_values(self, vocab)
         return self
 
     def replace(self, **tables: pd.DataFrame) -> Records:
@@ -182,6 +194,7 @@ def load_records(
     *,
     extraction_date: str | pd.Timestamp | None = None,
     validate: bool = True,
+    vocabulary: Vocabulary | None = None,
 ) -> Records:
     """Read a directory of Parquet record tables.
 
@@ -194,6 +207,8 @@ def load_records(
         Overrides the manifest's; defaults to today when neither is given.
     validate : bool, default True
         Run :meth:`Records.validate` before returning.
+    vocabulary : Vocabulary, optional
+        The event types the records may hold; default the built-in vocabulary.
 
     Raises
     ------
@@ -226,7 +241,7 @@ def load_records(
         **frames,
         extraction_date=pd.Timestamp(extraction_date or pd.Timestamp.today()).normalize(),
     )
-    return records.validate() if validate else records
+    return records.validate(vocabulary) if validate else records
 
 
 def _manifest_date(manifest: Path) -> str | None:
@@ -362,7 +377,10 @@ def _codes(series: pd.Series, values: Iterable[object]) -> np.ndarray:
 
 def _duplicated(series: pd.Series) -> np.ndarray:
     """``series.duplicated(keep=False)`` through integer codes (no Python string objects)."""
-    encoded = pc.dictionary_encode(_strings(series))
+    strings = _strings(series)
+    if has_duplicates(strings) is False:
+        return np.zeros(len(series), dtype=bool)
+    encoded = pc.dictionary_encode(strings)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     if len(encoded.dictionary) == len(series) or len(series) == 0:
@@ -375,11 +393,11 @@ def _duplicated(series: pd.Series) -> np.ndarray:
     return mask
 
 
-def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> np.ndarray:
-    """Raise on codes outside the vocabulary; return the codes (positions in ``col.codes``)."""
-    assert col.codes is not None
+def _check_codes(
+    frame: pd.DataFrame, table: Table, col: Column, allowed: tuple[str, ...], codes: np.ndarray
+) -> np.ndarray:
+    """Raise on codes outside ``allowed``; return the codes (positions in ``allowed``)."""
     s = frame[col.name]
-    codes = _codes(s, col.codes)
     mask = (codes < 0) & s.notna().to_numpy()
     if mask.any():
         bad = sorted({str(v) for v in s[mask].unique()[:MAX_IDS_IN_MESSAGE]})
@@ -388,26 +406,70 @@ def _check_codes(frame: pd.DataFrame, table: Table, col: Column) -> np.ndarray:
             table,
             col.name,
             "unknown_code",
-            f"have unknown codes {bad}; allowed: {', '.join(col.codes)}",
+            f"have unknown codes {bad}; allowed: {', '.join(allowed)}",
             mask,
         )
     return codes
 
 
-def _check_values(rec: Records) -> None:
+def _allowed(vocab: Vocabulary, table: str, col: Column) -> tuple[str, ...]:
+    # The event types are the vocabulary's; the schema's column holds the built-in ones.
+    if (table, col.name) == ("events", "event_type"):
+        return vocab.names
+    assert col.codes is not None
+    return col.codes
+
+
+def _encode_all(rec: Records, vocab: Vocabulary, pool: Executor) -> dict[tuple[str, str], Future]:
+    """Start every hash-table pass of validation at once, largest tables first.
+
+    Duplicate ids, codes and family and member lookups are independent, and Arrow and numpy
+    release the GIL while they hash and sort, so they share the cores; the checks then read the
+    results in their fixed order, and the first broken rule is the one reported, as before.
+    """
+    family_ids = _strings(rec.families["family_id"])
+    jobs: dict[tuple[str, str], Future] = {}
+    for name in sorted(TABLES, key=lambda n: -len(rec.table(n))):
+        table, frame = TABLES[name], rec.table(name)
+        if table.id_column:
+            jobs[name, "duplicate"] = pool.submit(_duplicated, frame[table.id_column])
+        if name != "families":
+            jobs[name, "family_id"] = pool.submit(_codes, frame["family_id"], family_ids)
+        if name == "events":
+            members = _strings(rec.members["member_id"])
+            jobs[name, "member_id"] = pool.submit(_codes, frame["member_id"], members)
+        for col in table.columns:
+            if col.codes is not None:
+                allowed = _allowed(vocab, name, col)
+                jobs[name, col.name] = pool.submit(_codes, frame[col.name], allowed)
+    return jobs
+
+
+def _check_values(rec: Records, vocab: Vocabulary) -> None:
+    pool = ThreadPoolExecutor(max_workers=min(_MAX_THREADS, os.cpu_count() or 1))
+    try:
+        jobs = _encode_all(rec, vocab, pool)
+        _check_in_order(rec, vocab, jobs)
+    finally:
+        # On a broken rule the passes still running are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _check_in_order(rec: Records, vocab: Vocabulary, jobs: dict[tuple[str, str], Future]) -> None:
     extraction = rec.extraction_date.to_datetime64()
     earliest = np.datetime64(EARLIEST_DATE)
-    family_ids = _strings(rec.families["family_id"])
     codes: dict[tuple[str, str], np.ndarray] = {}
     for name, table in TABLES.items():
         frame = rec.table(name)
         if table.id_column:
-            mask = _duplicated(frame[table.id_column])
+            mask = jobs[name, "duplicate"].result()
             if mask.any():
                 raise _fail(frame, table, table.id_column, "duplicate_id", "share an id", mask)
         for col in table.columns:
             if col.codes is not None:
-                codes[name, col.name] = _check_codes(frame, table, col)
+                allowed = _allowed(vocab, name, col)
+                found = jobs[name, col.name].result()
+                codes[name, col.name] = _check_codes(frame, table, col, allowed, found)
             if col.kind == "date":
                 values = frame[col.name].to_numpy()
                 mask = values > extraction
@@ -431,21 +493,24 @@ def _check_values(rec: Records) -> None:
                         mask,
                     )
         if name != "families":
-            family = _codes(frame["family_id"], family_ids)
+            family = jobs[name, "family_id"].result()
             mask = family < 0
             if mask.any():
                 raise _fail(
                     frame, table, "family_id", "unknown_family", "refer to no known family", mask
                 )
             codes[name, "family_id"] = family
-    _check_events(rec, codes)
+    _check_events(rec, codes, vocab, jobs["events", "member_id"])
 
 
-def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> None:
+def _check_events(
+    rec: Records, codes: dict[tuple[str, str], np.ndarray], vocab: Vocabulary, members: Future
+) -> None:
     table = TABLES["events"]
     ev = rec.events
     types = codes["events", "event_type"]
-    type_source = np.array([SOURCES.index(e.source) for e in EVENT_TYPES.values()], dtype=np.int32)
+    event_types = vocab.event_types.values()
+    type_source = np.array([SOURCES.index(e.source) for e in event_types], dtype=np.int32)
     mask = codes["events", "source"] != type_source[types]
     if mask.any():
         raise _fail(
@@ -464,7 +529,7 @@ def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> Non
     mask = np.isinf(value)
     if mask.any():
         raise _fail(ev, table, "value", "infinite_value", "have infinite values", mask)
-    needs_value = np.array([e.unit != "count" for e in EVENT_TYPES.values()])
+    needs_value = np.array([e.unit != "count" for e in event_types])
     mask = needs_value[types] & np.isnan(value)
     if mask.any():
         raise _fail(
@@ -472,7 +537,7 @@ def _check_events(rec: Records, codes: dict[tuple[str, str], np.ndarray]) -> Non
         )
     has_member = ev["member_id"].notna().to_numpy()
     if has_member.any():
-        member = _codes(ev["member_id"], _strings(rec.members["member_id"]))
+        member = members.result()
         bad = has_member & (member < 0)
         if bad.any():
             raise _fail(ev, table, "member_id", "unknown_member", "refer to no known member", bad)

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
-from features._schema import EVENT_TYPES, SOURCE_NAMES, SOURCES
+from features._schema import EVENT_TYPES, SOURCE_NAMES, SOURCES, EventType
+
+if TYPE_CHECKING:
+    from features._vocabulary import Vocabulary
 
 Domain = Literal[
     "material", "health_disability", "parenting_relations", "child_development", "safety"
@@ -185,6 +189,12 @@ _RECORD_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+#: Value-sum windows of a vocabulary's own ``days`` and ``roubles`` types: those of the built-in
+#: types of the same unit (school absence days over 90 and 365 days, material aid over 365).
+SUM_WINDOWS: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {"days": (90, 365), "roubles": (365,)}
+)
+
 _WINDOW_RU = {90: "90 дней", 365: "365 дней", 1095: "3 года"}
 _WINDOW_EN = {90: "90 days", 365: "365 days", 1095: "3 years"}
 
@@ -193,11 +203,16 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:]
 
 
-def _event_specs() -> list[FeatureSpec]:
+def _domain(et: EventType) -> Domain:
+    """Built-in types take their domain from :data:`EVENT_DOMAINS`, a vocabulary's own its own."""
+    return EVENT_DOMAINS.get(et.name) or cast(Domain, et.domain)
+
+
+def _event_specs(extra: tuple[EventType, ...]) -> list[FeatureSpec]:
     specs: list[FeatureSpec] = []
-    for name in COUNTED_EVENT_TYPES:
-        et = EVENT_TYPES[name]
-        domain = EVENT_DOMAINS[name]
+    for et in [EVENT_TYPES[n] for n in COUNTED_EVENT_TYPES] + list(extra):
+        name = et.name
+        domain = _domain(et)
         ru, en = _RECORD_NAMES.get(name, (et.description_ru, et.description_en))
         for w in WINDOWS:
             specs.append(
@@ -241,6 +256,33 @@ def _event_specs() -> list[FeatureSpec]:
                 "float64",
             )
         )
+    return specs
+
+
+def _extra_value_specs(extra: tuple[EventType, ...]) -> list[FeatureSpec]:
+    """Value sums of a vocabulary's own ``days`` and ``roubles`` types."""
+    specs = []
+    for et in extra:
+        for w in SUM_WINDOWS.get(et.unit, ()):
+            if et.unit == "days":
+                ru = f"{et.description_ru}: сумма дней за {_WINDOW_RU[w]}"
+                en = f"{et.description_en}: days in the last {_WINDOW_EN[w]} (total)"
+            else:
+                ru = f"{et.description_ru}: сумма за {_WINDOW_RU[w]}"
+                en = f"{et.description_en}: amount in the last {_WINDOW_EN[w]} (total)"
+            specs.append(
+                FeatureSpec(
+                    f"{et.name}_{et.unit}_{w}d",
+                    _domain(et),
+                    "risk",
+                    et.unit,
+                    ru,
+                    en,
+                    et.source,
+                    0.0,
+                    "float64",
+                )
+            )
     return specs
 
 
@@ -433,20 +475,63 @@ def _context_specs() -> list[FeatureSpec]:
     return specs
 
 
-def _build_registry() -> Mapping[str, FeatureSpec]:
-    specs = _event_specs() + _value_specs() + _composition_specs() + _context_specs()
+@lru_cache(maxsize=16)
+def _build_registry(extra: tuple[EventType, ...]) -> Mapping[str, FeatureSpec]:
+    # A vocabulary's own types come after the built-in ones in each group, so the built-in
+    # features keep their order in every extended registry.
+    specs = (
+        _event_specs(extra)
+        + _value_specs()
+        + _extra_value_specs(extra)
+        + _composition_specs()
+        + _context_specs()
+    )
     registry = {s.name: s for s in specs}
     if len(registry) != len(specs):
         raise AssertionError("duplicate feature names in the registry")
     return MappingProxyType(registry)
 
 
-#: Every feature, name -> spec, in the order of the built columns.
-FEATURES: Mapping[str, FeatureSpec] = _build_registry()
+#: Every feature of the built-in vocabulary, name -> spec, in the order of the built columns.
+FEATURES: Mapping[str, FeatureSpec] = _build_registry(())
 
 
-def risk_features() -> tuple[str, ...]:
+def feature_specs(vocabulary: Vocabulary | None = None) -> Mapping[str, FeatureSpec]:
+    """Every feature the builders make for records of ``vocabulary``, in column order.
+
+    Parameters
+    ----------
+    vocabulary : Vocabulary, optional
+        Default: the built-in vocabulary, whose registry is :data:`FEATURES`. A vocabulary's own
+        event types get the signals of a built-in type: counts in the 90/365/1095-day windows,
+        recency and trend, and for ``days`` and ``roubles`` units value sums
+        (``<type>_days_90d``, ``<type>_days_365d``, ``<type>_roubles_365d``), all ``risk``
+        features in the type's domain.
+
+    Returns
+    -------
+    Mapping of str to FeatureSpec
+        Read-only; built once per vocabulary.
+
+    Examples
+    --------
+    >>> from features import FEATURES, EventType, Vocabulary, feature_specs
+    >>> vocab = Vocabulary((EventType("debt_collection", "housing", "roubles", None,
+    ...     "Взыскание долга", "Debt collection", domain="material"),))
+    >>> specs = feature_specs(vocab)
+    >>> len(specs) - len(FEATURES), specs["debt_collection_roubles_365d"].domain
+    (6, 'material')
+    """
+    return _build_registry(() if vocabulary is None else vocabulary.extra)
+
+
+def risk_features(vocabulary: Vocabulary | None = None) -> tuple[str, ...]:
     """Names of the features the model may use, in registry order.
+
+    Parameters
+    ----------
+    vocabulary : Vocabulary, optional
+        Default: the built-in vocabulary (see :func:`feature_specs`).
 
     Examples
     --------
@@ -454,11 +539,16 @@ def risk_features() -> tuple[str, ...]:
     >>> "low_income" in risk_features(), "n_children" in risk_features()
     (False, True)
     """
-    return tuple(n for n, s in FEATURES.items() if s.role == "risk")
+    return tuple(n for n, s in feature_specs(vocabulary).items() if s.role == "risk")
 
 
-def context_features() -> tuple[str, ...]:
+def context_features(vocabulary: Vocabulary | None = None) -> tuple[str, ...]:
     """Names of the context features (never model input), in registry order.
+
+    Parameters
+    ----------
+    vocabulary : Vocabulary, optional
+        Default: the built-in vocabulary (see :func:`feature_specs`).
 
     Examples
     --------
@@ -466,4 +556,4 @@ def context_features() -> tuple[str, ...]:
     >>> context_features()[:3]
     ('low_income', 'disabled_child', 'disabled_parent')
     """
-    return tuple(n for n, s in FEATURES.items() if s.role == "context")
+    return tuple(n for n, s in feature_specs(vocabulary).items() if s.role == "context")

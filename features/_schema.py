@@ -80,6 +80,13 @@ class EventType:
         Whose record it is when ``member_id`` is set; ``None`` for family-level records.
     description_ru, description_en : str
         What a specialist reads.
+    domain : str or None
+        Need domain of the type's signals (one of ``features.DOMAINS``). ``None`` for the
+        built-in types, whose domains the feature registry holds (``EVENT_DOMAINS``); a type of a
+        region's vocabulary (``features.load_vocabulary``) names its own.
+    synthetic_rate : float or None
+        For the synthetic generator: records per family-year at average distress. ``None`` for
+        the built-in types, which the generator models itself, and when a vocabulary omits it.
     """
 
     name: str
@@ -88,6 +95,8 @@ class EventType:
     member_role: Literal["child", "parent"] | None
     description_ru: str
     description_en: str
+    domain: str | None = None
+    synthetic_rate: float | None = None
 
 
 EVENT_TYPES: dict[str, EventType] = {
