@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "review",
     "docs",
     "demo",
+    "ingest",
 )
 
 

@@ -1,0 +1,283 @@
+"""The data-quality report of an ingest: rows per source × district × month, and the feed gaps.
+
+A missing feed must never pass for "low risk": a family with no police records because the police
+extract stopped arriving looks exactly like a family the police never met. :func:`feed_gaps` names
+such months so that the ingest report, and the scoring command for its lookback, can warn.
+
+The report is HTML with matplotlib PNGs embedded as base64: matplotlib is already a dependency,
+a PNG heatmap is tens of kilobytes, and the page needs no network when it is opened (Plotly's
+inline script would add megabytes to every page; its CDN script needs the network).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Months of history that set what a source normally sends.
+GAP_WINDOW = 6
+#: A source normally reports in a district when its trailing median is at least this many rows.
+GAP_MIN_EXPECTED = 20.0
+#: Fewer rows than this share of the trailing median is a drop.
+GAP_DROP_RATIO = 0.5
+GAP_RULE = (
+    f"A source normally reports in a district for a month when the median of its monthly row "
+    f"counts there over the {GAP_WINDOW} preceding months (months without rows count as 0) is "
+    f"at least {GAP_MIN_EXPECTED:g}. In such a month it is silent when it sent no rows, and it "
+    f"dropped when it sent fewer than {GAP_DROP_RATIO:.0%} of that median. Months with fewer "
+    f"than {GAP_WINDOW} months of history before them are not judged."
+)
+GAP_COLUMNS = ("source", "district", "month", "expected", "observed", "kind")
+
+
+def _month_index(dates: np.ndarray) -> np.ndarray:
+    return np.asarray(dates, dtype="datetime64[M]").astype(np.int64)
+
+
+def _strings(series: pd.Series) -> pa.Array:
+    arr = pa.array(series, from_pandas=True)
+    return arr.cast(pa.string()) if arr.type != pa.string() else arr
+
+
+def monthly_counts(
+    events: pd.DataFrame, families: pd.DataFrame, *, months: Sequence[Any] | None = None
+) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """Rows per source × district × month as a dense cube.
+
+    Returns
+    -------
+    cube : ndarray of int64, shape (sources, districts, months)
+    sources, districts : list of str
+    month_axis : ndarray of int64
+        Months since 1970-01 of the last axis (consecutive).
+    """
+    fam_ids = _strings(families["family_id"])
+    district_codes, districts = pd.factorize(families["district"], sort=True)
+    fam = pc.index_in(_strings(events["family_id"]), value_set=fam_ids)
+    fam_np = np.asarray(fam.fill_null(-1).to_numpy(zero_copy_only=False))
+    known = fam_np >= 0
+    source_codes, sources = pd.factorize(events["source"], sort=True)
+    month = _month_index(events["event_date"].to_numpy())
+    wanted = _month_index(np.array([pd.Timestamp(m) for m in months or []], dtype="datetime64[s]"))
+    candidates = np.concatenate([month[known], wanted, wanted - GAP_WINDOW])
+    if len(candidates) == 0:
+        return np.zeros((len(sources), len(districts), 0), np.int64), [], [], np.array([], np.int64)
+    first, last = int(candidates.min()), int(candidates.max())
+    n_s, n_d, n_m = len(sources), len(districts), last - first + 1
+    key = (source_codes[known].astype(np.int64) * n_d + district_codes[fam_np[known]]) * n_m + (
+        month[known] - first
+    )
+    cube = np.bincount(key, minlength=n_s * n_d * n_m).reshape(n_s, n_d, n_m)
+    return (
+        cube,
+        [str(s) for s in sources],
+        [str(d) for d in districts],
+        np.arange(first, last + 1, dtype=np.int64),
+    )
+
+
+def feed_gaps(
+    events: pd.DataFrame,
+    families: pd.DataFrame,
+    *,
+    months: Sequence[Any] | None = None,
+    window: int = GAP_WINDOW,
+    min_expected: float = GAP_MIN_EXPECTED,
+    drop_ratio: float = GAP_DROP_RATIO,
+) -> pd.DataFrame:
+    """Months where a source went silent, or dropped by more than half, in a district.
+
+    The rule (:data:`GAP_RULE`): a source *normally reports* in a district for a month when the
+    median of its monthly row counts there over the ``window`` preceding months (months without
+    rows count as 0) is at least ``min_expected``. In such a month it is ``silent`` when it sent
+    no rows and it ``drop``-ped when it sent fewer than ``drop_ratio`` × that median. Months with
+    fewer than ``window`` months of history are not judged.
+
+    Parameters
+    ----------
+    events, families : pandas.DataFrame
+        Record tables (``source``, ``family_id``, ``event_date``; ``family_id``, ``district``).
+    months : sequence of date-like, optional
+        Months to judge (any day in the month); default every month of the events that has
+        ``window`` months of history. Pass only complete months: a month cut by the extraction
+        date looks like a drop.
+    window, min_expected, drop_ratio
+        The rule's parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source, district, month`` (first day), ``expected`` (the median),
+        ``observed`` (rows), ``kind`` (``silent`` or ``drop``), sorted by month, source, district.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> fam = pd.DataFrame({"family_id": ["f1"], "district": ["a"]})
+    >>> dates = pd.date_range("2024-01-01", "2024-07-31", freq="D")
+    >>> ev = pd.DataFrame({"family_id": "f1", "source": "police", "event_date": dates})
+    >>> ev = ev[ev.event_date.dt.month != 7]
+    >>> feed_gaps(ev, fam, months=["2024-07-01"])[["source", "month", "observed", "kind"]]
+       source      month  observed    kind
+    0  police 2024-07-01         0  silent
+    """
+    cube, sources, districts, axis = monthly_counts(events, families, months=months)
+    judged = (
+        axis[window:]
+        if months is None
+        else _month_index(np.array([pd.Timestamp(m) for m in months], dtype="datetime64[s]"))
+    )
+    rows = []
+    for m in np.unique(judged):
+        i = int(m - axis[0]) if len(axis) else -1
+        if i < window or i >= len(axis):
+            continue
+        expected = np.median(cube[:, :, i - window : i], axis=2)
+        observed = cube[:, :, i]
+        normal = expected >= min_expected
+        silent = normal & (observed == 0)
+        drop = normal & (observed > 0) & (observed < drop_ratio * expected)
+        for kind, mask in (("silent", silent), ("drop", drop)):
+            for s, d in zip(*np.nonzero(mask), strict=True):
+                rows.append(
+                    (
+                        sources[s],
+                        districts[d],
+                        pd.Timestamp(np.datetime64(int(m), "M")),
+                        float(expected[s, d]),
+                        int(observed[s, d]),
+                        kind,
+                    )
+                )
+    frame = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    frame["month"] = pd.to_datetime(frame["month"]).astype("datetime64[s]")
+    frame["observed"] = frame["observed"].astype(np.int64)
+    frame["expected"] = frame["expected"].astype(np.float64)
+    return frame.sort_values(["month", "source", "district"], ignore_index=True)
+
+
+def complete_months(first: pd.Timestamp, extraction_date: pd.Timestamp) -> list[pd.Timestamp]:
+    """Months from ``first`` through the last month the extraction date covers completely."""
+    end = extraction_date.normalize()
+    last = end.to_period("M") if end == end + pd.offsets.MonthEnd(0) else end.to_period("M") - 1
+    return [p.to_timestamp() for p in pd.period_range(first.to_period("M"), last, freq="M")]
+
+
+def counts_table(
+    cube: np.ndarray, sources: list[str], districts: list[str], axis: np.ndarray
+) -> list[dict]:
+    """Return the non-zero cells of the cube as ``{source, district, month, rows}`` records."""
+    out = []
+    for s, d, m in zip(*np.nonzero(cube), strict=True):
+        out.append(
+            {
+                "source": sources[s],
+                "district": districts[d],
+                "month": str(np.datetime64(int(axis[m]), "M")),
+                "rows": int(cube[s, d, m]),
+            }
+        )
+    return out
+
+
+def write_json(path: Path, summary: dict) -> None:
+    """Write the summary as UTF-8 JSON."""
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _heatmap_png(
+    grid: np.ndarray,
+    districts: list[str],
+    axis: np.ndarray,
+    title: str,
+    marks: Iterable[tuple[int, int]],
+) -> str:
+    from matplotlib.figure import Figure
+
+    height = 1.2 + 0.22 * max(len(districts), 1)
+    fig = Figure(figsize=(min(4 + 0.12 * len(axis), 16), height))
+    ax = fig.add_subplot()
+    image = ax.imshow(grid, aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.set_yticks(range(len(districts)), districts, fontsize=7)
+    step = max(1, len(axis) // 12)
+    ticks = list(range(0, len(axis), step))
+    ax.set_xticks(ticks, [str(np.datetime64(int(axis[t]), "M")) for t in ticks], fontsize=7)
+    ax.set_title(title, fontsize=9)
+    for d, m in marks:
+        ax.plot(m, d, marker="x", color="red", markersize=5)
+    fig.colorbar(image, ax=ax, label="rows")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def write_html(
+    path: Path,
+    summary: dict,
+    cube: np.ndarray,
+    sources: list[str],
+    districts: list[str],
+    axis: np.ndarray,
+) -> None:
+    """Write the self-contained HTML report (heatmaps as embedded PNGs, gaps marked in red)."""
+    gaps = summary["gaps"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Ingest quality report</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style></head><body>",
+        "<h1>Ingest quality report</h1>",
+        f"<p>Extraction date {html.escape(summary['extraction_date'])}; "
+        f"{summary['rows']:,} rows read, {summary['rejected']:,} rejected "
+        f"({summary['reject_rate']:.2%}).</p>",
+        "<h2>Extracts</h2>",
+        _table(
+            [{"extract": k, **v} for k, v in summary["extracts"].items()],
+            ["extract", "table", "format", "rows", "taken", "rejected"],
+        ),
+        "<h2>Rejects by reason</h2>",
+        _table(summary["reject_reasons"], ["extract", "column", "reason", "rows"]),
+        "<h2>Unmapped codes</h2>",
+        _table(summary["unmapped_codes"], ["extract", "column", "value", "rows"]),
+        "<h2>Feed gaps</h2>",
+        f"<p>{html.escape(summary['gap_rule'])}</p>",
+        _table(gaps, list(GAP_COLUMNS)),
+        "<h2>Rows per source, district and month</h2>",
+    ]
+    month_pos = {str(np.datetime64(int(m), "M")): i for i, m in enumerate(axis)}
+    for s, source in enumerate(sources):
+        marks = [
+            (districts.index(g["district"]), month_pos[g["month"]])
+            for g in gaps
+            if g["source"] == source and g["month"] in month_pos
+        ]
+        png = _heatmap_png(
+            cube[s], districts, axis, f"{source}: rows per district and month", marks
+        )
+        parts.append(
+            f"<h3>{html.escape(source)}</h3><img alt='{html.escape(source)}' "
+            f"src='data:image/png;base64,{png}'>"
+        )
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
