@@ -108,8 +108,7 @@ def ingest(
     spec = load_mapping(mapping, event_types=types)
     out = Path(out)
     reports = Path(report_dir) if report_dir is not None else out.parent / f"{out.name}-report"
-    base = spec.path.parent
-    all_parts: list[Part] = [p for ex in spec.extracts for p in parts(ex, base)]
+    all_parts: list[Part] = [p for ex in spec.extracts for p in parts(ex, spec.path)]
     tables: dict[str, list[pa.Table]] = {name: [] for name in TABLES}
     rejects: list[pa.Table] = []
     unmapped: dict[str, Counter[tuple[str, str]]] = {ex.name: Counter() for ex in spec.extracts}
@@ -124,15 +123,15 @@ def ingest(
             rejects.append(done.rejects)
             unmapped[part.extract.name].update(done.unmapped)
     merged = {name: _concat(name, frames) for name, frames in tables.items()}
-    date = (
-        pd.Timestamp(extraction_date).normalize()
-        if extraction_date is not None
-        else _latest_date(merged)
-    )
-    merged, late = _after(merged, date)
-    rejects.extend(late)
+    if extraction_date is not None:
+        # Rows after the date go first: a family dropped for it takes its members along.
+        date = pd.Timestamp(extraction_date).normalize()
+        merged, late = _after(merged, date)
+        rejects.extend(late)
     merged, orphans = _references(merged)
     rejects.extend(orphans)
+    if extraction_date is None:
+        date = _latest_date(merged)
     records = Records(**{n: _to_pandas(t) for n, t in merged.items()}, extraction_date=date)
     records.validate()
     all_rejects = pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table()

@@ -33,6 +33,7 @@ class Part:
     extract: Extract
     label: str
     path: Path | None
+    mapping: Path
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class Chunk:
     lines: np.ndarray
 
 
-def parts(extract: Extract, base: Path) -> tuple[Part, ...]:
-    """Return the files of an extract (labelled relative to ``base``), or its query."""
+def parts(extract: Extract, mapping: Path) -> tuple[Part, ...]:
+    """Return the files of an extract (labelled relative to the mapping file), or its query."""
     if extract.format == "sql":
         import sqlalchemy as sa
 
@@ -52,10 +53,10 @@ def parts(extract: Extract, base: Path) -> tuple[Part, ...]:
             label = sa.make_url(extract.url or "").render_as_string(hide_password=True)
         except sa.exc.ArgumentError as exc:
             raise MappingError(
-                f"[extracts.{extract.name}] url is not a database URL: {exc}"
+                f"{mapping}: [extracts.{extract.name}] url is not a database URL: {exc}"
             ) from exc
-        return (Part(extract, label, None),)
-    return tuple(Part(extract, _relative(p, base), p) for p in extract.files)
+        return (Part(extract, label, None, mapping),)
+    return tuple(Part(extract, _relative(p, mapping.parent), p, mapping) for p in extract.files)
 
 
 def read_part(part: Part) -> Iterator[Chunk]:
@@ -72,7 +73,7 @@ def _relative(path: Path, base: Path) -> str:
 
 
 def _where(part: Part) -> str:
-    return f"[extracts.{part.extract.name}] {part.label}"
+    return f"{part.mapping}: [extracts.{part.extract.name}] {part.label}"
 
 
 def _check_columns(part: Part, found: list[str]) -> None:
@@ -171,7 +172,9 @@ def _read_sql(part: Part) -> Iterator[Chunk]:
     try:
         engine = sa.create_engine(ex.url or "", poolclass=sa.NullPool)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise MappingError(f"[extracts.{ex.name}] url cannot be used: {exc}") from exc
+        raise MappingError(
+            f"{part.mapping}: [extracts.{ex.name}] url cannot be used: {exc}"
+        ) from exc
     try:
         conn = engine.connect()
     except sa.exc.OperationalError as exc:
