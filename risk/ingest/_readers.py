@@ -188,7 +188,10 @@ def _read_sql(part: Part) -> Iterator[Chunk]:
                 table = _from_pandas(part, frame)
                 yield Chunk(table, np.arange(start, start + table.num_rows, dtype=np.int64))
                 start += table.num_rows
-    except sa.exc.DBAPIError as exc:
-        raise MappingError(f"{_where(part)}: query failed (key query): {exc.orig}") from exc
+    except (sa.exc.DBAPIError, pd.errors.DatabaseError) as exc:
+        # pandas wraps the driver's error; its cause holds the driver's own message.
+        cause = exc if isinstance(exc, sa.exc.DBAPIError) else exc.__cause__
+        reason = str(getattr(cause, "orig", None) or exc).strip()
+        raise MappingError(f"{_where(part)}: query failed (key query): {reason}") from exc
     finally:
         engine.dispose()
