@@ -112,19 +112,23 @@ def as_dates(arr: pa.Array, text: pa.Array, date_format: str | None) -> pa.Array
         return pc.floor_temporal(arr.cast(pa.timestamp("s")), unit="day")
     if pa.types.is_date(t):
         return arr.cast(pa.timestamp("s"))
+    # Dates repeat: parse each distinct text once. Arrow rolls impossible days over (31.02.2024
+    # becomes 2024-03-02), so a date is taken only when it prints back as written; the others
+    # (unpadded days, say) go to Python's strict strptime.
+    encoded = pc.dictionary_encode(text)
     fmt = date_format or ISO_DATE
-    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
-    # Arrow rolls impossible days over (31.02.2024 becomes 2024-03-02): a date is taken only
-    # when it prints back as it was written; the rest (unpadded days, say) go to Python's strict
-    # strptime, one by one.
-    same = _mask(pc.equal(pc.strftime(parsed, format=fmt), text))
+    words = encoded.dictionary
+    parsed = pc.strptime(words, format=fmt, unit="s", error_is_null=True)
+    same = _mask(pc.equal(pc.strftime(parsed, format=fmt), words))
     odd = np.flatnonzero(_mask(pc.is_valid(parsed)) & ~same)
-    if len(odd) == 0:
-        return parsed
-    fixed = [_strict(v, fmt) for v in text.take(pa.array(odd)).to_pylist()]
-    values = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[s]")
-    values[odd] = np.array(fixed, dtype="datetime64[s]")
-    return pa.array(values, pa.timestamp("s"), from_pandas=True)
+    if len(odd):
+        values = np.array(parsed.to_numpy(zero_copy_only=False), dtype="datetime64[s]")
+        values[odd] = np.array(
+            [_strict(v, fmt) for v in words.take(pa.array(odd)).to_pylist()],
+            dtype="datetime64[s]",
+        )
+        parsed = pa.array(values, pa.timestamp("s"), from_pandas=True)
+    return parsed.take(encoded.indices)
 
 
 def _strict(text: str, fmt: str) -> datetime | None:

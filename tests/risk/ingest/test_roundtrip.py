@@ -71,7 +71,7 @@ def test_report_is_written_beside_the_records(ingested: tuple[Path, Path]) -> No
     cells = summary["rows_per_source_district_month"]
     assert sum(c["rows"] for c in cells) == 42308
     page = (report / "quality.html").read_text("utf-8")
-    assert page.count("data:image/png;base64,") == 6
+    assert page.count("data:image/png;base64,") == 1
     assert "<script" not in page
     assert (report / "rejects.csv").read_text("utf-8").splitlines() == [
         "extract,file,line,column,value,reason"
