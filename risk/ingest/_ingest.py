@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ def ingest(
     """
     types = EVENT_TYPES if event_types is None else event_types
     wrap = progress or _no_progress
+    given = _date_argument(extraction_date)
     spec = load_mapping(mapping, event_types=types)
     out = Path(out)
     reports = Path(report_dir) if report_dir is not None else out.parent / f"{out.name}-report"
@@ -123,14 +125,14 @@ def ingest(
             rejects.append(done.rejects)
             unmapped[part.extract.name].update(done.unmapped)
     merged = {name: _concat(name, frames) for name, frames in tables.items()}
-    if extraction_date is not None:
+    if given is not None:
         # Rows after the date go first: a family dropped for it takes its members along.
-        date = pd.Timestamp(extraction_date).normalize()
+        date = given
         merged, late = _after(merged, date)
         rejects.extend(late)
     merged, orphans = _references(merged)
     rejects.extend(orphans)
-    if extraction_date is None:
+    if given is None:
         date = _latest_date(merged)
     records = Records(**{n: _to_pandas(t) for n, t in merged.items()}, extraction_date=date)
     records.validate()
@@ -168,6 +170,20 @@ def ingest(
     }
     records.to_parquet(out, manifest=manifest)
     return IngestResult(out, reports, summary, gaps)
+
+
+def _date_argument(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    message = f"extraction date {value!r} is not a date YYYY-MM-DD"
+    try:
+        # Strings must be ISO: pandas would read 01.02.2025 month first.
+        date = pd.Timestamp(dt.date.fromisoformat(value) if isinstance(value, str) else value)
+    except ValueError:
+        raise InputError(message) from None
+    if pd.isna(date):
+        raise InputError(message)
+    return date.normalize()
 
 
 def _concat(name: str, frames: list[pa.Table]) -> pa.Table:

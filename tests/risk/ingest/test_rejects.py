@@ -193,3 +193,11 @@ def test_duplicate_ids_stop_the_run_with_the_records_error(tmp_path: Path) -> No
         ingest(mapping, tmp_path / "out", max_reject_rate=1)
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "out-report").exists()
+
+
+def test_a_bad_extraction_date_is_refused_before_reading(tmp_path: Path) -> None:
+    from features import InputError
+
+    with pytest.raises(InputError, match="^extraction date '31.12.2025' is not a date YYYY-MM-DD$"):
+        ingest(_extracts(tmp_path), tmp_path / "out", extraction_date="31.12.2025")
+    assert not (tmp_path / "out-report").exists()
