@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features import EVENT_TYPES, TABLES, EventType, InputError, Records
-from risk.ingest._convert import REJECT_FIELDS, REJECT_SCHEMA, Converted, convert
+from risk.ingest._convert import REJECT_SCHEMA, Converted, convert
 from risk.ingest._mapping import Extract, load_mapping
 from risk.ingest._quality import (
     GAP_RULE,
@@ -375,23 +374,20 @@ def _summary(
 
 def _write_rejects(path: Path, rejects: pa.Table, all_parts: list[Part]) -> None:
     """Write the rejects as UTF-8 CSV sorted by extract, file and line."""
-    order = np.lexsort(
-        (
-            np.asarray(rejects.column("_line").to_numpy()),
-            np.asarray(rejects.column("_part").to_numpy()),
-        )
+    import pyarrow.csv as pacsv
+
+    t = rejects.sort_by([("_part", "ascending"), ("_line", "ascending")])
+    part = t.column("_part")
+    names = pa.array([p.extract.name for p in all_parts], pa.string())
+    labels = pa.array([p.label for p in all_parts], pa.string())
+    table = pa.table(
+        {
+            "extract": names.take(part),
+            "file": labels.take(part),
+            "line": t.column("_line"),
+            "column": t.column("column"),
+            "value": t.column("value"),
+            "reason": t.column("reason"),
+        }
     )
-    t = rejects.take(pa.array(order))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REJECT_FIELDS)
-        for part, line, column, value, reason in zip(
-            t.column("_part").to_pylist(),
-            t.column("_line").to_pylist(),
-            t.column("column").to_pylist(),
-            t.column("value").to_pylist(),
-            t.column("reason").to_pylist(),
-            strict=True,
-        ):
-            p = all_parts[part]
-            writer.writerow([p.extract.name, p.label, line, column, value, reason])
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))

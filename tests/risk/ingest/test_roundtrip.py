@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -73,9 +74,8 @@ def test_report_is_written_beside_the_records(ingested: tuple[Path, Path]) -> No
     page = (report / "quality.html").read_text("utf-8")
     assert page.count("data:image/png;base64,") == 1
     assert "<script" not in page
-    assert (report / "rejects.csv").read_text("utf-8").splitlines() == [
-        "extract,file,line,column,value,reason"
-    ]
+    with (report / "rejects.csv").open(encoding="utf-8", newline="") as fh:
+        assert list(csv.reader(fh)) == [["extract", "file", "line", "column", "value", "reason"]]
 
 
 def test_default_extraction_date_is_the_latest_date_found(
