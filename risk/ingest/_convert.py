@@ -69,9 +69,9 @@ class _Rejects:
                 {
                     "_part": pa.array(np.full(len(idx), self.part, dtype=np.int32)),
                     "_line": pa.array(self.lines[idx]),
-                    "column": pa.array([column] * len(idx), pa.string()),
+                    "column": pa.repeat(pa.scalar(column, pa.string()), len(idx)),
                     "value": values.take(pa.array(idx)).cast(pa.string()),
-                    "reason": pa.array([reason] * len(idx), pa.string()),
+                    "reason": pa.repeat(pa.scalar(reason, pa.string()), len(idx)),
                 },
                 schema=REJECT_SCHEMA,
             )
@@ -210,7 +210,7 @@ def convert(
     texts: dict[str, pa.Array] = {}
     for col in table.columns:
         if extract.table == "events" and col.name == "source":
-            out[col.name] = pa.array([extract.source] * n, pa.string())
+            out[col.name] = pa.repeat(pa.scalar(extract.source, pa.string()), n)
             continue
         if col.name not in extract.columns:
             out[col.name] = pa.nulls(n, pa.string() if col.kind == "string" else pa.float64())

@@ -217,9 +217,9 @@ def _reject(table: pa.Table, mask: np.ndarray, column: str, reason: str) -> pa.T
         {
             "_part": table.column("_part").take(idx),
             "_line": table.column("_line").take(idx),
-            "column": pa.array([column] * len(idx), pa.string()),
+            "column": pa.repeat(pa.scalar(column, pa.string()), len(idx)),
             "value": table.column(column).take(idx).cast(pa.string()),
-            "reason": pa.array([reason] * len(idx), pa.string()),
+            "reason": pa.repeat(pa.scalar(reason, pa.string()), len(idx)),
         },
         schema=REJECT_SCHEMA,
     )
