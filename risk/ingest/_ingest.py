@@ -19,9 +19,10 @@ from risk.ingest._convert import REJECT_SCHEMA, Converted, convert
 from risk.ingest._mapping import Extract, load_mapping
 from risk.ingest._quality import (
     GAP_RULE,
+    GAP_WINDOW,
     complete_months,
     counts_table,
-    feed_gaps,
+    gaps_of,
     monthly_counts,
     write_html,
     write_json,
@@ -136,19 +137,22 @@ def ingest(
     records = Records(**{n: _to_pandas(t) for n, t in merged.items()}, extraction_date=date)
     records.validate()
     all_rejects = pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table()
+    # The first GAP_WINDOW months have no history to be judged against.
     months = (
-        complete_months(records.events["event_date"].min(), date) if len(records.events) else []
+        complete_months(records.events["event_date"].min(), date)[GAP_WINDOW:]
+        if len(records.events)
+        else []
     )
-    gaps = feed_gaps(records.events, records.families, months=months)
-    cube, sources, districts, axis = monthly_counts(records.events, records.families)
+    counts = monthly_counts(records.events, records.families, months=months)
+    gaps = gaps_of(counts, months=months)
     summary = _summary(spec.extracts, all_parts, rows, all_rejects, unmapped, gaps, date)
-    summary["rows_per_source_district_month"] = counts_table(cube, sources, districts, axis)
+    summary["rows_per_source_district_month"] = counts_table(counts)
     total = int(rows.sum())
     rate = summary["reject_rate"]
     reports.mkdir(parents=True, exist_ok=True)
     _write_rejects(reports / "rejects.csv", all_rejects, all_parts)
     write_json(reports / "quality.json", summary)
-    write_html(reports / "quality.html", summary, cube, sources, districts, axis)
+    write_html(reports / "quality.html", summary, counts)
     if rate > max_reject_rate:
         top = "; ".join(
             f"{r['reason']} in {r['extract']}.{r['column']}: {r['rows']:,}"

@@ -16,6 +16,7 @@ import html
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,49 +42,77 @@ GAP_COLUMNS = ("source", "district", "month", "expected", "observed", "kind")
 
 
 def _month_index(dates: np.ndarray) -> np.ndarray:
-    return np.asarray(dates, dtype="datetime64[M]").astype(np.int64)
+    """Months since 1970-01 (Arrow's year and month: numpy's cast to months is slow)."""
+    arr = pa.array(np.asarray(dates, dtype="datetime64[s]"), pa.timestamp("s"))
+    year = np.asarray(pc.year(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    month = np.asarray(pc.month(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return (year - 1970) * 12 + month - 1
 
 
 def _strings(series: pd.Series) -> pa.Array:
     arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
     return arr.cast(pa.string()) if arr.type != pa.string() else arr
 
 
-def monthly_counts(
-    events: pd.DataFrame, families: pd.DataFrame, *, months: Sequence[Any] | None = None
-) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
-    """Rows per source × district × month as a dense cube.
+@dataclass(frozen=True)
+class MonthlyCounts:
+    """Rows per source × district × month.
 
-    Returns
-    -------
+    Attributes
+    ----------
     cube : ndarray of int64, shape (sources, districts, months)
     sources, districts : list of str
-    month_axis : ndarray of int64
+        Sorted labels of the first two axes.
+    axis : ndarray of int64
         Months since 1970-01 of the last axis (consecutive).
     """
+
+    cube: np.ndarray
+    sources: list[str]
+    districts: list[str]
+    axis: np.ndarray
+
+
+def monthly_counts(
+    events: pd.DataFrame,
+    families: pd.DataFrame,
+    *,
+    months: Sequence[Any] | None = None,
+    window: int = GAP_WINDOW,
+) -> MonthlyCounts:
+    """Count rows per source × district × month (events of unknown families are left out).
+
+    The month axis spans the events and, when given, ``months`` with ``window`` months before.
+    """
     fam_ids = _strings(families["family_id"])
-    district_codes, districts = pd.factorize(families["district"], sort=True)
+    district_codes, district_labels = pd.factorize(families["district"], sort=True)
     fam = pc.index_in(_strings(events["family_id"]), value_set=fam_ids)
     fam_np = np.asarray(fam.fill_null(-1).to_numpy(zero_copy_only=False))
     known = fam_np >= 0
-    source_codes, sources = pd.factorize(events["source"], sort=True)
+    # Six sources over millions of rows: Arrow's hash encoding, then the labels sorted.
+    encoded = pc.dictionary_encode(_strings(events["source"]))
+    labels = [str(v) for v in encoded.dictionary.to_pylist()]
+    order = np.argsort(labels)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    source_codes = rank[codes] if len(labels) else codes
+    sources = [labels[i] for i in order]
+    districts = [str(d) for d in district_labels]
     month = _month_index(events["event_date"].to_numpy())
     wanted = _month_index(np.array([pd.Timestamp(m) for m in months or []], dtype="datetime64[s]"))
-    candidates = np.concatenate([month[known], wanted, wanted - GAP_WINDOW])
+    candidates = np.concatenate([month[known], wanted, wanted - window])
     if len(candidates) == 0:
-        return np.zeros((len(sources), len(districts), 0), np.int64), [], [], np.array([], np.int64)
+        return MonthlyCounts(np.zeros((0, 0, 0), np.int64), [], [], np.array([], np.int64))
     first, last = int(candidates.min()), int(candidates.max())
     n_s, n_d, n_m = len(sources), len(districts), last - first + 1
-    key = (source_codes[known].astype(np.int64) * n_d + district_codes[fam_np[known]]) * n_m + (
-        month[known] - first
-    )
+    key = (source_codes[known] * n_d + district_codes[fam_np[known]]) * n_m + (month[known] - first)
     cube = np.bincount(key, minlength=n_s * n_d * n_m).reshape(n_s, n_d, n_m)
-    return (
-        cube,
-        [str(s) for s in sources],
-        [str(d) for d in districts],
-        np.arange(first, last + 1, dtype=np.int64),
-    )
+    return MonthlyCounts(cube, sources, districts, np.arange(first, last + 1, dtype=np.int64))
 
 
 def feed_gaps(
@@ -131,7 +160,22 @@ def feed_gaps(
        source      month  observed    kind
     0  police 2024-07-01         0  silent
     """
-    cube, sources, districts, axis = monthly_counts(events, families, months=months)
+    counts = monthly_counts(events, families, months=months, window=window)
+    return gaps_of(
+        counts, months=months, window=window, min_expected=min_expected, drop_ratio=drop_ratio
+    )
+
+
+def gaps_of(
+    counts: MonthlyCounts,
+    *,
+    months: Sequence[Any] | None = None,
+    window: int = GAP_WINDOW,
+    min_expected: float = GAP_MIN_EXPECTED,
+    drop_ratio: float = GAP_DROP_RATIO,
+) -> pd.DataFrame:
+    """Apply the gap rule to counts already made (see :func:`feed_gaps`)."""
+    cube, sources, districts, axis = counts.cube, counts.sources, counts.districts, counts.axis
     judged = (
         axis[window:]
         if months is None
@@ -173,10 +217,9 @@ def complete_months(first: pd.Timestamp, extraction_date: pd.Timestamp) -> list[
     return [p.to_timestamp() for p in pd.period_range(first.to_period("M"), last, freq="M")]
 
 
-def counts_table(
-    cube: np.ndarray, sources: list[str], districts: list[str], axis: np.ndarray
-) -> list[dict]:
-    """Return the non-zero cells of the cube as ``{source, district, month, rows}`` records."""
+def counts_table(counts: MonthlyCounts) -> list[dict]:
+    """Return the non-zero cells of the counts as ``{source, district, month, rows}`` records."""
+    cube, sources, districts, axis = counts.cube, counts.sources, counts.districts, counts.axis
     out = []
     for s, d, m in zip(*np.nonzero(cube), strict=True):
         out.append(
@@ -237,16 +280,10 @@ def _table(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def write_html(
-    path: Path,
-    summary: dict,
-    cube: np.ndarray,
-    sources: list[str],
-    districts: list[str],
-    axis: np.ndarray,
-) -> None:
+def write_html(path: Path, summary: dict, counts: MonthlyCounts) -> None:
     """Write the self-contained HTML report (heatmaps as embedded PNGs, gaps marked in red)."""
     gaps = summary["gaps"]
+    cube, sources, districts, axis = counts.cube, counts.sources, counts.districts, counts.axis
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Ingest quality report</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
