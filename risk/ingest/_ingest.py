@@ -125,6 +125,7 @@ def ingest(
             rejects.append(done.rejects)
             unmapped[part.extract.name].update(done.unmapped)
     merged = {name: _concat(name, frames) for name, frames in tables.items()}
+    del tables
     if given is not None:
         # Rows after the date go first: a family dropped for it takes its members along.
         date = given
@@ -134,7 +135,12 @@ def ingest(
     rejects.extend(orphans)
     if given is None:
         date = _latest_date(merged)
-    records = Records(**{n: _to_pandas(t) for n, t in merged.items()}, extraction_date=date)
+    frames = {}
+    for name in list(merged):
+        # One table at a time, its Arrow copy released as soon as pandas holds it: the peak
+        # memory of a million-family ingest is here.
+        frames[name] = _to_pandas(merged.pop(name))
+    records = Records(**frames, extraction_date=date)
     records.validate()
     all_rejects = pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table()
     # The first GAP_WINDOW months have no history to be judged against.
