@@ -257,7 +257,8 @@ def _heatmaps_png(
     labels = [str(np.datetime64(int(axis[t]), "M")) for t in ticks]
     for s, source in enumerate(sources):
         ax = fig.add_subplot(len(sources), 1, s + 1)
-        ax.imshow(cube[s], aspect="auto", cmap="viridis", interpolation="nearest")
+        image = ax.imshow(cube[s], aspect="auto", cmap="viridis", interpolation="nearest")
+        fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01).ax.tick_params(labelsize=6)
         ax.set_yticks(range(len(districts)), districts, fontsize=6)
         ax.set_xticks(ticks, labels, fontsize=6)
         ax.set_title(f"{source}: rows per district (rows) and month (columns)", fontsize=8)
