@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "monitor",
     "family_report",
     "escalate",
+    "ingest",
 )
 
 

@@ -29,6 +29,8 @@ EXPECTED_COMMANDS = {
     "family-report",
     "region",
     "monitor",
+    "escalate",
+    "ingest",
     "docs",
     "demo",
 }
