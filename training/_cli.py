@@ -15,12 +15,14 @@ from typing import Annotated
 import typer
 
 from risk.commands import EXIT_CODES_HELP, user_errors
+from training._monitor_cli import register_monitor
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``risk train`` and ``risk promote`` to ``app``."""
+    """Add ``risk train``, ``risk promote`` and ``risk monitor`` to ``app``."""
     _register_train(app)
     _register_promote(app)
+    register_monitor(app)
 
 
 def _register_train(app: typer.Typer) -> None:

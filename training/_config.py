@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from features import InputError
+from risk.monitoring import Thresholds
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "models" / "family_distress.toml"
 
@@ -66,16 +67,6 @@ class PromotionSection:
 
 
 @dataclass(frozen=True)
-class MonitoringSection:
-    """Thresholds of ``risk monitor`` (see ``docs/monitoring.md``)."""
-
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    max_degraded_runs: int = 0
-    min_expected_precision: float = 0.0
-
-
-@dataclass(frozen=True)
 class ModelConfig:
     """The whole model definition."""
 
@@ -89,7 +80,7 @@ class ModelConfig:
     rule: str
     promotion: PromotionSection
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    monitoring: MonitoringSection = field(default_factory=MonitoringSection)
+    monitoring: Thresholds = field(default_factory=Thresholds)
 
 
 CALIBRATION_METHODS = ("platt",)
@@ -243,9 +234,9 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     )
 
 
-def _monitoring(r: _Reader) -> MonitoringSection:
+def _monitoring(r: _Reader) -> Thresholds:
     """Read ``[monitoring]``: PSI thresholds in order, counts and precision in range."""
-    d = MonitoringSection()
+    d = Thresholds()
     warn = float(r.get("monitoring", "psi_warn", (float, int), d.psi_warn))
     alert = float(r.get("monitoring", "psi_alert", (float, int), d.psi_alert))
     if warn <= 0:
@@ -264,7 +255,7 @@ def _monitoring(r: _Reader) -> MonitoringSection:
         raise ConfigError(
             f"{r.path}: [monitoring] min_expected_precision must be in [0, 1]; got {precision!r}"
         )
-    return MonitoringSection(warn, alert, int(runs), float(precision))
+    return Thresholds(warn, alert, int(runs), float(precision))
 
 
 def _check_date(r: _Reader, section: str, key: str) -> None:

@@ -32,7 +32,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit_log",
     "docs",
     "region",
-    "monitor",
     "family_report",
     "escalate",
     "ingest",

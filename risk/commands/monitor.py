@@ -1,4 +1,4 @@
-"""The ``risk monitor`` command, and the monitoring step of ``risk score``.
+"""The monitoring step of ``risk score`` (``risk monitor`` itself is training's command).
 
 ``risk score`` checks its input records before anything is enqueued and logs the run to MLflow;
 ``risk monitor`` reads those runs back, side by side, and exits 3 when a threshold of the model
@@ -12,11 +12,11 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
-from risk.commands import EXIT_CODES_HELP, user_errors
+from risk.commands import EXIT_CODES_HELP
 
 if TYPE_CHECKING:
     from features import Records
@@ -179,85 +179,3 @@ def monitor_scoring_run(
         fg=typer.colors.YELLOW,
         err=True,
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``risk monitor``."""
-
-    @app.command("monitor", epilog=MONITOR_EPILOG)
-    @user_errors
-    def monitor_command(
-        tracking_uri: Annotated[
-            str | None,
-            typer.Option(
-                "--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)."
-            ),
-        ] = None,
-        since: Annotated[
-            str | None, typer.Option("--since", help="Only runs as of this date or later.")
-        ] = None,
-        out: Annotated[
-            Path | None,
-            typer.Option("--out", help="Write a self-contained HTML report with plots here."),
-        ] = None,
-        config: Annotated[
-            Path | None,
-            typer.Option(
-                "--config",
-                help="Model definition holding the [monitoring] thresholds "
-                "(default: models/family_distress.toml).",
-            ),
-        ] = None,
-    ) -> None:
-        """Show the scoring runs side by side; exit 3 when a monitoring threshold is crossed."""
-        import pandas as pd
-
-        from risk.monitoring import (
-            Thresholds,
-            check_thresholds,
-            format_runs,
-            read_run_figures,
-            read_scoring_runs,
-            render_html,
-            runs_trend_png,
-        )
-        from training import load_config
-
-        uri = configured_tracking_uri(tracking_uri)
-        if uri is None:
-            raise typer.BadParameter(
-                "no tracking URI: give --tracking-uri or set MLFLOW_TRACKING_URI"
-            )
-        if since is not None:
-            try:
-                pd.Timestamp(since)
-            except ValueError:
-                raise typer.BadParameter(
-                    f"--since must be a date YYYY-MM-DD; got {since!r}"
-                ) from None
-        section = load_config(config).monitoring
-        thresholds = Thresholds(
-            psi_warn=section.psi_warn,
-            psi_alert=section.psi_alert,
-            max_degraded_runs=section.max_degraded_runs,
-            min_expected_precision=section.min_expected_precision,
-        )
-        runs = read_scoring_runs(uri, since)
-        typer.echo(format_runs(runs))
-        breaches = check_thresholds(runs, thresholds)
-        for b in breaches:
-            colour = typer.colors.RED if b.level == "alert" else typer.colors.YELLOW
-            typer.secho(f"{b.level}: {b.run}: {b.message}", fg=colour, err=True)
-        if out is not None:
-            figures: dict[str, bytes] = {}
-            if len(runs):
-                figures["Drift and expected precision by run"] = runs_trend_png(
-                    runs, thresholds.psi_warn, thresholds.psi_alert
-                )
-                latest = runs.iloc[-1]
-                for name, png in read_run_figures(uri, str(latest["mlflow_run_id"])).items():
-                    figures[f"Latest run ({latest['run_name']}): {Path(name).stem}"] = png
-            out.write_text(render_html(runs, breaches, thresholds, figures), "utf-8")
-            typer.echo(f"wrote {out}")
-        if any(b.level == "alert" for b in breaches):
-            raise typer.Exit(code=THRESHOLD_EXIT)
