@@ -8,12 +8,13 @@ current version and, in the store, this user's view of that version in that sess
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 import pandas as pd
 import pytest
 
-from risk import CatalogError
-from risk.review import DecisionConflict, InvalidDecision, ReviewQueue
+from risk import CatalogError, ServiceCatalog
+from risk.review import Decision, DecisionConflict, InvalidDecision, ReviewQueue
 from risk.review._decisions import check_services_available
 from risk.review._views import session_ref
 from tests.risk.review.review_fakes import make_screening
@@ -33,6 +34,9 @@ class Catalog:
         return pd.DataFrame({"service_id": self.services[district]})
 
 
+CATALOG = cast("ServiceCatalog", Catalog())
+
+
 def _queue(url: str) -> tuple[ReviewQueue, int]:
     q = ReviewQueue(url)
     q.add_user("anna", PASSWORD, "specialist", ["north"])
@@ -42,16 +46,17 @@ def _queue(url: str) -> tuple[ReviewQueue, int]:
     return q, flag
 
 
-def _decide(q: ReviewQueue, flag: int, session: str, version: int | None, **kw: object):  # type: ignore[no-untyped-def]
+def _decide(
+    q: ReviewQueue, flag: int, session: str, version: int | None, user: str = "anna"
+) -> Decision:
     return q.record_decision(
         flag,
-        kw.pop("user", "anna"),  # type: ignore[arg-type]
+        user,
         "referred",
         RATIONALE,
         agrees_with_model=True,
         expected_version=version,
         session=session,
-        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -114,7 +119,7 @@ def test_services_must_be_of_the_familys_district(store_url: str) -> None:
     q, flag = _queue(store_url)
     q.item(flag, "anna", session="s1")
 
-    def offer(services: list[str]):  # type: ignore[no-untyped-def]
+    def offer(services: list[str]) -> Decision:
         return q.record_decision(
             flag,
             "anna",
@@ -124,7 +129,7 @@ def test_services_must_be_of_the_familys_district(store_url: str) -> None:
             agrees_with_model=True,
             expected_version=1,
             session="s1",
-            catalog=Catalog(),
+            catalog=CATALOG,
         )
 
     refused = (
@@ -153,7 +158,7 @@ def test_a_district_unknown_to_the_catalogue_has_no_services() -> None:
             agrees_with_model=True,
             expected_version=1,
             session="s1",
-            catalog=Catalog(),
+            catalog=CATALOG,
         )
 
 
