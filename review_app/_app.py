@@ -36,6 +36,7 @@ from review_app._i18n import (
 )
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
+from review_app._text import escape_text
 from risk.review import (
     AWAITING,
     DECISIONS,
@@ -128,7 +129,8 @@ class _LanguageUI:
                 self.blind = gr.Markdown("")
                 self.services = gr.Markdown("")
         self.timeline = gr.Plot(show_label=False, visible=False)
-        self.history = gr.Markdown("")
+        # Decisions hold text people wrote: no "$$" in a rationale may turn into a formula.
+        self.history = gr.Markdown("", latex_delimiters=[])
         self.family_report = FamilyReportUI(L, self.service, self.catalog.catalog)
         with gr.Group(visible=False) as self.form:
             gr.Markdown("### " + t(L, "decide_head"))
@@ -437,7 +439,7 @@ class _LanguageUI:
             )
             history = self._history(request.username, state)
         except (ReviewError, StoreUnavailable) as exc:
-            return [refused(refusal(exc, L), L), *no_change]
+            return [refused(escape_text(refusal(exc, L)), L), *no_change]
         saved = t(
             L,
             "saved",
@@ -470,8 +472,8 @@ class _LanguageUI:
                 request.username, session_of(request), str(event_id or ""), reason or ""
             )
         except (ReviewError, StoreUnavailable) as exc:
-            return refused(refusal(exc, L), L)
-        return t(L, "disputed", event=event_id, id=dispute_id)
+            return refused(escape_text(refusal(exc, L)), L)
+        return t(L, "disputed", event=escape_text(event_id), id=dispute_id)
 
     def supervisor_view(self, request: gr.Request) -> list[Any]:
         """Fill the supervisor view (empty for anyone who is not a supervisor)."""
@@ -527,7 +529,8 @@ def build_app(
     lang : {"ru", "en"}
         Language shown first (each user can switch).
     catalog : risk services catalog, optional
-        Services for the decision form's "whole district" list; default ``risk``'s catalog.
+        Services for the decision form's "whole district" list, and the services a decision
+        may offer; default ``risk``'s catalog.
     model_uri : str, optional
         Shown in the header.
     service : ReviewService, optional
@@ -544,6 +547,7 @@ def build_app(
         from risk import load_catalog
 
         catalog = load_catalog()
+    service.catalog = catalog  # decisions are checked against the services the form offers
     services = DistrictServices(catalog)
     with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:
         with gr.Row():

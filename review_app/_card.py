@@ -29,6 +29,7 @@ from review_app._i18n import (
     percent,
     t,
 )
+from review_app._text import escape_text
 from risk import PayloadContribution, format_log_odds, render_contribution
 
 if TYPE_CHECKING:
@@ -216,18 +217,19 @@ def decisions_block(decisions: pd.DataFrame, lang: Lang, service_names: Mapping[
         out.append(t(lang, "decisions_none"))
         return "\n".join(out)
     for d in decisions.to_dict(orient="records"):
-        services = [service_names.get(s, s) for s in d["services_offered"]]
+        # Everything but the code-made fields was written by a person: shown as text.
+        services = [escape_text(service_names.get(s, s)) for s in d["services_offered"]]
         out.append(
             "- "
             + t(
                 lang,
                 "decision_line",
                 at=pd.Timestamp(d["decided_at"]).strftime("%Y-%m-%d %H:%M"),
-                user=d["user"],
+                user=escape_text(d["user"]),
                 decision=name(DECISION_NAMES, str(d["decision"]), lang),
                 agree=t(lang, "agree_short" if d["agrees_with_model"] else "disagree_short"),
                 services=(" · " + "; ".join(services)) if services else "",
-                rationale=str(d["rationale"]).replace("\n", " "),
+                rationale=escape_text(d["rationale"]),
             )
         )
     return "\n".join(out)

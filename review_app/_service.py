@@ -17,6 +17,8 @@ from typing import Any, ClassVar, cast
 
 import pandas as pd
 
+from risk import ServiceCatalog, load_catalog
+
 # The review policy (statuses, supervisor roles, the working-day SLA) is risk.review's.
 from risk.review import (
     AWAITING,
@@ -52,8 +54,10 @@ PAGE_COLUMNS: tuple[str, ...] = (
 )
 #: Most overdue items the supervisor view lists (the longest waiting).
 MAX_LATE = 500
-#: Sessions remembered (what each opened, at which version); the oldest are forgotten.
-MAX_SESSIONS = 5000
+#: Sessions remembered per user (what each opened, at which version); the oldest are forgotten.
+MAX_SESSIONS_PER_USER = 50
+#: Cards remembered per session; the least recently opened are forgotten.
+MAX_CARDS_PER_SESSION = 1000
 
 
 class NotSupervisor(AccessDenied):
@@ -132,33 +136,49 @@ class _Session:
 
 
 class _Sessions:
-    """What each (user, browser session) opened and at which version (bounded, thread-safe)."""
+    """What each (user, browser session) opened and at which version (bounded, thread-safe).
 
-    def __init__(self, capacity: int = MAX_SESSIONS) -> None:
-        self._capacity = capacity
-        self._data: OrderedDict[tuple[str, str], _Session] = OrderedDict()
+    Bounded per user: one user opening many cards or many sessions forgets only their own
+    oldest, never another user's (users are the store's accounts, so they are few).
+    """
+
+    def __init__(
+        self,
+        per_user: int = MAX_SESSIONS_PER_USER,
+        per_session: int = MAX_CARDS_PER_SESSION,
+    ) -> None:
+        self._per_user = per_user
+        self._per_session = per_session
+        self._users: dict[str, OrderedDict[str, _Session]] = {}
         self._lock = threading.Lock()
 
     def opened(self, key: tuple[str, str], card: Card) -> None:
+        user, session = key
         with self._lock:
-            s = self._data.pop(key, None) or _Session()
+            sessions = self._users.setdefault(user, OrderedDict())
+            s = sessions.pop(session, None) or _Session()
             s.seen[card.item.flag_id] = card.item.version
             s.seen.move_to_end(card.item.flag_id)
-            while len(s.seen) > 1000:
+            while len(s.seen) > self._per_session:
                 s.seen.popitem(last=False)
             s.card = (card.item.flag_id, card.item.family_id, card.event_ids())
-            self._data[key] = s
-            while len(self._data) > self._capacity:
-                self._data.popitem(last=False)
+            sessions[session] = s
+            while len(sessions) > self._per_user:
+                sessions.popitem(last=False)
+
+    def _get(self, key: tuple[str, str]) -> _Session | None:
+        user, session = key
+        sessions = self._users.get(user)
+        return None if sessions is None else sessions.get(session)
 
     def version(self, key: tuple[str, str], flag_id: int) -> int | None:
         with self._lock:
-            s = self._data.get(key)
+            s = self._get(key)
             return None if s is None else s.seen.get(flag_id)
 
     def card(self, key: tuple[str, str]) -> tuple[int, str, frozenset[str]] | None:
         with self._lock:
-            s = self._data.get(key)
+            s = self._get(key)
             return None if s is None else s.card
 
 
@@ -179,6 +199,9 @@ class ReviewService:
     holidays : sequence of date or WorkingCalendar, optional
         Non-working days besides weekends, or the region's working calendar; default
         ``default_calendar``.
+    catalog : risk.ServiceCatalog, optional
+        The services a decision may offer (those of the family's district); default
+        ``risk.load_catalog()``.
 
     Examples
     --------
@@ -205,6 +228,7 @@ class ReviewService:
         *,
         sla_working_days: int | None = None,
         holidays: Sequence[date] | WorkingCalendar | None = None,
+        catalog: ServiceCatalog | None = None,
     ) -> None:
         self.queue = queue
         self.sla_working_days = (
@@ -218,6 +242,7 @@ class ReviewService:
             else WorkingCalendar(days_off=frozenset(holidays))
         )
         self.holidays = self.calendar
+        self.catalog = load_catalog() if catalog is None else catalog
         self._sessions = _Sessions()
 
     # -- who ------------------------------------------------------------------------------
@@ -385,7 +410,7 @@ class ReviewService:
     def open_family(self, username: str | None, session: str, flag_id: int) -> Card:
         """Open a family card (access checked and the view audited by ``risk.review``)."""
         user = self.user(username)
-        item = self.queue.item(int(flag_id), user.name)
+        item = self.queue.item(int(flag_id), user.name, session=session)
         decisions = self.queue.decisions(user=user.name)
         decisions = decisions[decisions["family_id"] == item.family_id].reset_index(drop=True)
         card = Card(item=item, decisions=decisions)
@@ -404,14 +429,23 @@ class ReviewService:
     ) -> Decision:
         """Record one decision on one item, against the version this session last saw.
 
+        Only after the card was opened in this session: ``risk.review`` finds the view in the
+        store (this user, this session, the item's current version) and checks the services
+        against :attr:`catalog`; the version this session opened is always sent.
+
         Raises
         ------
         DecisionConflict
             The item was decided, or changed since this session opened it.
-        AccessDenied, InvalidDecision, AuthenticationFailed, UnknownItem
+        InvalidDecision
+            The card was not opened in this session; a service not available in the family's
+            district; or as ``risk.review`` decides.
+        AccessDenied, AuthenticationFailed, UnknownItem
             As ``risk.review`` decides.
         """
         user = self.user(username)
+        if not session:
+            raise InvalidDecision(f"flag {flag_id}: decide in a session that opened the card")
         return self.queue.record_decision(
             int(flag_id),
             user.name,
@@ -420,6 +454,8 @@ class ReviewService:
             list(services_offered or ()),
             agrees_with_model=agrees_with_model,
             expected_version=self._sessions.version((user.name, session), int(flag_id)),
+            session=session,
+            catalog=self.catalog,
         )
 
     def dispute_record(self, username: str | None, session: str, event_id: str, reason: str) -> int:

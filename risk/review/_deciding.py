@@ -5,19 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from risk.review import _models as m
 from risk.review._audit import AuditEntry, append
-from risk.review._decisions import Decision, check_decision
-from risk.review._errors import DecisionConflict, UnknownItem
+from risk.review._decisions import (
+    Decision,
+    check_decision,
+    check_services_available,
+    district_service_ids,
+)
+from risk.review._errors import DecisionConflict, InvalidDecision, UnknownItem
 from risk.review._followup import OPENS_FOLLOW_UP, open_follow_up
 from risk.review._policy import AWAITING
 from risk.review._session import Session, _frame, _utc
 from risk.review._users import User
+from risk.review._views import viewed
+
+if TYPE_CHECKING:
+    from risk import ServiceCatalog
 
 DECISION_COLUMNS: tuple[str, ...] = (
     "decision_id",
@@ -51,11 +60,36 @@ class Deciding:
         *,
         agrees_with_model: bool,
         expected_version: int | None,
+        session: str | None = None,
+        catalog: ServiceCatalog | None = None,
     ) -> Decision:
         """Record one decision on one item (see :meth:`ReviewQueue.record_decision`)."""
         text, services = check_decision(
             flag_id, decision, rationale, services_offered, agrees_with_model
         )
+
+        def checked(conn: sa.Connection, acting: User, row: Any) -> None:
+            # What a decision through the app needs beyond access: services of the family's
+            # district, and a look at the card, in this session, at the current version.
+            if catalog is not None and services:
+                check_services_available(
+                    flag_id, row.district, services, district_service_ids(catalog, row.district)
+                )
+            if session is None:
+                return
+            if expected_version is None:
+                raise InvalidDecision(
+                    f"flag {flag_id}: open the family card before deciding (no version of it "
+                    "was opened in this session)"
+                )
+            if expected_version == row.version and not viewed(
+                conn, acting.name, int(flag_id), row.family_id, session, row.version
+            ):
+                raise InvalidDecision(
+                    f"flag {flag_id}: open the family card before deciding (the store has no "
+                    f"view of version {row.version} by {acting.name} in this session)"
+                )
+
         doing = f"decide flag {flag_id}"
 
         def body(conn: sa.Connection) -> Decision:
@@ -71,6 +105,7 @@ class Deciding:
             self.session.check_access(acting, row.district, doing, flag_id=int(flag_id))
             if row.status not in AWAITING:
                 raise DecisionConflict(f"flag {flag_id}: already decided (version {row.version})")
+            checked(conn, acting, row)
             if expected_version is not None and expected_version != row.version:
                 raise DecisionConflict(
                     f"flag {flag_id}: changed since you read it (version {expected_version}, "

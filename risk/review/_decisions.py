@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from risk.review._errors import InvalidDecision
 
@@ -161,6 +161,54 @@ def check_decision(
             f"flag {flag_id}: agrees_with_model must be True or False; got {agrees_with_model!r}"
         )
     return text, services
+
+
+def check_services_available(
+    flag_id: int, district: str, services: Iterable[str], available: Iterable[str]
+) -> None:
+    """Refuse services that are not in the catalogue of the family's district.
+
+    A family can be offered any service available in its district (``available``: the
+    catalogue's service ids there); anything else, a typo or text typed in place of a
+    service, is refused, naming what was sent.
+
+    Raises
+    ------
+    InvalidDecision
+        Naming the flag, the district and the unknown services.
+
+    Examples
+    --------
+    >>> check_services_available(17, "north", ["svc-1"], ["svc-1", "svc-2"])
+    >>> check_services_available(17, "north", ["svc-1", "svc-9"], ["svc-1"])
+    Traceback (most recent call last):
+    ...
+    risk.review._errors.InvalidDecision: flag 17: 1 of the services offered is not a service \
+available in this family's district (north) in the services catalogue: 'svc-9'
+    """
+    known = set(available)
+    unknown = list(dict.fromkeys(s for s in services if s not in known))
+    if unknown:
+        shown = ", ".join(repr(s[:60]) for s in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise InvalidDecision(
+            f"flag {flag_id}: {len(unknown)} of the services offered "
+            f"{'is not a service' if len(unknown) == 1 else 'are not services'} available in "
+            f"this family's district ({district}) in the services catalogue: {shown}{more}"
+        )
+
+
+def district_service_ids(catalog: Any, district: str) -> tuple[str, ...]:
+    """Return the ids of the services a ``risk.ServiceCatalog`` has in ``district``.
+
+    A district the catalogue does not know has none.
+    """
+    from risk import CatalogError
+
+    try:
+        return tuple(str(s) for s in catalog.for_district(district)["service_id"])
+    except CatalogError:
+        return ()
 
 
 def check_dispute_reason(event_id: str, reason: str) -> str:

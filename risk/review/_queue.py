@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import pandas as pd
 import sqlalchemy as sa
@@ -35,6 +35,9 @@ from risk.review._session import Session
 from risk.review._store import resolve_url, safe_url
 from risk.review._supervision import Escalated, Supervision
 from risk.review._users import AddressThrottle, LoginPolicy, User
+
+if TYPE_CHECKING:
+    from risk import ServiceCatalog
 
 
 class ReviewQueue:
@@ -286,8 +289,11 @@ class ReviewQueue:
             user=user,
         )
 
-    def item(self, flag_id: int, user: User | str) -> ReviewItem:
+    def item(self, flag_id: int, user: User | str, *, session: str | None = None) -> ReviewItem:
         """One item with its payload, for ``user`` (access checked, the view audited).
+
+        ``session``: the app session it is opened in (its hash and the item's version go
+        into the ``view_family`` row; a decision in that session needs this view).
 
         Raises
         ------
@@ -296,7 +302,7 @@ class ReviewQueue:
         AccessDenied, AuthenticationFailed
             The user may not see it (the refusal is audited).
         """
-        return self._reading.item(flag_id, user)
+        return self._reading.item(flag_id, user, session)
 
     def family_record(self, family_id: str, user: User | str) -> FamilyRecord:
         """Return what the store holds about a family, for its report (access checked, audited).
@@ -326,6 +332,8 @@ class ReviewQueue:
         *,
         agrees_with_model: bool,
         expected_version: int | None = None,
+        session: str | None = None,
+        catalog: ServiceCatalog | None = None,
     ) -> Decision:
         """Record a person's decision on a queue item; the only way an item is decided.
 
@@ -348,6 +356,12 @@ class ReviewQueue:
             Whether the specialist agrees that the family needed a closer look.
         expected_version : int, optional
             The item version the user saw; if the item changed since, :class:`DecisionConflict`.
+        session : str, optional
+            The app session deciding: then ``expected_version`` is required and the store must
+            hold this user's view of the item at its current version in this session
+            (:meth:`item` with ``session``), else :class:`InvalidDecision`.
+        catalog : risk.ServiceCatalog, optional
+            Then every service offered must be one of the family's district in it.
 
         Returns
         -------
@@ -370,6 +384,8 @@ class ReviewQueue:
             services_offered,
             agrees_with_model=agrees_with_model,
             expected_version=expected_version,
+            session=session,
+            catalog=catalog,
         )
 
     def decisions(

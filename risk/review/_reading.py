@@ -17,6 +17,7 @@ from risk.review._errors import ReviewError, UnknownItem
 from risk.review._policy import STATUSES, TIER_ORDER
 from risk.review._session import Session, _frame, _utc
 from risk.review._users import User
+from risk.review._views import view_details
 
 ITEM_COLUMNS: tuple[str, ...] = (
     "flag_id",
@@ -208,8 +209,8 @@ class Reading:
             q = q.where(f.created_at < where.created_before)
         return q
 
-    def item(self, flag_id: int, user: User | str) -> ReviewItem:
-        """One item with its payload (access checked, the view audited)."""
+    def item(self, flag_id: int, user: User | str, session: str | None = None) -> ReviewItem:
+        """One item with its payload (access checked, the view audited, with its session)."""
 
         def body(conn: sa.Connection) -> ReviewItem:
             acting = self.session.acting_user(conn, user, f"view flag {flag_id}")
@@ -231,7 +232,7 @@ class Reading:
                         acting.name,
                         "view_family",
                         f"family {row.family_id}",
-                        {"flag_id": int(flag_id), "district": row.district},
+                        view_details(int(flag_id), row.district, row.version, session),
                     )
                 ],
             )

@@ -128,6 +128,52 @@ def test_specialist_reviews_and_decides(
         context.close()
 
 
+# Stored HTML (issue 17, 1): a rationale and a service that would render a form with a
+# password field and fetch remote images, were they put into the card as markup.
+ATTACK = (
+    '<form action="http://127.0.0.1:9/x"><input type="password" name="p">'
+    "<button>Войти</button></form> ![x](http://127.0.0.1:9/img.png) "
+    "<img src=http://127.0.0.1:9/i.png> Session expired, enter your password again."
+)
+ATTACK_SERVICE = "<img src=http://127.0.0.1:9/s.png>"
+
+
+def test_what_a_person_wrote_is_shown_as_text_on_the_card(browser: object, served: Served) -> None:
+    items = served.queue.items(status="open", districts=("valdaysky",))
+    flag, family = int(items["flag_id"].iloc[-1]), str(items["family_id"].iloc[-1])
+    served.queue.record_decision(
+        flag,
+        "anna",
+        "support_offered",
+        ATTACK,
+        ["nvg-dif-004", ATTACK_SERVICE],
+        agrees_with_model=True,
+    )
+    context, page = _login(browser, served, "anna", "en", None)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    try:
+        page.get_by_label("Open flag no.").last.fill(str(flag))
+        page.get_by_role("button", name="Open", exact=True).last.click()
+        page.locator(f".card-head:visible:has-text('{family}')").first.wait_for()
+        page.get_by_text("Session expired, enter your password again.").first.wait_for()
+        page.wait_for_timeout(1500)  # time for any image to be asked for
+        assert page.locator("form").count() == 0
+        assert page.locator("input[type=password]").count() == 0
+        assert page.locator("img[src*='127.0.0.1:9']").count() == 0
+        assert page.locator("a[href*='127.0.0.1:9']").count() == 0
+        assert not [u for u in requested if "127.0.0.1:9/" in u], requested
+        for shown in (
+            '<input type="password" name="p"><button>Войти</button></form>',
+            "![x](http://127.0.0.1:9/img.png)",
+            "<img src=http://127.0.0.1:9/i.png>",
+            ATTACK_SERVICE,
+        ):
+            assert page.get_by_text(shown).count() >= 1, shown
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def decided(served: Served) -> int:
     """Decisions by several specialists, so that the supervisor view has something to show."""
