@@ -27,6 +27,7 @@ from review_app._i18n import (
 )
 from review_app._refusals import refusal, refused
 from review_app._service import ReviewService
+from review_app._text import escape_text
 from risk.review import (
     CHANNELS,
     MIN_RATIONALE_LENGTH,
@@ -71,7 +72,7 @@ def follow_up_summary(head: Mapping[str, Any] | None, due: int, lang: Lang) -> s
             "fu_closed",
             at=_day(head["closed_at"]),
             outcome=name(OUTCOME_NAMES, str(head["outcome"]), lang),
-            rationale=str(head["rationale"]),
+            rationale=escape_text(head["rationale"]),
         )
     return text
 
@@ -359,7 +360,8 @@ class SupervisorActions:
             text += t(L, "sup_notes_none")
         else:
             text += "\n".join(
-                f"- {_when(n.at)} **{n.user!s}**: {n.text!s}" for n in notes.itertuples()
+                f"- {_when(n.at)} **{escape_text(n.user)}**: {escape_text(n.text)}"
+                for n in notes.itertuples()
             )
         if not names:
             text += "\n\n" + t(L, "sup_no_specialists")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pandas as pd
@@ -23,7 +24,14 @@ from risk.review import (
     verify_chain,
 )
 from risk.review._audit import GENESIS_HASH, canonical_json
-from risk.review._decisions import check_decision
+from risk.review._decisions import (
+    MAX_RATIONALE_LENGTH,
+    MIN_RATIONALE_LENGTH,
+    MIN_RATIONALE_LETTERS,
+    MIN_RATIONALE_WORDS,
+    check_decision,
+    normalize_text,
+)
 from risk.review._screening import prepare_run
 from risk.review._users import hash_password, verify_password
 from tests.risk.review.review_fakes import make_screening
@@ -126,8 +134,16 @@ def test_login_delay_is_monotone_and_capped(a: int, b: int) -> None:
     assert policy.delay(hi).total_seconds() <= policy.max_delay_s
 
 
+_WORDS = st.lists(
+    st.sampled_from(
+        ["семья", "отказалась", "от", "помощи", "the", "family", "was", "reached", "1"]
+    ),
+    max_size=8,
+).map(" ".join)
+
+
 @given(
-    st.text(max_size=40),
+    st.one_of(st.text(max_size=40), _WORDS),
     st.sampled_from([*DECISIONS, "close", "auto"]),
     st.lists(st.text(min_size=1, max_size=5).filter(str.strip), max_size=3),
     st.one_of(st.booleans(), st.none(), st.integers()),
@@ -135,9 +151,14 @@ def test_login_delay_is_monotone_and_capped(a: int, b: int) -> None:
 def test_only_wellformed_decisions_pass(
     rationale: str, decision: str, services: list[str], agrees: object
 ) -> None:
+    # The rule of risk.review._decisions, restated: normalised length, then real words.
+    text = normalize_text(rationale)
+    words = re.findall(r"[^\W\d_]{2,}", text)
     ok = (
         decision in DECISIONS
-        and len(rationale.strip()) >= 20
+        and MIN_RATIONALE_LENGTH <= len(text) <= MAX_RATIONALE_LENGTH
+        and len(words) >= MIN_RATIONALE_WORDS
+        and sum(map(len, words)) >= MIN_RATIONALE_LETTERS
         and bool(services) == (decision == "support_offered")
         and isinstance(agrees, bool)
     )
