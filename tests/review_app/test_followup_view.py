@@ -17,6 +17,7 @@ from review_app._catalog import DistrictServices
 from review_app._followup_view import FollowUpPanel, SupervisorActions
 from review_app._scheduler import JOB_ID, run_sweep, start_escalation
 from review_app._service import ReviewService
+from review_app._text import escape_text
 from risk import load_catalog
 from risk.review import ReviewQueue, WorkingCalendar
 from risk.review import _models as m
@@ -126,7 +127,8 @@ def test_the_supervisor_reassigns_and_notes_an_item(queue: ReviewQueue) -> None:
     assert actions.do_reassign(flag, "anna", _as("anna")).startswith("❌")
     assert "Заметка" in actions.do_note(flag, "Позвонить до пятницы.", _as("sveta"))
     _, notes = actions.choices(flag, _as("sveta"))
-    assert "Позвонить до пятницы." in notes and "sveta" in notes
+    # Shown as text: the note's Markdown punctuation is escaped, so it renders as written.
+    assert escape_text("Позвонить до пятницы.") in notes and "sveta" in notes
     assert queue.assignees([flag]) == {flag: "alla"}
     log = queue.audit_log()
     assert log["action"].tolist()[-3:] == ["reassign", "access_denied", "note"]
