@@ -21,6 +21,7 @@ def serve(
     block: bool = True,
     quiet: bool = False,
     max_login_age: timedelta = DEFAULT_MAX_LOGIN_AGE,
+    notice: str | None = None,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -42,6 +43,8 @@ def serve(
         Print nothing on start.
     max_login_age : timedelta
         Requests of a login older than this are refused and audited (default 8 hours).
+    notice : str, optional
+        Shown at the top of every page (see :func:`review_app.build_app`).
 
     Returns
     -------
@@ -55,7 +58,9 @@ def serve(
     first = check_lang(lang)
     ages = LoginAges(queue, max_login_age)
     service = AgedLoginService(queue, ages)
-    app = build_app(queue, lang=first, catalog=catalog, model_uri=model_uri, service=service)
+    app = build_app(
+        queue, lang=first, catalog=catalog, model_uri=model_uri, service=service, notice=notice
+    )
     app.queue(default_concurrency_limit=16)
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")

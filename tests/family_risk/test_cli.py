@@ -28,6 +28,8 @@ EXPECTED_COMMANDS = {
     "review",
     "docs",
     "demo",
+    "models",
+    "region",
 }
 
 #: The plugins that contribute them.
