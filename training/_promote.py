@@ -10,18 +10,15 @@ named person's name and with their reason. Nothing else in the code base sets ``
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from training._config import ModelConfig, load_config
 from training._gates import GateResult, PromotionError, check_gates
-from training._registry import describe_version
+from training._registry import describe_version, read_audit
 from training._tracking import CHALLENGER
 from training._tracking import tracking_uri as resolve_uri
 from training._versions import (
@@ -47,9 +44,6 @@ if TYPE_CHECKING:
 
 #: The alias :func:`promote` moves; it promotes from ``challenger`` by default.
 CHAMPION = "champion"
-
-#: Where a training run keeps its fairness audit (``training/_tracking.py`` writes it).
-AUDIT_ARTIFACT = "fairness/audit.csv"
 
 
 @dataclass(frozen=True)
@@ -103,23 +97,6 @@ def _resolve_version(client: MlflowClient, model_name: str, version: str | None,
         raise PromotionError(
             f"registered model {model_name!r} has no {what} in the tracking store {uri}"
         ) from exc
-
-
-def _read_audit(run_id: str, uri: str) -> pd.DataFrame:
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=AUDIT_ARTIFACT, dst_path=tmp, tracking_uri=uri
-            )
-        except (MlflowException, OSError) as exc:
-            raise PromotionError(
-                f"run {run_id} has no readable {AUDIT_ARTIFACT} artifact ({_client_error(exc)})"
-            ) from exc
-        # keep group labels as written ("True", "urban"), never re-parsed as bools or numbers
-        return pd.read_csv(Path(local), dtype={"attribute": str, "group": str})
 
 
 def promote(
@@ -182,7 +159,7 @@ def promote(
     if not mv.run_id:
         raise PromotionError(f"{model_name} version {mv.version} has no training run to check")
     metrics = client.get_run(mv.run_id).data.metrics
-    audit = _read_audit(mv.run_id, uri)
+    audit = read_audit(mv.run_id, uri)
     promotion = cfg.promotion
     if explanations:
         empty = [flag for flag, why in explanations.items() if not str(why).strip()]

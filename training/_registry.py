@@ -7,7 +7,9 @@ and appended to when ``champion`` moves). Moving ``champion``, forward or back, 
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,6 +20,9 @@ from training._versions import TAG_LIMIT, VersionRecord
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+#: Where a training run keeps its fairness audit (``training/_tracking.py`` writes it).
+AUDIT_ARTIFACT = "fairness/audit.csv"
 
 
 def client_for(tracking_uri: str | None) -> tuple[MlflowClient, str]:
@@ -104,12 +109,29 @@ def get_version(
     return _record(client, mv)
 
 
+def read_audit(run_id: str, uri: str) -> pd.DataFrame:
+    """Download and read a run's ``fairness/audit.csv``; group labels stay as written."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=AUDIT_ARTIFACT, dst_path=tmp, tracking_uri=uri
+            )
+        except (MlflowException, OSError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise PromotionError(
+                f"run {run_id} has no readable {AUDIT_ARTIFACT} artifact ({first})"
+            ) from exc
+        # keep group labels as written ("True", "urban"), never re-parsed as bools or numbers
+        return pd.read_csv(Path(local), dtype={"attribute": str, "group": str})
+
+
 def read_version_audit(
     record: VersionRecord, *, tracking_uri: str | None = None
 ) -> pd.DataFrame | None:
     """Read the fairness audit of a version's run; ``None`` when the run has none."""
-    from training._promote import _read_audit as read_audit
-
     if not record.run_id:
         return None
     try:
