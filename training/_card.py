@@ -508,8 +508,13 @@ def render_model_card(
         _evaluation_data(run, data_manifest),
         _quantitative(run),
         _exclusions(run),
-        monotone_card_section(
-            run.config.lightgbm, run.model.features, run.calibration_after, run.unconstrained
+        (
+            "Not applied: the constraints of the model definition name features of the registry, "
+            "and a feature table's columns are the user's own."
+            if _from_table(run)
+            else monotone_card_section(
+                run.config.lightgbm, run.model.features, run.calibration_after, run.unconstrained
+            )
         ),
         _ETHICS,
         _caveats(run),
