@@ -119,7 +119,7 @@ def monotone_card_section(
         )
     table = "\n".join(
         [
-            "| test metric | with constraints (as trained) | without constraints | cost |",
+            "| test metric | with constraints (as trained) | without | with − without |",
             "|---|---|---|---|",
             *rows,
         ]

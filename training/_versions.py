@@ -26,6 +26,13 @@ KEY_METRICS: tuple[tuple[str, str, int], ...] = (
     ("test_ece", "ECE", 4),
 )
 
+#: Metrics a version's description states: key, label, decimals.
+_SUMMARY_METRICS: tuple[tuple[str, str, int], ...] = (
+    ("test_roc_auc", "ROC AUC", 3),
+    ("test_precision_at_capacity", "precision at capacity", 3),
+    ("test_ece", "ECE", 4),
+)
+
 #: Metrics ``risk models compare`` shows side by side.
 COMPARED_METRICS: tuple[tuple[str, int], ...] = (
     ("test_roc_auc", 3),
@@ -295,25 +302,23 @@ def card_summary(run: TrainingRun) -> str:
     """
     m = run.metrics
     gates = check_gates(m, run.evaluation.audit, run.config.promotion)
-    metrics = ", ".join(
-        f"{label} {_fmt(m.get(key), d)}" for key, label, d in KEY_METRICS if key in m
-    )
     failed = [g for g in gates if not g.passed]
+    summary = ", ".join(
+        f"{label} {_fmt(m.get(key), d)}" for key, label, d in _SUMMARY_METRICS if key in m
+    )
+    if "unconstrained_test_roc_auc" in m:
+        summary += (
+            f" (ROC AUC without monotone constraints: {_fmt(m['unconstrained_test_roc_auc'], 3)})"
+        )
     lines = [
         f"**{run.config.model.name}** — {run.config.model.description}".rstrip(" —"),
         "",
-        "**Intended use**: orders a human review queue for voluntary, preventive outreach; "
+        "- **Intended use**: orders a human review queue for voluntary, preventive outreach; "
         "every flag is reviewed by a specialist, and no score acts on a family by itself.",
-        f"**Out-of-scope uses**: {', '.join(OUT_OF_SCOPE_USES)}.",
-        f"**Key test metrics**: {metrics}"
-        + (
-            f" (without monotone constraints: AUC {_fmt(m['unconstrained_test_roc_auc'], 3)})"
-            if "unconstrained_test_roc_auc" in m
-            else ""
-        )
-        + ".",
-        f"**Promotion gates at training**: {gate_summary(gates)}.",
-        *(f"- ✗ {g.name}: {g.detail}" for g in failed),
+        f"- **Out-of-scope uses**: {', '.join(OUT_OF_SCOPE_USES)}.",
+        f"- **Key test metrics**: {summary}.",
+        f"- **Promotion gates at training**: {gate_summary(gates)}.",
+        *(f"  - ✗ {g.name}: {g.detail}" for g in failed),
         "",
         "The full model card is the run's artifact `model_card.md`.",
     ]
