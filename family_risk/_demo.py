@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -103,18 +104,7 @@ def register(app: typer.Typer) -> None:
         )
 
         step("3/5 promotion gates")
-        uri = "models:/family-distress@challenger"
-        from training import PromotionRefused, promote
-
-        try:
-            result = promote(version, tracking_uri=tracking)
-        except PromotionRefused as exc:
-            result = _explain_and_promote(exc, run, cfg, version, tracking)
-        if result is not None:
-            for gate in result.gates:
-                typer.echo(f"  {gate}")
-            typer.echo(f"  version {result.version} is now 'champion'")
-            uri = "models:/family-distress@champion"
+        uri, notice = decide_promotion(version, tracking, say=lambda line: typer.echo(f"  {line}"))
 
         step(f"4/5 scoring and filling the review queue ({store})")
         from risk import Screener
@@ -148,42 +138,58 @@ def register(app: typer.Typer) -> None:
             from review_app import serve as serve_app
 
             typer.echo(f"  open http://{host}:{port}  (Ctrl+C to stop)")
-            serve_app(queue, host=host, port=port, lang=lang)
+            serve_app(queue, host=host, port=port, lang=lang, model_uri=uri, notice=notice)
 
 
-def _explain_and_promote(exc: Exception, run: Any, cfg: Any, version: Any, tracking: str) -> Any:
-    """Act out the data team's review of a fairness-only refusal, visibly, as a demo.
+#: Where the demo's models live (``risk.Screener.load`` reads these URIs).
+CHAMPION_URI = "models:/family-distress@champion"
+CHALLENGER_URI = "models:/family-distress@challenger"
 
-    Every other refusal stands: the demo then scores with the challenger.
+
+def decide_promotion(
+    version: str | None, tracking: str, *, say: Callable[[str], None] = print
+) -> tuple[str, str | None]:
+    """Promote ``version`` if every gate passes; otherwise keep the challenger and say why.
+
+    The demo never explains a fairness flag on anyone's behalf: an explanation is a person's,
+    recorded with their name by ``risk promote --explain FLAG=WHY --by NAME``. A refused
+    version is still served, as the challenger, with a notice on the app's banner.
+
+    Returns
+    -------
+    (model URI, notice)
+        ``models:/family-distress@champion`` and ``None`` when promoted; else
+        ``models:/family-distress@challenger`` and a notice in Russian and English naming the
+        failed gates.
     """
-    from training import PromotionRefused, explain_flag, fairness_flags, promote
+    from training import PromotionRefused, promote
 
-    assert isinstance(exc, PromotionRefused)
-    failed = [g for g in exc.result.gates if not g.passed]
-    if any(g.name != "no unexplained fairness flag" for g in failed):
-        typer.echo(f"  refused, scoring with the challenger instead:\n  {exc}")
-        return None
-    audit = run.evaluation.audit
-    flags = [
-        (flag, ratio, n)
-        for flag, ratio, n in fairness_flags(audit, cfg.promotion)
-        if explain_flag(flag, audit, cfg.promotion) is None
-    ]
-    typer.echo(
-        "  refused: fairness ratios outside the band need a person's explanation. A data team\n"
-        "  reads the model card, then runs `risk promote --explain FLAG=WHY` for each flag it\n"
-        "  accepts. This demo records, on its behalf and marked as the demo's, what the card shows:"
-    )
-    explanations = {}
-    for flag, ratio, _n in flags:
-        attr_group = flag.rsplit(":", 1)[0]
-        attribute, group = attr_group.split("=", 1)
-        row = audit[(audit["attribute"] == attribute) & (audit["group"].astype(str) == group)]
-        prevalence = float(row["prevalence_ratio"].iloc[0]) if len(row) else float("nan")
-        why = (
-            f"demo: ratio {ratio:.2f} with the group's registered-outcome rate at "
-            f"{prevalence:.2f}x the reference; the card's calibration by group was reviewed"
+    try:
+        result = promote(version, tracking_uri=tracking, by="risk demo")
+    except PromotionRefused as refused:
+        failed = refused.result.failed
+        for gate in refused.result.gates:
+            say(str(gate))
+        say(
+            f"version {refused.result.version} is NOT promoted: {len(failed)} of "
+            f"{len(refused.result.gates)} gate(s) failed ({', '.join(g.name for g in failed)})."
         )
-        explanations[flag] = why
-        typer.echo(f"    --explain '{flag}={why}'")
-    return promote(version, tracking_uri=tracking, explanations=explanations)
+        say(
+            "A data team reads the model card and either fixes the model or explains each "
+            "fairness flag in its own name: risk promote --explain FLAG=WHY --by NAME."
+        )
+        say("The demo scores with the challenger and says so on the app's banner.")
+        names = ", ".join(g.name for g in failed)
+        notice = (
+            f"Модель версии {refused.result.version} не прошла проверки перед вводом в работу "
+            f"(не пройдено: {len(failed)} из {len(refused.result.gates)}: {names}). Очередь "
+            "заполнена моделью-кандидатом (challenger), а не основной моделью.\n\n"
+            f"Model version {refused.result.version} did not pass its promotion gates "
+            f"({len(failed)} of {len(refused.result.gates)} failed: {names}). The queue is "
+            "filled by the challenger, not a promoted champion."
+        )
+        return CHALLENGER_URI, notice
+    for gate in result.gates:
+        say(str(gate))
+    say(f"version {result.version} is now 'champion'")
+    return CHAMPION_URI, None

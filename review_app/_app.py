@@ -11,6 +11,7 @@ closes or changes more than one item.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -54,6 +55,8 @@ PAGE_SIZE = 25
 CSS = """
 #banner {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
 #banner p {margin: 0;}
+#notice {background: #fde8e8; border-left: 4px solid #c0392b; padding: 6px 12px;
+  white-space: pre-line;}
 .refused p {color: #a61b1b; font-weight: 600;}
 """
 
@@ -519,6 +522,7 @@ def build_app(
     catalog: Any = None,
     model_uri: str | None = None,
     service: ReviewService | None = None,
+    notice: str | None = None,
 ) -> gr.Blocks:
     """Build the review app over ``queue`` (pure construction: nothing is launched).
 
@@ -535,6 +539,9 @@ def build_app(
         Shown in the header.
     service : ReviewService, optional
         To set the SLA or holidays; default ``ReviewService(queue)``.
+    notice : str, optional
+        A note from whoever serves the app, shown as plain text at the top of every page
+        (write it in Russian and English), e.g. that the model serving is an unpromoted one.
 
     Returns
     -------
@@ -550,6 +557,8 @@ def build_app(
     service.catalog = catalog  # decisions are checked against the services the form offers
     services = DistrictServices(catalog)
     with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:
+        if notice:
+            gr.HTML(f'<div id="notice">{html.escape(notice)}</div>')
         with gr.Row():
             gr.HTML("")
             language = gr.Radio(

@@ -6,9 +6,12 @@ truth, when there is one) and audits it for fairness; :func:`train_table` does t
 user's own feature table. Both return a :class:`TrainingRun`, which :func:`log_training_run`
 logs to MLflow and registers as ``challenger``, and :func:`render_model_card` documents.
 :func:`promote` moves ``champion`` to a registered version only when every gate of
-:func:`check_gates` passes.
+:func:`check_gates` passes; :func:`rollback` moves it back to an earlier champion in a named
+person's name. :func:`list_versions`, :func:`get_version` and :func:`read_version_audit` read
+the registry; :func:`format_versions` and :func:`format_comparison` show it.
 
-Everything but the MLflow edge (:func:`log_training_run`, :func:`promote`) is pure, and importing
+Everything but the MLflow edge (:func:`log_training_run`, :func:`promote`, :func:`rollback`
+and the registry readers) is pure, and importing
 this package does not import MLflow.
 
 Examples
@@ -30,11 +33,20 @@ from training._gates import (
     fairness_flags,
 )
 from training._pipeline import train
-from training._promote import CHAMPION, PromotionRefused, PromotionResult, promote
+from training._promote import (
+    CHAMPION,
+    PromotionRefused,
+    PromotionResult,
+    RollbackResult,
+    promote,
+    rollback,
+)
+from training._registry import get_version, list_versions, read_version_audit
 from training._run import Evaluation, Progress, RandomSplit, TrainingRun
 from training._table import train_table
 from training._table_inputs import TableError, read_table
 from training._tracking import CHALLENGER, log_training_run, tracking_uri
+from training._versions import VersionRecord, format_comparison, format_versions
 
 __all__ = [
     "CHALLENGER",
@@ -50,19 +62,27 @@ __all__ = [
     "PromotionResult",
     "PromotionSection",
     "RandomSplit",
+    "RollbackResult",
     "SplitError",
     "TableError",
     "TemporalSplit",
     "TrainingRun",
+    "VersionRecord",
     "check_gates",
     "explain_flag",
     "fairness_flags",
+    "format_comparison",
+    "format_versions",
+    "get_version",
+    "list_versions",
     "load_config",
     "load_truth",
     "log_training_run",
     "promote",
     "read_table",
+    "read_version_audit",
     "render_model_card",
+    "rollback",
     "temporal_split",
     "tracking_uri",
     "train",

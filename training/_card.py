@@ -16,6 +16,7 @@ import pandas as pd
 
 from training._data import TemporalSplit
 from training._gates import check_gates
+from training._monotone import monotone_card_section
 from training._run import Evaluation, TrainingRun
 
 #: DESIGN.md section 6, verbatim: what a score must never be used for.
@@ -36,6 +37,7 @@ SECTIONS: tuple[str, ...] = (
     "Evaluation data",
     "Quantitative analyses",
     "What the default exclusions cost",
+    "Monotone constraints",
     "Ethical considerations",
     "Caveats and recommendations",
 )
@@ -506,6 +508,14 @@ def render_model_card(
         _evaluation_data(run, data_manifest),
         _quantitative(run),
         _exclusions(run),
+        (
+            "Not applied: the constraints of the model definition name features of the registry, "
+            "and a feature table's columns are the user's own."
+            if _from_table(run)
+            else monotone_card_section(
+                run.config.lightgbm, run.model.features, run.calibration_after, run.unconstrained
+            )
+        ),
         _ETHICS,
         _caveats(run),
     ]

@@ -17,12 +17,32 @@ import typer
 from risk.commands import EXIT_CODES_HELP, user_errors
 from training._monitor_cli import register_monitor
 
+#: Help of every ``--tracking-uri`` option.
+_URI_HELP = "MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+
 
 def register(app: typer.Typer) -> None:
-    """Add ``risk train``, ``risk promote`` and ``risk monitor`` to ``app``."""
+    """Add ``risk train``, ``risk promote``, ``risk models ...`` and ``risk monitor`` to ``app``."""
     _register_train(app)
     _register_promote(app)
     register_monitor(app)
+    app.add_typer(_models_app(), name="models")
+
+
+def person(by: str | None, option: str = "--by") -> str:
+    """Who acts: ``by``, else ``$USER``; an error naming ``option`` when neither is set.
+
+    Examples
+    --------
+    >>> person("  anna ")
+    'anna'
+    """
+    import os
+
+    who = (by if by is not None else os.environ.get("USER", "")).strip()
+    if not who:
+        raise ValueError(f"say who you are: {option} NAME (or set $USER)")
+    return who
 
 
 def _register_train(app: typer.Typer) -> None:
@@ -230,11 +250,16 @@ def _register_promote(app: typer.Typer) -> None:
                 "--explain",
                 help="FLAG=WHY: a fairness flag (attribute=group:metric_ratio or "
                 "attribute:metric_ratio) you explain for this version, after reading its model "
-                "card. Recorded on the version. Repeatable.",
+                "card. Recorded on the version with your name (--by). Repeatable.",
             ),
+        ] = None,
+        by: Annotated[
+            str | None,
+            typer.Option("--by", help="Who promotes and explains (default: $USER); recorded."),
         ] = None,
     ) -> None:
         """Check a registered version's promotion gates; make it 'champion' if all pass."""
+        import os
         import re
 
         from training import PromotionRefused, promote
@@ -248,6 +273,8 @@ def _register_promote(app: typer.Typer) -> None:
                     "or attribute:metric_ratio=WHY"
                 )
             explanations[match.group(1)] = match.group(2).strip()
+        # An explanation without a name is refused; a bare promotion records the name if known.
+        who = person(by) if explanations else (by or os.environ.get("USER") or None)
         try:
             result = promote(
                 version,
@@ -255,6 +282,7 @@ def _register_promote(app: typer.Typer) -> None:
                 tracking_uri=tracking_uri,
                 config=config,
                 explanations=explanations or None,
+                by=who,
             )
         except PromotionRefused as refused:
             for gate in refused.result.gates:
@@ -267,3 +295,81 @@ def _register_promote(app: typer.Typer) -> None:
             "to 'champion'",
             fg=typer.colors.GREEN,
         )
+
+
+def _models_app() -> typer.Typer:
+    models = typer.Typer(
+        help="Registered versions: list them, compare two, roll 'champion' back.",
+        no_args_is_help=True,
+    )
+
+    @models.command("list", epilog=EXIT_CODES_HELP)
+    @user_errors
+    def list_cmd(
+        tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help=_URI_HELP)] = None,
+        model_name: Annotated[
+            str, typer.Option("--model-name", help="Registered model name.")
+        ] = "family-distress",
+    ) -> None:
+        """Versions, aliases, key metrics, gates, and who moved 'champion' when and why."""
+        from training import format_versions, list_versions
+
+        typer.echo(
+            format_versions(model_name, list_versions(model_name, tracking_uri=tracking_uri))
+        )
+
+    @models.command("compare", epilog=EXIT_CODES_HELP)
+    @user_errors
+    def compare_cmd(
+        a: Annotated[str, typer.Argument(help="A version number or alias.")],
+        b: Annotated[str, typer.Argument(help="Another version number or alias.")],
+        tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help=_URI_HELP)] = None,
+        model_name: Annotated[
+            str, typer.Option("--model-name", help="Registered model name.")
+        ] = "family-distress",
+    ) -> None:
+        """Metrics, fairness audit and feature exclusions of two versions, side by side."""
+        from training import format_comparison, get_version, read_version_audit
+
+        va = get_version(a, model_name, tracking_uri=tracking_uri)
+        vb = get_version(b, model_name, tracking_uri=tracking_uri)
+        typer.echo(
+            format_comparison(
+                va,
+                vb,
+                read_version_audit(va, tracking_uri=tracking_uri),
+                read_version_audit(vb, tracking_uri=tracking_uri),
+            )
+        )
+
+    @models.command("rollback", epilog=EXIT_CODES_HELP)
+    @user_errors
+    def rollback_cmd(
+        to: Annotated[str, typer.Option("--to", help="The version to make 'champion' again.")],
+        reason: Annotated[str, typer.Option("--reason", help="Why: recorded on both versions.")],
+        by: Annotated[
+            str | None, typer.Option("--by", help="Who rolls back (default: $USER).")
+        ] = None,
+        tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help=_URI_HELP)] = None,
+        model_name: Annotated[
+            str, typer.Option("--model-name", help="Registered model name.")
+        ] = "family-distress",
+    ) -> None:
+        """Move 'champion' back to a version that was champion before, with who and why."""
+        from training import rollback
+
+        result = rollback(
+            to,
+            reason=reason,
+            by=person(by),
+            model_name=model_name,
+            tracking_uri=tracking_uri,
+        )
+        came_from = f" from version {result.previous}" if result.previous else ""
+        typer.secho(
+            f"'champion' of {result.model_name} moved back{came_from} to version "
+            f"{result.version} by {result.by} at {result.at}: {result.reason}",
+            fg=typer.colors.GREEN,
+        )
+
+    return models

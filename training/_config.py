@@ -44,6 +44,9 @@ class LightGBMSection:
     params: Mapping[str, Any] = field(default_factory=dict)
     num_boost_round: int = 600
     early_stopping_rounds: int = 50
+    # Features (patterns expanded) whose higher values may only raise, or only lower, the score.
+    monotone_increasing: tuple[str, ...] = ()
+    monotone_decreasing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,16 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     lgb_table = dict(r.section("lightgbm"))
     rounds = r.positive("lightgbm", "num_boost_round", int, 600)
     stopping = r.positive("lightgbm", "early_stopping_rounds", int, 50)
-    for key in ("num_boost_round", "early_stopping_rounds"):
+    monotone = {
+        key: _monotone_features(r, key) for key in ("monotone_increasing", "monotone_decreasing")
+    }
+    both = sorted(set(monotone["monotone_increasing"]) & set(monotone["monotone_decreasing"]))
+    if both:
+        raise ConfigError(
+            f"{file}: [lightgbm] monotone_increasing and monotone_decreasing both name: "
+            f"{', '.join(both)}"
+        )
+    for key in ("num_boost_round", "early_stopping_rounds", *monotone):
         lgb_table.pop(key, None)
     r.positive("lightgbm", "learning_rate", float, 0.05)
     r.positive("lightgbm", "num_leaves", int, 15)
@@ -207,7 +219,10 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
         ),
         features=FeatureSection(exclude=exclude),
         lightgbm=LightGBMSection(
-            params=lgb_table, num_boost_round=rounds, early_stopping_rounds=stopping
+            params=lgb_table,
+            num_boost_round=rounds,
+            early_stopping_rounds=stopping,
+            **monotone,
         ),
         calibration_method=r.one_of("calibration", "method", CALIBRATION_METHODS, "platt"),
         capacity=CapacitySection(
@@ -256,6 +271,29 @@ def _monitoring(r: _Reader) -> Thresholds:
             f"{r.path}: [monitoring] min_expected_precision must be in [0, 1]; got {precision!r}"
         )
     return Thresholds(warn, alert, int(runs), float(precision))
+
+
+def _monotone_features(r: _Reader, key: str) -> tuple[str, ...]:
+    """Expand ``[lightgbm] key``: feature names or shell patterns, each matching a feature."""
+    from fnmatch import fnmatchcase
+
+    from features import FEATURES
+
+    patterns = r.get("lightgbm", key, list, [])
+    out: dict[str, None] = {}  # ordered, without duplicates
+    unknown = []
+    for pattern in patterns:
+        matched = (
+            [f for f in FEATURES if fnmatchcase(f, pattern)] if isinstance(pattern, str) else []
+        )
+        if not matched:
+            unknown.append(repr(pattern))
+        out.update(dict.fromkeys(matched))
+    if unknown:
+        raise ConfigError(
+            f"{r.path}: [lightgbm] {key} names no feature of the registry: {', '.join(unknown)}"
+        )
+    return tuple(out)
 
 
 def _check_date(r: _Reader, section: str, key: str) -> None:

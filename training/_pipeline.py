@@ -24,6 +24,7 @@ from training._data import (
     temporal_split,
 )
 from training._fit import fit_lightgbm, fit_logreg, model_features, rule_score
+from training._monotone import constrained_params
 from training._run import (
     Evaluation,
     Progress,
@@ -182,8 +183,16 @@ def train(
         "capacity": capacity,
         "name": m.name,
     }
+    lgb_section = config.lightgbm
     say("fitting LightGBM")
-    fit = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=feats, **common)
+    fit = fit_lightgbm(
+        X[tr],
+        y[tr],
+        X[va],
+        y[va],
+        features=feats,
+        **{**common, "params": constrained_params(common["params"], feats, lgb_section)},
+    )
     lap("fit")
     say("fitting baselines")
     logreg = fit_logreg(X[tr], y[tr], feats)
@@ -218,12 +227,36 @@ def train(
     before = evaluate(y_test, uncal, n_boot=0)
     after = evaluation.metrics
     lap("evaluate")
+    unconstrained = None
+    if constrained_params(common["params"], feats, lgb_section) != dict(common["params"]):
+        # The cost of the constraints, for the model card: the same model without them.
+        say("fitting the comparison model without monotone constraints")
+        fit_free = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=feats, **common)
+        unconstrained = evaluate(
+            y_test,
+            fit_free.model.predict_proba(X_test),
+            groups=districts,
+            capacity=cap,
+            tie_break=groups["family_id"].to_numpy(),
+            n_boot=n_boot,
+        )
+        lap("monotone_comparison")
     included = None
     included_feats: tuple[str, ...] = ()
     if compare_exclusions and config.features.exclude:
         say("fitting the comparison model with the exclusions included")
         included_feats = model_features(())
-        fit_inc = fit_lightgbm(X[tr], y[tr], X[va], y[va], features=included_feats, **common)
+        fit_inc = fit_lightgbm(
+            X[tr],
+            y[tr],
+            X[va],
+            y[va],
+            features=included_feats,
+            **{
+                **common,
+                "params": constrained_params(common["params"], included_feats, lgb_section),
+            },
+        )
         included = _evaluate_model(
             fit_inc.model, X_test, y_test, groups, truth_test, capacity, n_boot
         )
@@ -233,6 +266,8 @@ def train(
     lap("shap_sample")
     metrics = flat_metrics(after, base_eval, before)
     metrics["best_iteration"] = float(fit.best_iteration)
+    for key, value in (unconstrained or {}).items():
+        metrics[f"unconstrained_test_{key}"] = float(value)
     model = replace(
         fit.model,
         metadata={"test_as_of": str(split.test.date()), **outcome_summary(evaluation, metrics)},
@@ -248,6 +283,7 @@ def train(
         calibration_after=after,
         uncalibrated_test=uncal,
         with_exclusions_included=included,
+        unconstrained=unconstrained,
         included_features=included_feats,
         shap_sample=contrib,
         shap_values_sample=X_sample[list(model.features)],

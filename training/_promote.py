@@ -1,36 +1,49 @@
-"""The one code path that moves the ``champion`` alias: promotion at the MLflow edge.
+"""The one module that moves the ``champion`` alias: promotion and rollback at the MLflow edge.
 
 :func:`promote` reads a registered version's run metrics and ``fairness/audit.csv``, checks the
 gates (:func:`training._gates.check_gates`, pure), and sets ``champion`` only when every gate
-passes. Nothing else in the code base sets ``champion``
+passes. :func:`rollback` moves ``champion`` back to a version that was champion before, in a
+named person's name and with their reason. Nothing else in the code base sets ``champion``
 (``tests/training/test_promotion_gates.py`` checks that).
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from training._config import ModelConfig, load_config
 from training._gates import GateResult, PromotionError, check_gates
+from training._registry import describe_version, read_audit
 from training._tracking import CHALLENGER
 from training._tracking import tracking_uri as resolve_uri
+from training._versions import (
+    TAG_GATES,
+    TAG_LIMIT,
+    TAG_PROMOTED_AT,
+    TAG_PROMOTED_BY,
+    TAG_ROLLBACK_AT,
+    TAG_ROLLBACK_BY,
+    TAG_ROLLBACK_FROM,
+    TAG_ROLLBACK_REASON,
+    TAG_ROLLED_BACK_AT,
+    TAG_ROLLED_BACK_BY,
+    TAG_ROLLED_BACK_REASON,
+    TAG_ROLLED_BACK_TO,
+    gate_summary,
+    governance_note,
+    now,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 #: The alias :func:`promote` moves; it promotes from ``challenger`` by default.
 CHAMPION = "champion"
-
-#: Where a training run keeps its fairness audit (``training/_tracking.py`` writes it).
-AUDIT_ARTIFACT = "fairness/audit.csv"
 
 
 @dataclass(frozen=True)
@@ -86,23 +99,6 @@ def _resolve_version(client: MlflowClient, model_name: str, version: str | None,
         ) from exc
 
 
-def _read_audit(run_id: str, uri: str) -> pd.DataFrame:
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=AUDIT_ARTIFACT, dst_path=tmp, tracking_uri=uri
-            )
-        except (MlflowException, OSError) as exc:
-            raise PromotionError(
-                f"run {run_id} has no readable {AUDIT_ARTIFACT} artifact ({_client_error(exc)})"
-            ) from exc
-        # keep group labels as written ("True", "urban"), never re-parsed as bools or numbers
-        return pd.read_csv(Path(local), dtype={"attribute": str, "group": str})
-
-
 def promote(
     version: str | int | None = None,
     *,
@@ -110,6 +106,7 @@ def promote(
     tracking_uri: str | None = None,
     config: ModelConfig | str | Path | None = None,
     explanations: Mapping[str, str] | None = None,
+    by: str | None = None,
 ) -> PromotionResult:
     """Move the ``champion`` alias to a registered version if every gate passes.
 
@@ -126,22 +123,34 @@ def promote(
     explanations : mapping of str to str, optional
         Fairness flags (``attribute=group:metric_ratio`` or ``attribute:metric_ratio``) a person
         explains for this version, with the explanation. They are recorded on the version as the
-        tag ``fairness_explanations`` whether or not it is promoted.
+        tag ``fairness_explanations`` whether or not it is promoted, with the person's name
+        (``fairness_explanations_by``): explanations need ``by``.
+    by : str, optional
+        Who promotes (and explains); recorded as ``promoted_by``.
 
     Returns
     -------
     PromotionResult
-        With ``promoted=True``; the version also gets tags ``promoted_at`` and
-        ``promotion_gates``.
+        With ``promoted=True``; the version also gets tags ``promoted_at``, ``promoted_by`` and
+        ``promotion_gates``, and a line in its description. Every check, passed or not, leaves
+        the tag ``gates`` (how many passed, which failed).
 
     Raises
     ------
     PromotionRefused
         When any gate fails (``champion`` is left where it was); ``.result`` holds every gate.
     PromotionError
-        When the model, version or alias is unknown or the run lacks its audit.
+        When the model, version or alias is unknown or the run lacks its audit, or when
+        explanations come without the name of the person who gives them.
     """
     from mlflow import MlflowClient
+
+    who = (by or "").strip()
+    if explanations and not who:
+        raise PromotionError(
+            "an explanation of a fairness flag is recorded only with the name of the person "
+            "who gives it (--by NAME)"
+        )
 
     cfg = config if isinstance(config, ModelConfig) else load_config(config)
     uri = resolve_uri(tracking_uri)
@@ -150,7 +159,7 @@ def promote(
     if not mv.run_id:
         raise PromotionError(f"{model_name} version {mv.version} has no training run to check")
     metrics = client.get_run(mv.run_id).data.metrics
-    audit = _read_audit(mv.run_id, uri)
+    audit = read_audit(mv.run_id, uri)
     promotion = cfg.promotion
     if explanations:
         empty = [flag for flag, why in explanations.items() if not str(why).strip()]
@@ -161,9 +170,12 @@ def promote(
             model_name,
             str(mv.version),
             "fairness_explanations",
-            json.dumps(dict(explanations), ensure_ascii=False)[:4900],
+            json.dumps(dict(explanations), ensure_ascii=False)[:TAG_LIMIT],
         )
+        client.set_model_version_tag(model_name, str(mv.version), "fairness_explanations_by", who)
+        client.set_model_version_tag(model_name, str(mv.version), "fairness_explanations_at", now())
     gates = tuple(check_gates(metrics, audit, promotion))
+    client.set_model_version_tag(model_name, str(mv.version), TAG_GATES, gate_summary(gates))
     result = PromotionResult(
         model_name=model_name,
         version=str(mv.version),
@@ -174,9 +186,112 @@ def promote(
     if not result.promoted:
         raise PromotionRefused(result)
     client.set_registered_model_alias(model_name, CHAMPION, result.version)
-    client.set_model_version_tag(
-        model_name, result.version, "promoted_at", datetime.now(UTC).isoformat(timespec="seconds")
-    )
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    client.set_model_version_tag(model_name, result.version, TAG_PROMOTED_AT, when)
+    client.set_model_version_tag(model_name, result.version, TAG_PROMOTED_BY, who or "not given")
     summary = f"{len(gates)}/{len(gates)} passed: " + "; ".join(g.name for g in gates)
-    client.set_model_version_tag(model_name, result.version, "promotion_gates", summary[:4900])
+    client.set_model_version_tag(model_name, result.version, "promotion_gates", summary[:TAG_LIMIT])
+    reason = f"all {len(gates)} gates passed" + (
+        f"; {len(explanations)} fairness flag(s) explained" if explanations else ""
+    )
+    describe_version(
+        client,
+        model_name,
+        result.version,
+        governance_note("promoted to champion", when, who or "(name not given)", reason),
+        append=True,
+    )
     return result
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    """What :func:`rollback` did: ``champion`` moved from ``previous`` (if any) to ``version``."""
+
+    model_name: str
+    version: str
+    previous: str | None
+    by: str
+    reason: str
+    at: str
+
+
+def rollback(
+    to: str | int,
+    *,
+    reason: str,
+    by: str,
+    model_name: str = "family-distress",
+    tracking_uri: str | None = None,
+) -> RollbackResult:
+    """Move ``champion`` back to version ``to``, in ``by``'s name and for ``reason``.
+
+    Only a version that was champion before (it has ``promoted_at``) can take the alias back:
+    a rollback returns to a model that passed its gates, it never promotes a new one. Both
+    versions record who, when and why, as tags and as a line of their descriptions.
+
+    Raises
+    ------
+    PromotionError
+        When the reason or the name is empty, the version is unknown, never was champion, or
+        is champion now.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    why, who, wanted = reason.strip(), by.strip(), str(to).strip()
+    if not why:
+        raise PromotionError("a rollback must say why: --reason is empty")
+    if not who:
+        raise PromotionError("a rollback is made in a person's name: --by is empty")
+    if not wanted.isdigit():
+        raise PromotionError(f"--to takes a version number; got {wanted!r}")
+    uri = resolve_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    mv = _resolve_version(client, model_name, wanted, uri)
+    if CHAMPION in (mv.aliases or ()):
+        raise PromotionError(f"{model_name} version {mv.version} is already '{CHAMPION}'")
+    if TAG_PROMOTED_AT not in (mv.tags or {}):
+        raise PromotionError(
+            f"{model_name} version {mv.version} was never '{CHAMPION}': a rollback returns to "
+            "a version that passed its gates; use `risk promote` for a new one"
+        )
+    try:
+        previous: str | None = str(client.get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:
+        previous = None
+    when = now()
+    target = str(mv.version)
+    client.set_registered_model_alias(model_name, CHAMPION, target)
+    for key, value in (
+        (TAG_ROLLBACK_AT, when),
+        (TAG_ROLLBACK_BY, who),
+        (TAG_ROLLBACK_REASON, why[:TAG_LIMIT]),
+        (TAG_ROLLBACK_FROM, previous or "none"),
+    ):
+        client.set_model_version_tag(model_name, target, key, value)
+    describe_version(
+        client,
+        model_name,
+        target,
+        governance_note(f"champion again: rollback from v{previous or '—'}", when, who, why),
+        append=True,
+    )
+    if previous is not None:
+        for key, value in (
+            (TAG_ROLLED_BACK_AT, when),
+            (TAG_ROLLED_BACK_BY, who),
+            (TAG_ROLLED_BACK_REASON, why[:TAG_LIMIT]),
+            (TAG_ROLLED_BACK_TO, target),
+        ):
+            client.set_model_version_tag(model_name, previous, key, value)
+        describe_version(
+            client,
+            model_name,
+            previous,
+            governance_note(f"rolled back: champion moved to v{target}", when, who, why),
+            append=True,
+        )
+    return RollbackResult(
+        model_name=model_name, version=target, previous=previous, by=who, reason=why, at=when
+    )

@@ -81,6 +81,8 @@ class TrainingRun:
     # the model card lists them. Display names of baselines that are not the defaults.
     notes: tuple[str, ...] = ()
     baseline_labels: Mapping[str, str] = field(default_factory=dict)
+    # Test metrics of the same model without monotone constraints (None: none constrained).
+    unconstrained: Mapping[str, float] | None = None
 
 
 class StageTimer:

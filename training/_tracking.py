@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from training._card import render_model_card
+from training._gates import check_gates
 from training._run import TrainingRun
+from training._versions import TAG_GATES, card_summary, gate_summary, run_name
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 CHALLENGER = "challenger"
@@ -86,6 +89,15 @@ def _shap_summary(run: TrainingRun) -> Any:
     return fig
 
 
+def readable_run_name(run: TrainingRun) -> str:
+    """``<model>-<as-of>-<short hash of the booster>`` for the MLflow run, not a random name.
+
+    The as-of date is the test snapshot's (a feature table has none: the day of training).
+    """
+    as_of = run.model.metadata.get("test_as_of") or datetime.now(UTC).date().isoformat()
+    return run_name(run.config.model.name, str(as_of), run.model.booster.model_to_string())
+
+
 def log_training_run(
     run: TrainingRun,
     *,
@@ -111,7 +123,10 @@ def log_training_run(
     mlflow.set_experiment(experiment)
     ev = run.evaluation
     y = ev.test["label"].to_numpy()
-    with mlflow.start_run() as active, tempfile.TemporaryDirectory() as tmp:
+    with (
+        mlflow.start_run(run_name=readable_run_name(run)) as active,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         out = Path(tmp)
         mlflow.log_params(_params(run, manifest))
         mlflow.log_metrics({k: float(v) for k, v in run.metrics.items() if np.isfinite(v)})
@@ -157,6 +172,14 @@ def log_training_run(
             version = str(info.registered_model_version)
             client = mlflow.MlflowClient()
             client.set_registered_model_alias(run.config.model.name, CHALLENGER, version)
+            # The registry shows what the card says: use, limits, metrics, gates.
+            client.update_model_version(
+                run.config.model.name, version, description=card_summary(run)
+            )
+            gates = check_gates(run.metrics, run.evaluation.audit, run.config.promotion)
+            client.set_model_version_tag(
+                run.config.model.name, version, TAG_GATES, gate_summary(gates)
+            )
         card = render_model_card(
             run, version=version, run_id=active.info.run_id, data_manifest=manifest
         )

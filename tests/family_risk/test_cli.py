@@ -33,6 +33,7 @@ EXPECTED_COMMANDS = {
     "ingest",
     "docs",
     "demo",
+    "models",
 }
 
 #: The plugins that contribute them.

@@ -287,3 +287,11 @@ def test_validation_does_not_mutate_the_table(table: pd.DataFrame, config: Model
     with pytest.raises(TableError):
         train_table(frame, label="label", config=config)
     pd.testing.assert_frame_equal(frame, before)
+
+
+def test_the_card_says_monotone_constraints_do_not_apply_to_a_table(run: TrainingRun) -> None:
+    from training import render_model_card
+
+    section = render_model_card(run).split("## Monotone constraints")[1].split("\n## ")[0]
+    assert "Not applied" in section
+    assert not any("unconstrained" in key for key in run.metrics)
