@@ -15,6 +15,7 @@ from features import Records
 from risk import Capacity, RiskModel
 from risk.fairness import DEFAULT_ATTRIBUTES
 from risk.metrics import evaluate
+from risk.monitoring import reference_profile
 from training._config import ModelConfig
 from training._data import (
     Snapshots,
@@ -272,7 +273,18 @@ def train(
         fit.model,
         metadata={"test_as_of": str(split.test.date()), **outcome_summary(evaluation, metrics)},
     )
+    # What every scoring run's monitoring compares against: the test date's population.
+    say("saving the monitoring reference")
+    reference = reference_profile(
+        records,
+        split.test,
+        X_test.droplevel("as_of"),
+        model.predict_proba(X_test),
+        lookback_days=config.model.lookback_days,
+    )
+    lap("reference")
     return TrainingRun(
+        reference=reference,
         model=model,
         config=config,
         split=split,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from risk import RiskModel
+from risk.monitoring import Reference
 from training._config import ModelConfig
 from training._data import TemporalSplit
 
@@ -83,6 +84,8 @@ class TrainingRun:
     baseline_labels: Mapping[str, str] = field(default_factory=dict)
     # Test metrics of the same model without monotone constraints (None: none constrained).
     unconstrained: Mapping[str, float] | None = None
+    # The population the scoring runs' monitoring compares against (None: a feature table's run).
+    reference: Reference | None = None
 
 
 class StageTimer:

@@ -113,6 +113,7 @@ def log_training_run(
     """
     import mlflow
 
+    from risk.monitoring import REFERENCE_FILE, save_reference
     from risk.plots import audit_plot, pr_curve, reliability_diagram
     from risk.pyfunc import log_risk_model
 
@@ -163,6 +164,9 @@ def log_training_run(
                 indent=2,
             )
         )
+        if run.reference is not None:
+            # ``risk score`` finds it at the run's root (risk.commands.monitor.find_reference).
+            save_reference(run.reference, out / REFERENCE_FILE)
         mlflow.log_artifacts(str(out))
         info = log_risk_model(
             run.model, registered_model_name=run.config.model.name if register else None

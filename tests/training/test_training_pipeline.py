@@ -122,6 +122,11 @@ def test_model_round_trips_through_mlflow(run, tmp_path) -> None:
     loaded = RiskModel.load(f"{local}/artifacts/risk_model")
     X = run.shap_values_sample
     np.testing.assert_allclose(loaded.log_odds(X), run.model.log_odds(X), atol=1e-12)
+    # The monitoring reference travels with the run: scoring finds it from the model's URI.
+    from risk.commands.monitor import find_reference
+
+    reference = find_reference("models:/family-distress@challenger")
+    assert reference is not None and reference == run.reference
     pyfunc = mlflow.pyfunc.load_model("models:/family-distress@challenger")
     out = pyfunc.predict(X)  # the signature takes build_features' own dtypes
     np.testing.assert_allclose(out["score"], run.model.predict_proba(X), atol=1e-12)
