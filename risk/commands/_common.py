@@ -1,15 +1,20 @@
-"""What every command shares: clean error reporting and progress bars."""
+"""What every command shares: clean error reporting, progress bars and the default store."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
 from features import RiskError
+
+if TYPE_CHECKING:
+    from risk.review import ReviewQueue
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -58,3 +63,57 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> I
     yield from tqdm(
         iterable, desc=desc, total=total, file=sys.stderr, disable=None, leave=False, unit="step"
     )
+
+
+@contextlib.contextmanager
+def review_store(option: str | None) -> Iterator[ReviewQueue]:
+    """Open the review store; given no ``--store``, say on stderr which one it is and how full.
+
+    A default store (``$RISK_STORE_URL``, else ``risk-review.db`` in the working directory)
+    must not be created or read silently: one line names it, new and empty or with its items.
+    """
+    from risk.review import ReviewQueue
+    from risk.review._store import resolve_url
+
+    new = option is None and _new_sqlite_file(resolve_url(None))
+    with ReviewQueue(option) as queue:
+        if option is None:
+            typer.echo(f"review store: {store_note(queue, new=new)}", err=True)
+        yield queue
+
+
+def store_note(queue: ReviewQueue, *, new: bool = False) -> str:
+    """Name ``queue``'s store (password hidden, SQLite paths absolute) and say how full it is.
+
+    Examples
+    --------
+    >>> from risk.review import ReviewQueue
+    >>> store_note(ReviewQueue("sqlite://"))
+    'sqlite:// (empty)'
+    """
+    from risk.review._store import safe_url
+
+    url = safe_url(queue.url)
+    path = _sqlite_path(queue.url)
+    if path is not None:
+        url = f"sqlite:///{path.resolve()}"
+    if new:
+        return f"{url} (new, empty)"
+    items, users = queue.count_items(), len(queue.users())
+    if not items and not users:
+        return f"{url} (empty)"
+    return f"{url} ({items} item{'s' * (items != 1)}, {users} user{'s' * (users != 1)})"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    import sqlalchemy as sa
+
+    parsed = sa.make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def _new_sqlite_file(url: str) -> bool:
+    path = _sqlite_path(url)
+    return path is not None and not path.exists()
