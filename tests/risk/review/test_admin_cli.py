@@ -46,8 +46,8 @@ def test_disable_enable_and_history_name_the_acting_admin(app: typer.Typer, stor
     assert code == 0
     lines = history.splitlines()
     assert [line.split("  ")[1:3] for line in lines[1:]] == [
-        ["anna", "login_failed"],
         ["root", "user_disabled"],
+        ["anna", "login_failed"],
         ["root", "user_enabled"],
     ]
     assert lines[0].split("  ")[2:4] == ["user_added", "user anna"]
