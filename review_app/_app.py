@@ -375,9 +375,7 @@ class _LanguageUI:
         events = card.timeline_rows(p, L)
         return [
             (int(c.item.flag_id), str(c.item.family_id), district),
-            card.family_header(_item_dict(c), p, L)
-            + "\n\n"
-            + card.score_block(_item_dict(c), p, L),
+            _card_head(c, L),
             gr.update(value=card.waterfall_figure(p, L), visible=True),
             card.explanation(p, L),
             gr.update(value=card.timeline_figure(p, L), visible=True),
@@ -426,9 +424,10 @@ class _LanguageUI:
         flag_id = int(state[0])
         services = list(dict.fromkeys([*(suggested or []), *(extra or [])]))
         try:
+            session = session_of(request)
             d = self.service.record_decision(
                 request.username,
-                session_of(request),
+                session,
                 flag_id,
                 decision,
                 rationale or "",
@@ -438,6 +437,11 @@ class _LanguageUI:
             history = self._history(request.username, state)
         except (ReviewError, StoreUnavailable) as exc:
             return [refused(refusal(exc, L), L), *no_change]
+        try:
+            # The header shows the item as stored now (decided), not as it was opened.
+            head: Any = _card_head(self.service.open_family(request.username, session, flag_id), L)
+        except (ReviewError, StoreUnavailable):
+            head = gr.update()  # saved all the same; the next open shows it
         saved = t(
             L,
             "saved",
@@ -446,7 +450,7 @@ class _LanguageUI:
             flag=d.flag_id,
             at=d.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
-        return [saved, history, gr.update()]
+        return [saved, history, head]
 
     def _history(self, username: str | None, state: tuple[int, str, str]) -> str:
         _, family_id, district = state
@@ -493,6 +497,13 @@ class _LanguageUI:
             fair_plot,
             sup.follow_up_table(data.late_follow_ups, L),
         ]
+
+
+def _card_head(c: Card, lang: Lang) -> str:
+    item = _item_dict(c)
+    return (
+        card.family_header(item, c.payload, lang) + "\n\n" + card.score_block(item, c.payload, lang)
+    )
 
 
 def _item_dict(c: Card) -> dict[str, Any]:
