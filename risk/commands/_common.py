@@ -56,6 +56,36 @@ def user_errors(func: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+#: Libraries whose INFO lines and progress bars are noise to the people running our commands.
+QUIET_LOGGERS: tuple[str, ...] = (
+    "mlflow",
+    "alembic",
+    "httpx",
+    "gradio",
+    "urllib3",
+    "huggingface_hub",
+)
+
+
+def quiet_libraries() -> None:
+    """Keep third-party INFO lines and download progress bars out of a command's output.
+
+    MLflow resets its loggers when imported, from ``MLFLOW_LOGGING_LEVEL``: that is set too
+    (unless the user set it). Warnings and errors still show.
+    """
+    import logging
+    import os
+
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> Iterator[T]:
     """Wrap ``iterable`` in a progress bar on stderr (silent when stderr is not a terminal)."""
     from tqdm.auto import tqdm
@@ -67,6 +97,12 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> I
 
 @contextlib.contextmanager
 def review_store(option: str | None) -> Iterator[ReviewQueue]:
+    """Open the review store as :func:`open_review_store` does, and close it afterwards."""
+    with open_review_store(option) as queue:
+        yield queue
+
+
+def open_review_store(option: str | None) -> ReviewQueue:
     """Open the review store; given no ``--store``, say on stderr which one it is and how full.
 
     A default store (``$RISK_STORE_URL``, else ``risk-review.db`` in the working directory)
@@ -76,10 +112,10 @@ def review_store(option: str | None) -> Iterator[ReviewQueue]:
     from risk.review._store import resolve_url
 
     new = option is None and _new_sqlite_file(resolve_url(None))
-    with ReviewQueue(option) as queue:
-        if option is None:
-            typer.echo(f"review store: {store_note(queue, new=new)}", err=True)
-        yield queue
+    queue = ReviewQueue(option)
+    if option is None:
+        typer.echo(f"review store: {store_note(queue, new=new)}", err=True)
+    return queue
 
 
 def store_note(queue: ReviewQueue, *, new: bool = False) -> str:
