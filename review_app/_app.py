@@ -20,6 +20,7 @@ from review_app import _card as card
 from review_app import _followup_view as fv
 from review_app import _queue_view as qv
 from review_app import _supervisor as sup
+from review_app._admin import Administration, AdminPanel
 from review_app._api import define_api
 from review_app._catalog import DistrictServices
 from review_app._family_report import FamilyReportUI
@@ -84,6 +85,8 @@ class _LanguageUI:
                 self._build_card()
             with gr.Tab(t(L, "tab_supervisor"), id="supervisor", visible=False) as self.sup_tab:
                 self._build_supervisor()
+            with gr.Tab(t(L, "tab_admin"), id="admin", visible=False) as self.admin_tab:
+                self.admin = AdminPanel(L, Administration(self.service))
 
     def _build_queue(self) -> None:
         L = self.lang
@@ -236,6 +239,7 @@ class _LanguageUI:
         )
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
         self.family_report.wire(self.card_state)
+        self.admin.wire()
 
     def _then_follow_up(self, event: Any) -> Any:
         # After a card opens, show its follow-up as stored.
@@ -305,10 +309,11 @@ class _LanguageUI:
             "### " + t(L, "title") + "\n" + who,
             gr.update(choices=districts, value=""),
             gr.update(visible=user.role in SUPERVISOR_ROLES),
+            gr.update(visible=user.role == "admin"),
         ]
 
     def load_outputs(self) -> list[Any]:
-        return [self.who, self.f_district, self.sup_tab]
+        return [self.who, self.f_district, self.sup_tab, self.admin_tab]
 
     @staticmethod
     def first_page() -> int:
@@ -587,7 +592,9 @@ def build_app(
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
                 ui.queue_outputs(),
                 api_visibility="private",
-            ).then(ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private")
+            ).then(
+                ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private"
+            ).then(ui.admin.load, None, ui.admin.table, api_visibility="private")
             chosen.then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],

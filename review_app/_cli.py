@@ -99,12 +99,14 @@ def _use_region(region: str | None) -> dict[str, Any]:
     Returns the sweep's calendar and deadlines. ``serve`` builds its own service, so the pack's
     calendar and SLA are set as the service's defaults.
     """
+    from review_app._admin import Administration
     from review_app._service import ReviewService
     from risk.regions import DEFAULT_REGION, load_region
     from risk.review import WorkingCalendar
 
     pack = load_region(region or DEFAULT_REGION)
     calendar = WorkingCalendar.for_region(pack)
+    Administration.default_districts = tuple(pack.district_codes)
     ReviewService.default_calendar = calendar
     deadlines: dict[str, Any] = {"calendar": calendar}
     if pack.review is not None:
