@@ -234,7 +234,7 @@ class _LanguageUI:
         self.dispute_btn.click(
             self.dispute,
             [self.card_state, self.dispute_event, self.dispute_reason],
-            [self.dispute_result],
+            [self.dispute_result, self.dispute_event, self.dispute_reason],
             **private,
         )
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
@@ -377,7 +377,7 @@ class _LanguageUI:
             if sid not in suggested_ids
         ]
         awaiting = c.item.status in AWAITING
-        events = card.timeline_rows(p, L)
+        events = self._dispute_choices(p, str(c.item.family_id))
         return [
             (int(c.item.flag_id), str(c.item.family_id), district),
             _card_head(c, L),
@@ -469,18 +469,33 @@ class _LanguageUI:
         event_id: str | None,
         reason: str | None,
         request: gr.Request,
-    ) -> str:
-        """Mark a record of the open family as disputed."""
+    ) -> list[Any]:
+        """Mark a record of the open family as disputed; the records list shows it as stored."""
         L = self.lang
         if not state:
-            return refused(t(L, "err_no_card"), L)
+            return [refused(t(L, "err_no_card"), L), gr.update(), gr.update()]
         try:
             dispute_id = self.service.dispute_record(
                 request.username, session_of(request), str(event_id or ""), reason or ""
             )
+            c = self.service.open_family(request.username, session_of(request), int(state[0]))
         except (ReviewError, StoreUnavailable) as exc:
-            return refused(refusal(exc, L), L)
-        return t(L, "disputed", event=event_id, id=dispute_id)
+            return [refused(refusal(exc, L), L), gr.update(), gr.update()]
+        choices = self._dispute_choices(c.payload, str(state[1]))
+        return [
+            t(L, "disputed", event=event_id, id=dispute_id),
+            gr.update(choices=choices, value=None),
+            gr.update(value=""),
+        ]
+
+    def _dispute_choices(self, payload: Mapping[str, Any], family_id: str) -> list[Any]:
+        # Records already disputed (as stored now) are marked in the list.
+        disputed = self.service.queue.disputed_event_ids(family_id)
+        mark = t(self.lang, "disputed_mark")
+        return [
+            (f"{label} · {mark}" if event in disputed else label, event)
+            for label, event in card.timeline_rows(payload, self.lang)
+        ]
 
     def supervisor_view(self, request: gr.Request) -> list[Any]:
         """Fill the supervisor view (empty for anyone who is not a supervisor)."""

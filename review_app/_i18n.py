@@ -289,6 +289,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_details": ("Подробности", "Details"),
     "yes": ("да", "yes"),
     "no": ("нет", "no"),
+    "disputed_mark": ("оспорена", "disputed"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -68,3 +68,25 @@ def test_a_refused_decision_leaves_the_header_as_it_was(queue: ReviewQueue) -> N
     assert "Not saved" in result
     assert head == gr.update()
     assert queue.item(flag, "anna").status == "open"
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_after_a_dispute_the_record_is_marked_as_stored(queue: ReviewQueue, lang: Lang) -> None:
+    ui = _ui(queue, lang)
+    request = _request("alla")
+    nth = -1 if lang == "ru" else -2  # one family per language: the store is shared
+    flag = int(queue.items(status="open", districts=["velikiy_novgorod"])["flag_id"].iloc[nth])
+    opened = ui.open_card(flag, request)
+    state, choices = opened[0], opened[16]["choices"]
+    label, event = choices[0]
+    mark = "оспорена" if lang == "ru" else "disputed"
+    assert not label.endswith(mark)
+    result, listed, reason = ui.dispute(
+        state, event, "This record is about another family.", request
+    )
+    assert event in queue.disputed_event_ids(state[1])
+    assert dict((e, lbl) for lbl, e in listed["choices"])[event].endswith(f" · {mark}")
+    assert reason["value"] == ""
+    # Opened again, the card shows the same.
+    again = ui.open_card(flag, request)[16]["choices"]
+    assert dict((e, lbl) for lbl, e in again)[event].endswith(f" · {mark}")
