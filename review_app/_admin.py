@@ -284,7 +284,8 @@ class AdminPanel:
             return [refused(_admin_refusal(exc, L), L), gr.update(), gr.update()]
         # Re-read from the store after every change: the table shows what is stored.
         table = users_table(self.admin.queue.users(), L)
-        return [t(L, "admin_done", user=user, what=t(L, what).lower()), table, ""]
+        done = name(AUDIT_ACTION_NAMES, what, L)
+        return [t(L, "admin_done", user=user, what=done), table, ""]
 
     def do_add(
         self,
@@ -299,18 +300,18 @@ class AdminPanel:
             return [refused(t(L, "admin_pick_role"), L), gr.update(), gr.update()]
         return self._run(
             user,
-            "admin_add",
+            "user_added",
             lambda u: self.admin.add(request.username, u, role, districts or [], password or ""),
         )
 
     def do_disable(self, user: str, _r: Any, _d: Any, _p: Any, request: gr.Request) -> list[Any]:
-        return self._run(user, "admin_disable", lambda u: self.admin.disable(request.username, u))
+        return self._run(user, "user_disabled", lambda u: self.admin.disable(request.username, u))
 
     def do_enable(self, user: str, _r: Any, _d: Any, _p: Any, request: gr.Request) -> list[Any]:
-        return self._run(user, "admin_enable", lambda u: self.admin.enable(request.username, u))
+        return self._run(user, "user_enabled", lambda u: self.admin.enable(request.username, u))
 
     def do_unlock(self, user: str, _r: Any, _d: Any, _p: Any, request: gr.Request) -> list[Any]:
-        return self._run(user, "admin_unlock", lambda u: self.admin.unlock(request.username, u))
+        return self._run(user, "user_unlocked", lambda u: self.admin.unlock(request.username, u))
 
     def do_reset(
         self, user: str, _r: Any, _d: Any, password: str | None, request: gr.Request
@@ -320,7 +321,7 @@ class AdminPanel:
             return [refused(t(L, "admin_no_password"), L), gr.update(), gr.update()]
         return self._run(
             user,
-            "admin_reset",
+            "password_reset",
             lambda u: self.admin.reset_password(request.username, u, password),
         )
 
@@ -331,7 +332,7 @@ class AdminPanel:
         if not role:
             return [refused(t(L, "admin_pick_role"), L), gr.update(), gr.update()]
         return self._run(
-            user, "admin_set_role", lambda u: self.admin.set_role(request.username, u, role)
+            user, "user_role_changed", lambda u: self.admin.set_role(request.username, u, role)
         )
 
     def do_set_districts(
@@ -339,7 +340,7 @@ class AdminPanel:
     ) -> list[Any]:
         return self._run(
             user,
-            "admin_set_districts",
+            "user_districts_changed",
             lambda u: self.admin.set_districts(request.username, u, districts or []),
         )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.review_app.review_app_fakes import USERS, Served
-from tests.review_app.test_browser import browser  # noqa: F401 - the browser fixture
+from tests.review_app.test_browser import browser, shots  # noqa: F401 - fixtures
 from tests.review_app.test_state_browser import login_as
 
 pytestmark = pytest.mark.browser
@@ -26,6 +28,7 @@ def test_an_admin_disables_a_user_from_the_tab(
     served: Served,
     root: str,
     lang: str,
+    shots: Path,  # noqa: F811 - the fixture imported above
 ) -> None:
     context, page = login_as(browser, served, root, PASSWORD, lang)
     try:
@@ -39,6 +42,8 @@ def test_an_admin_disables_a_user_from_the_tab(
         ).first.click()
         page.locator(".admin-result:visible:has-text('boris')").first.wait_for()
         assert not served.queue.is_active("boris")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / f"admin_{lang}.png"), full_page=True)
         page.get_by_role("button", name="Включить" if lang == "ru" else "Enable").locator(
             "visible=true"
         ).first.click()
