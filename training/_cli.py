@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from risk.commands import EXIT_CODES_HELP, user_errors
+from risk.commands import EXIT_CODES_HELP, tracking_note, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -246,6 +246,9 @@ def _register_promote(app: typer.Typer) -> None:
                     "or attribute:metric_ratio=WHY"
                 )
             explanations[match.group(1)] = match.group(2).strip()
+        note = tracking_note(tracking_uri, "sqlite:///mlflow.db")
+        if note:
+            typer.echo(note, err=True)
         try:
             result = promote(
                 version,

@@ -18,6 +18,7 @@ from risk.commands._common import (
     progress,
     quiet_libraries,
     review_store,
+    tracking_note,
     user_errors,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "quiet_libraries",
     "register",
     "review_store",
+    "tracking_note",
     "user_errors",
 ]
 

@@ -153,3 +153,31 @@ def _sqlite_path(url: str) -> Path | None:
 def _new_sqlite_file(url: str) -> bool:
     path = _sqlite_path(url)
     return path is not None and not path.exists()
+
+
+def tracking_note(option: str | None, default: str) -> str | None:
+    """Name the MLflow store a command uses when it was given none, and whether it is new.
+
+    Returns None when ``option`` names the store (the user knows which one it is).
+
+    Examples
+    --------
+    >>> tracking_note("sqlite:///given.db", "sqlite:///mlflow.db") is None
+    True
+    >>> import os
+    >>> if "MLFLOW_TRACKING_URI" not in os.environ:
+    ...     print(tracking_note(None, "sqlite:////nonexistent/mlflow.db"))
+    ... else:
+    ...     print("tracking store: sqlite:////nonexistent/mlflow.db (new, empty)")
+    tracking store: sqlite:////nonexistent/mlflow.db (new, empty)
+    """
+    import os
+
+    if option:
+        return None
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or default
+    path = _sqlite_path(uri) if uri.startswith("sqlite") else None
+    if path is None:
+        return f"tracking store: {uri}"
+    state = " (new, empty)" if not path.exists() else ""
+    return f"tracking store: sqlite:///{path.resolve()}{state}"

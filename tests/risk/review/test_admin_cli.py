@@ -105,3 +105,21 @@ def test_a_command_without_a_store_says_which_one_it_used(
     assert f"review store: sqlite:///{db} (0 items, 1 user)\n" in again.stderr
     given = CliRunner().invoke(app, ["users", "list", "--store", f"sqlite:///{db}"])
     assert "review store" not in given.stderr
+
+
+def test_a_command_without_a_tracking_uri_says_which_store_it_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from risk.commands import tracking_note
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    db = (tmp_path / "mlflow.db").resolve()
+    assert (
+        tracking_note(None, "sqlite:///mlflow.db") == f"tracking store: sqlite:///{db} (new, empty)"
+    )
+    db.write_bytes(b"")
+    assert tracking_note(None, "sqlite:///mlflow.db") == f"tracking store: sqlite:///{db}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    assert tracking_note(None, "sqlite:///mlflow.db") == "tracking store: http://mlflow:5000"
+    assert tracking_note("sqlite:///given.db", "sqlite:///mlflow.db") is None
