@@ -134,6 +134,7 @@ def register(app: typer.Typer) -> None:
         for name, password, role, user_districts in users:
             shown = password if password is not None else "(set on an earlier run)"
             typer.echo(f"    {name:<16} {shown:<24} {role:<11} {', '.join(user_districts)}")
+        typer.echo(reopen_commands(store, tracking, host=host, port=port, lang=lang))
         if serve:
             from review_app import serve as serve_app
 
@@ -193,3 +194,26 @@ def decide_promotion(
         say(str(gate))
     say(f"version {result.version} is now 'champion'")
     return CHAMPION_URI, None
+
+
+def reopen_commands(store: str, tracking: str, *, host: str, port: int, lang: str) -> str:
+    """Return the exact commands that reopen the demo's review app and its MLflow store.
+
+    Examples
+    --------
+    >>> lines = reopen_commands("sqlite:////d/review.db", "sqlite:////d/mlflow.db",
+    ...     host="127.0.0.1", port=7860, lang="ru").splitlines()
+    >>> lines[1].strip()
+    'risk review --store sqlite:////d/review.db --host 127.0.0.1 --port 7860 --lang ru'
+    >>> lines[3].strip()
+    'mlflow ui --backend-store-uri sqlite:////d/mlflow.db'
+    """
+    import shlex
+
+    q = shlex.quote
+    return (
+        "  to reopen the review app:\n"
+        f"    risk review --store {q(store)} --host {q(host)} --port {port} --lang {q(lang)}\n"
+        "  to browse the MLflow store:\n"
+        f"    mlflow ui --backend-store-uri {q(tracking)}"
+    )

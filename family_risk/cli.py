@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 from typer.models import DefaultPlaceholder
 
-from risk.commands import EXIT_CODES_HELP
+from risk.commands import EXIT_CODES_HELP, quiet_libraries
 
 #: The entry-point group in which packages register their subcommands.
 ENTRY_POINT_GROUP = "risk.commands"
@@ -126,7 +126,8 @@ def _add_epilog(app: typer.Typer, epilog: str) -> None:
 
 
 def main() -> None:
-    """Run the ``risk`` command."""
+    """Run the ``risk`` command (third-party INFO lines and progress bars kept out)."""
+    quiet_libraries()
     build_app()()
 
 

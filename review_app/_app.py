@@ -21,6 +21,7 @@ from review_app import _card as card
 from review_app import _followup_view as fv
 from review_app import _queue_view as qv
 from review_app import _supervisor as sup
+from review_app._admin import Administration, AdminPanel
 from review_app._api import define_api
 from review_app._catalog import DistrictServices
 from review_app._family_report import FamilyReportUI
@@ -88,6 +89,8 @@ class _LanguageUI:
                 self._build_card()
             with gr.Tab(t(L, "tab_supervisor"), id="supervisor", visible=False) as self.sup_tab:
                 self._build_supervisor()
+            with gr.Tab(t(L, "tab_admin"), id="admin", visible=False) as self.admin_tab:
+                self.admin = AdminPanel(L, Administration(self.service))
 
     def _build_queue(self) -> None:
         L = self.lang
@@ -236,11 +239,12 @@ class _LanguageUI:
         self.dispute_btn.click(
             self.dispute,
             [self.card_state, self.dispute_event, self.dispute_reason],
-            [self.dispute_result],
+            [self.dispute_result, self.dispute_event, self.dispute_reason],
             **private,
         )
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
         self.family_report.wire(self.card_state)
+        self.admin.wire()
 
     def _then_follow_up(self, event: Any) -> Any:
         # After a card opens, show its follow-up as stored.
@@ -310,10 +314,11 @@ class _LanguageUI:
             "### " + t(L, "title") + "\n" + who,
             gr.update(choices=districts, value=""),
             gr.update(visible=user.role in SUPERVISOR_ROLES),
+            gr.update(visible=user.role == "admin"),
         ]
 
     def load_outputs(self) -> list[Any]:
-        return [self.who, self.f_district, self.sup_tab]
+        return [self.who, self.f_district, self.sup_tab, self.admin_tab]
 
     @staticmethod
     def first_page() -> int:
@@ -377,12 +382,10 @@ class _LanguageUI:
             if sid not in suggested_ids
         ]
         awaiting = c.item.status in AWAITING
-        events = card.timeline_rows(p, L)
+        events = self._dispute_choices(p, str(c.item.family_id))
         return [
             (int(c.item.flag_id), str(c.item.family_id), district),
-            card.family_header(_item_dict(c), p, L)
-            + "\n\n"
-            + card.score_block(_item_dict(c), p, L),
+            _card_head(c, L),
             gr.update(value=card.waterfall_figure(p, L), visible=True),
             card.explanation(p, L),
             gr.update(value=card.timeline_figure(p, L), visible=True),
@@ -431,9 +434,10 @@ class _LanguageUI:
         flag_id = int(state[0])
         services = list(dict.fromkeys([*(suggested or []), *(extra or [])]))
         try:
+            session = session_of(request)
             d = self.service.record_decision(
                 request.username,
-                session_of(request),
+                session,
                 flag_id,
                 decision,
                 rationale or "",
@@ -443,6 +447,11 @@ class _LanguageUI:
             history = self._history(request.username, state)
         except (ReviewError, StoreUnavailable) as exc:
             return [refused(escape_text(refusal(exc, L)), L), *no_change]
+        try:
+            # The header shows the item as stored now (decided), not as it was opened.
+            head: Any = _card_head(self.service.open_family(request.username, session, flag_id), L)
+        except (ReviewError, StoreUnavailable):
+            head = gr.update()  # saved all the same; the next open shows it
         saved = t(
             L,
             "saved",
@@ -451,7 +460,7 @@ class _LanguageUI:
             flag=d.flag_id,
             at=d.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
         )
-        return [saved, history, gr.update()]
+        return [saved, history, head]
 
     def _history(self, username: str | None, state: tuple[int, str, str]) -> str:
         _, family_id, district = state
@@ -465,18 +474,33 @@ class _LanguageUI:
         event_id: str | None,
         reason: str | None,
         request: gr.Request,
-    ) -> str:
-        """Mark a record of the open family as disputed."""
+    ) -> list[Any]:
+        """Mark a record of the open family as disputed; the records list shows it as stored."""
         L = self.lang
         if not state:
-            return refused(t(L, "err_no_card"), L)
+            return [refused(t(L, "err_no_card"), L), gr.update(), gr.update()]
         try:
             dispute_id = self.service.dispute_record(
                 request.username, session_of(request), str(event_id or ""), reason or ""
             )
+            c = self.service.open_family(request.username, session_of(request), int(state[0]))
         except (ReviewError, StoreUnavailable) as exc:
-            return refused(escape_text(refusal(exc, L)), L)
-        return t(L, "disputed", event=escape_text(event_id), id=dispute_id)
+            return [refused(escape_text(refusal(exc, L)), L), gr.update(), gr.update()]
+        choices = self._dispute_choices(c.payload, str(state[1]))
+        return [
+            t(L, "disputed", event=escape_text(event_id), id=dispute_id),
+            gr.update(choices=choices, value=None),
+            gr.update(value=""),
+        ]
+
+    def _dispute_choices(self, payload: Mapping[str, Any], family_id: str) -> list[Any]:
+        # Records already disputed (as stored now) are marked in the list.
+        disputed = self.service.queue.disputed_event_ids(family_id)
+        mark = t(self.lang, "disputed_mark")
+        return [
+            (f"{label} · {mark}" if event in disputed else label, event)
+            for label, event in card.timeline_rows(payload, self.lang)
+        ]
 
     def supervisor_view(self, request: gr.Request) -> list[Any]:
         """Fill the supervisor view (empty for anyone who is not a supervisor)."""
@@ -498,6 +522,13 @@ class _LanguageUI:
             fair_plot,
             sup.follow_up_table(data.late_follow_ups, L),
         ]
+
+
+def _card_head(c: Card, lang: Lang) -> str:
+    item = _item_dict(c)
+    return (
+        card.family_header(item, c.payload, lang) + "\n\n" + card.score_block(item, c.payload, lang)
+    )
 
 
 def _item_dict(c: Card) -> dict[str, Any]:
@@ -589,7 +620,9 @@ def build_app(
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
                 ui.queue_outputs(),
                 api_visibility="private",
-            ).then(ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private")
+            ).then(
+                ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private"
+            ).then(ui.admin.load, None, ui.admin.table, api_visibility="private")
             chosen.then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from risk.commands import user_errors
+from risk.commands import open_review_store, quiet_libraries, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -60,14 +60,14 @@ def register(app: typer.Typer) -> None:
         the app is up, overdue items and follow-ups escalate to supervisors on a schedule (the
         sweep of "risk escalate"); nothing is ever closed by it.
         """
+        quiet_libraries()
         from review_app import serve
-        from risk.review import ReviewQueue
 
         if not max_login_hours > 0:
             raise ValueError(f"--max-login-hours must be positive; got {max_login_hours}")
         if escalate_every < 0:
             raise ValueError(f"--escalate-every must be 0 or more minutes; got {escalate_every}")
-        queue = ReviewQueue(store)
+        queue = open_review_store(store)
         queue.migrate()
         deadlines = _use_region(region)
         typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
@@ -99,12 +99,14 @@ def _use_region(region: str | None) -> dict[str, Any]:
     Returns the sweep's calendar and deadlines. ``serve`` builds its own service, so the pack's
     calendar and SLA are set as the service's defaults.
     """
+    from review_app._admin import Administration
     from review_app._service import ReviewService
     from risk.regions import DEFAULT_REGION, load_region
     from risk.review import WorkingCalendar
 
     pack = load_region(region or DEFAULT_REGION)
     calendar = WorkingCalendar.for_region(pack)
+    Administration.default_districts = tuple(pack.district_codes)
     ReviewService.default_calendar = calendar
     deadlines: dict[str, Any] = {"calendar": calendar}
     if pack.review is not None:

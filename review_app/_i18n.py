@@ -249,6 +249,47 @@ _TEXT: dict[str, tuple[str, str]] = {
         "The report is ready: the family's records without the model's score. Give it to the "
         "family.",
     ),
+    # administration
+    "tab_admin": ("Администрирование", "Administration"),
+    "admin_head": ("Пользователи", "Users"),
+    "admin_user": ("Имя для входа", "Login name"),
+    "admin_role": ("Роль", "Role"),
+    "admin_districts": ("Районы", "Districts"),
+    "admin_password": ("Новый пароль (не менее 8 знаков)", "New password (at least 8 characters)"),
+    "admin_add": ("Добавить", "Add"),
+    "admin_disable": ("Отключить", "Disable"),
+    "admin_enable": ("Включить", "Enable"),
+    "admin_unlock": ("Снять блокировку", "Unlock"),
+    "admin_reset": ("Сменить пароль", "Reset password"),
+    "admin_set_role": ("Сменить роль", "Change role"),
+    "admin_set_districts": ("Сменить районы", "Change districts"),
+    "admin_history": ("История пользователя", "User's history"),
+    "admin_pick_user": ("Укажите пользователя.", "Give the user's login name."),
+    "admin_pick_role": ("Выберите роль.", "Pick a role."),
+    "admin_no_password": ("Введите новый пароль.", "Type the new password."),
+    "admin_not_admin": (
+        "Это могут только администраторы.",
+        "Only administrators can do this.",
+    ),
+    "admin_unknown_district": (
+        "Таких районов нет в регионе: {districts}",
+        "These districts are not in the region: {districts}",
+    ),
+    "admin_done": ("Готово: {user} — {what}.", "Done: {user} — {what}."),
+    "admin_history_empty": ("Записей нет.", "No entries."),
+    "col_name": ("Имя", "Name"),
+    "col_role": ("Роль", "Role"),
+    "col_districts": ("Районы", "Districts"),
+    "col_active": ("Активен", "Active"),
+    "col_locked": ("Заблокирован до", "Locked until"),
+    "col_at": ("Когда", "When"),
+    "col_actor": ("Кто", "Who"),
+    "col_action": ("Действие", "Action"),
+    "col_subject": ("Объект", "Subject"),
+    "col_details": ("Подробности", "Details"),
+    "yes": ("да", "yes"),
+    "no": ("нет", "no"),
+    "disputed_mark": ("оспорена", "disputed"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -523,4 +564,21 @@ STEP_NAMES: dict[str, tuple[str, str]] = {
     "contact": ("контакт", "contact"),
     "service": ("услуга", "service"),
     "declined": ("отказ семьи", "family declined"),
+}
+
+#: Audit actions as the administration tab names them in a user's history.
+AUDIT_ACTION_NAMES: dict[str, tuple[str, str]] = {
+    "login": ("вход", "logged in"),
+    "login_failed": ("неудачный вход", "failed login"),
+    "view_family": ("открыта карточка", "opened a family card"),
+    "decision": ("решение", "decision"),
+    "dispute": ("оспорена запись", "disputed a record"),
+    "access_denied": ("отказано в доступе", "access refused"),
+    "user_added": ("пользователь добавлен", "user added"),
+    "user_disabled": ("пользователь отключён", "user disabled"),
+    "user_enabled": ("пользователь включён", "user enabled"),
+    "user_unlocked": ("блокировка снята", "unlocked"),
+    "password_reset": ("пароль сменён", "password reset"),
+    "user_role_changed": ("роль изменена", "role changed"),
+    "user_districts_changed": ("районы изменены", "districts changed"),
 }

@@ -1,5 +1,7 @@
 """A maximum login age: Gradio keeps a login in a cookie forever, the app does not accept that.
 
+A user disabled by an admin is refused on their next request in the same way.
+
 The time of each successful login is kept on the server, per user name; every request checks it
 (through :class:`AgedLoginService`, the one place every handler loads its user) and is refused,
 and audited as ``access_denied``, once the login is older than the limit. A server restart
@@ -98,8 +100,12 @@ class LoginAges:
         raise LoginExpired(f"{message}; log in again (/logout)")
 
 
+class AccountDisabled(AuthenticationFailed):
+    """The user was disabled since they logged in: their open session is refused."""
+
+
 class AgedLoginService(ReviewService):
-    """A :class:`ReviewService` that refuses users whose login is too old.
+    """A :class:`ReviewService` that refuses users whose login is too old, or who were disabled.
 
     Every handler of the app loads its user through :meth:`ReviewService.user`, so checking
     there covers the page and the API alike.
@@ -112,7 +118,12 @@ class AgedLoginService(ReviewService):
     def user(self, username: str | None) -> User:
         """Load the user behind an authenticated name whose login is recent enough."""
         self.ages.check(username)
-        return super().user(username)
+        user = super().user(username)
+        # Gradio's login cookie outlives a disable: the store is asked on every request.
+        if not self.queue.is_active(user.name):
+            self.queue.log_refusal(user.name, "request", "disabled")
+            raise AccountDisabled(f"the account {user.name!r} is disabled")
+        return user
 
     def supervisor(self, username: str | None) -> User:
         """Load a supervisor; a refusal (a specialist asking for the view) is audited."""

@@ -314,13 +314,18 @@ def serve(
         app_kwargs={"middleware": [Middleware(RequestGuard, queue=queue)]},
         auth_message=message,
         prevent_thread_lock=not block,
-        quiet=quiet,
+        # Families' data: never a public share link, whatever GRADIO_SHARE says (an explicit
+        # False wins over it), and no start text suggesting one (the URL is printed below).
+        share=False,
+        quiet=True,
         show_error=True,
         ssr_mode=False,
         footer_links=[],
         theme=gr.themes.Soft(font=_FONTS, font_mono=_MONO),
         css=CSS,
     )
+    if not quiet:
+        print(f"* Running on local URL:  {url}")
     return app, url
 
 

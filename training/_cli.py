@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from risk.commands import EXIT_CODES_HELP, user_errors
+from risk.commands import EXIT_CODES_HELP, tracking_note, user_errors
 from training._monitor_cli import register_monitor
 
 #: Help of every ``--tracking-uri`` option.
@@ -275,6 +275,9 @@ def _register_promote(app: typer.Typer) -> None:
             explanations[match.group(1)] = match.group(2).strip()
         # An explanation without a name is refused; a bare promotion records the name if known.
         who = person(by) if explanations else (by or os.environ.get("USER") or None)
+        note = tracking_note(tracking_uri, "sqlite:///mlflow.db")
+        if note:
+            typer.echo(note, err=True)
         try:
             result = promote(
                 version,

@@ -11,14 +11,27 @@ import importlib
 
 import typer
 
-from risk.commands._common import EXIT_CODES_HELP, exit_code, progress, user_errors
+from risk.commands._common import (
+    EXIT_CODES_HELP,
+    exit_code,
+    open_review_store,
+    progress,
+    quiet_libraries,
+    review_store,
+    tracking_note,
+    user_errors,
+)
 
 __all__ = [
     "COMMAND_MODULES",
     "EXIT_CODES_HELP",
     "exit_code",
+    "open_review_store",
     "progress",
+    "quiet_libraries",
     "register",
+    "review_store",
+    "tracking_note",
     "user_errors",
 ]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from risk.commands._common import user_errors
+from risk.commands._common import review_store, user_errors
 
 _STORE_HELP = "Review store URL (default: $RISK_STORE_URL, else sqlite:///risk-review.db)."
 
@@ -65,14 +65,14 @@ def register(app: typer.Typer) -> None:
 
         Check it later with ``risk audit-log verify --anchor SEQ:HASH``.
         """
-        from risk.review import ReviewQueue, verify_audit_log
+        from risk.review import verify_audit_log
 
         # Only an intact chain is worth anchoring (this also refuses a store that is not there).
         result = verify_audit_log(store)
         if not result.ok:
             typer.secho(str(result), fg=typer.colors.RED, err=True)
             raise typer.Exit(code=1)
-        with ReviewQueue(store) as queue:
+        with review_store(store) as queue:
             seq, digest = queue.audit_anchor()
         typer.echo(f"{seq}:{digest}")
 

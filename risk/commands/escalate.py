@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from risk.commands._common import EXIT_CODES_HELP, user_errors
+from risk.commands._common import EXIT_CODES_HELP, review_store, user_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         cron every few minutes: concurrent runs escalate each row once. Nothing is closed.
         """
         from risk.regions import DEFAULT_REGION, load_region
-        from risk.review import ReviewQueue, StoreUnavailable, WorkingCalendar
+        from risk.review import StoreUnavailable, WorkingCalendar
 
         at = _parse_now(now)
         pack = load_region(region or DEFAULT_REGION)
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
                 "sla_working_days": pack.review.sla_working_days,
                 "first_contact_working_days": pack.review.first_contact_working_days,
             }
-        with ReviewQueue(store) as queue:
+        with review_store(store) as queue:
             if _missing_sqlite_file(queue.url):
                 raise StoreUnavailable(f"no review store at {queue!r}")
             done = queue.sweep(at, calendar=calendar, **kwargs)

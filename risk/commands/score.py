@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from risk._io import write_atomically
-from risk.commands._common import progress, user_errors
+from risk.commands._common import progress, review_store, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,7 +161,6 @@ def register(app: typer.Typer) -> None:
         """
         from features import load_records
         from risk import Screener
-        from risk.review import ReviewQueue
 
         if engine not in ("pandas", "spark"):
             raise typer.BadParameter(f"--engine must be 'pandas' or 'spark'; got {engine!r}")
@@ -171,7 +170,7 @@ def register(app: typer.Typer) -> None:
                 data, as_of, uri, out=out, store=store, run_id=run_id, capacity=capacity
             )
             return
-        with ReviewQueue(store) as queue:
+        with review_store(store) as queue:
             for step in progress(("records", "model", "screen"), desc="risk score", total=3):
                 if step == "records":
                     records = load_records(data)
@@ -214,11 +213,10 @@ def _score_on_spark(
 ) -> None:
     """``risk score --engine spark``: the same run, with features and scores computed on Spark."""
     from risk import Screener
-    from risk.review import ReviewQueue
     from risk.spark._cli import input_fingerprint, open_records, spark_run_paths
     from risk.spark._score import spark_screen, write_run
 
-    with ReviewQueue(store) as queue:
+    with review_store(store) as queue:
         screener = Screener.load(uri)
         spark, records = open_records(data)
         run = spark_screen(

@@ -1,7 +1,8 @@
-"""Users and logins: adding users, listing them, and authenticating with back-off."""
+"""Users and logins: adding and administering users, and authenticating with back-off."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -22,6 +23,8 @@ from risk.review._users import (
     hash_password,
     login_fields_problem,
     name_fingerprint,
+    validate_grant,
+    validate_password,
     validate_user,
     verify_password,
 )
@@ -124,13 +127,13 @@ class Accounts:
         return found
 
     def users(self) -> pd.DataFrame:
-        """List users (never their password hashes): name, role, districts, created_at, lockout."""
+        """List users (never their password hashes): name, role, districts, lockout, active."""
         u = m.users.c
         with self._read() as conn:
             rows = conn.execute(
-                sa.select(u.name, u.role, u.created_at, u.failed_logins, u.locked_until).order_by(
-                    u.name
-                )
+                sa.select(
+                    u.name, u.role, u.created_at, u.failed_logins, u.locked_until, u.active
+                ).order_by(u.name)
             ).all()
             ds = conn.execute(sa.select(m.user_districts)).all()
         by_user: dict[str, list[str]] = {}
@@ -144,12 +147,13 @@ class Accounts:
                 r.created_at,
                 r.failed_logins,
                 r.locked_until,
+                bool(r.active),
             )
             for r in rows
         ]
         return _frame(
             data,
-            ("name", "role", "districts", "created_at", "failed_logins", "locked_until"),
+            ("name", "role", "districts", "created_at", "failed_logins", "locked_until", "active"),
             ints=("failed_logins",),
         )
 
@@ -198,7 +202,7 @@ class Accounts:
             raise AuthenticationFailed(f"login failed: {problem}")
         with self._read() as conn:
             row = conn.execute(
-                sa.select(m.users.c.password_hash, m.users.c.locked_until).where(
+                sa.select(m.users.c.password_hash, m.users.c.locked_until, m.users.c.active).where(
                     m.users.c.name == name
                 )
             ).first()
@@ -245,6 +249,13 @@ class Accounts:
             burn_password_check("")
             self._log(AuditEntry(name, "login_failed", f"user {name}", {"reason": problem, **seen}))
             raise refused
+        if not row.active:
+            # Refused like a wrong password, at the same cost: the answer tells nothing more.
+            burn_password_check(password)
+            self._log(
+                AuditEntry(name, "login_failed", f"user {name}", {"reason": "disabled", **seen})
+            )
+            raise refused
         if row.locked_until is not None and at < row.locked_until:
             # The refusal costs a hash too: a locked-out user must not answer faster.
             burn_password_check(password)
@@ -262,16 +273,14 @@ class Accounts:
             u = m.users.c
             if ok:
                 # Failures racing this attempt may have locked the user meanwhile.
-                locked = conn.execute(sa.select(u.locked_until).where(u.name == name)).scalar()
-                if locked is not None and at < locked:
+                now = conn.execute(sa.select(u.locked_until, u.active).where(u.name == name)).one()
+                if not now.active or (now.locked_until is not None and at < now.locked_until):
+                    reason = "disabled" if not now.active else "locked out"
                     append(
                         conn,
                         [
                             AuditEntry(
-                                name,
-                                "login_failed",
-                                f"user {name}",
-                                {"reason": "locked out", **seen},
+                                name, "login_failed", f"user {name}", {"reason": reason, **seen}
                             )
                         ],
                     )
@@ -305,3 +314,199 @@ class Accounts:
         if found is None:
             raise refused
         return found
+
+    # -- administration -------------------------------------------------------------------
+
+    def is_active(self, name: str) -> bool:
+        """Whether ``name`` is a user who may log in (False for unknown and disabled users)."""
+        with self._read() as conn:
+            active = conn.execute(
+                sa.select(m.users.c.active).where(m.users.c.name == name)
+            ).scalar()
+        return bool(active)
+
+    def _change(
+        self,
+        name: str,
+        action: str,
+        actor: str,
+        change: Callable[[sa.Connection, Any], dict[str, Any] | None],
+    ) -> User:
+        """Apply ``change`` to the stored user ``name`` and audit it, in one transaction.
+
+        ``change`` gets the user's row and returns the audit details, or None when there is
+        nothing to change (then nothing is written and nothing audited).
+        """
+
+        def body(conn: sa.Connection) -> User:
+            row = conn.execute(sa.select(m.users).where(m.users.c.name == name)).first()
+            if row is None:
+                raise UnknownItem(f"unknown user {name!r}")
+            details = change(conn, row)
+            if details is not None:
+                append(conn, [AuditEntry(actor, action, f"user {name}", details)])
+            found = self._load_user(conn, name)
+            assert found is not None
+            return found
+
+        return self._audited(body)
+
+    def _refuse_last_admin(self, conn: sa.Connection, row: Any, doing: str) -> None:
+        if row.role != "admin" or not row.active:
+            return
+        u = m.users.c
+        others = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(m.users)
+            .where(u.role == "admin", u.active == sa.true(), u.name != row.name)
+        ).scalar_one()
+        if not others:
+            raise InvalidUser(f"cannot {doing} {row.name!r}: the last active admin")
+
+    def _set_active(self, name: str, active: bool, actor: str) -> User:
+        def change(conn: sa.Connection, row: Any) -> dict[str, Any] | None:
+            if bool(row.active) == active:
+                return None
+            if not active:
+                self._refuse_last_admin(conn, row, "disable")
+            conn.execute(sa.update(m.users).where(m.users.c.name == name).values(active=active))
+            return {}
+
+        return self._change(name, "user_enabled" if active else "user_disabled", actor, change)
+
+    def disable_user(self, name: str, *, actor: str) -> User:
+        """Disable ``name``: refused at login like a wrong password; the row and history stay.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        InvalidUser
+            ``name`` is the last active admin.
+        """
+        return self._set_active(name, False, actor)
+
+    def enable_user(self, name: str, *, actor: str) -> User:
+        """Enable a disabled user again."""
+        return self._set_active(name, True, actor)
+
+    def unlock_user(self, name: str, *, actor: str) -> User:
+        """Clear ``name``'s failed logins and lockout."""
+
+        def change(conn: sa.Connection, row: Any) -> dict[str, Any]:
+            conn.execute(
+                sa.update(m.users)
+                .where(m.users.c.name == name)
+                .values(failed_logins=0, locked_until=None)
+            )
+            return {"failed_logins": int(row.failed_logins)}
+
+        return self._change(name, "user_unlocked", actor, change)
+
+    def reset_password(self, name: str, password: str, *, actor: str) -> User:
+        """Give ``name`` a new password (and clear the lockout); only its hash is stored.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        InvalidUser
+            The password is too short or too long.
+        """
+        validate_password(name, password)
+        # The slow hash runs before the transaction: it must not hold the audit chain.
+        hashed = hash_password(password)
+
+        def change(conn: sa.Connection, row: Any) -> dict[str, Any]:
+            conn.execute(
+                sa.update(m.users)
+                .where(m.users.c.name == name)
+                .values(password_hash=hashed, failed_logins=0, locked_until=None)
+            )
+            return {}
+
+        return self._change(name, "password_reset", actor, change)
+
+    def set_role(self, name: str, role: str, *, actor: str) -> User:
+        """Change ``name``'s role (a specialist or supervisor must already have districts).
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        InvalidUser
+            Unknown role, no districts for the role, or demoting the last active admin.
+        """
+
+        def change(conn: sa.Connection, row: Any) -> dict[str, Any] | None:
+            held = self._load_user(conn, name)
+            assert held is not None
+            validate_grant(name, role, held.districts)
+            if row.role == role:
+                return None
+            self._refuse_last_admin(conn, row, "change the role of")
+            conn.execute(sa.update(m.users).where(m.users.c.name == name).values(role=role))
+            return {"from": row.role, "to": role}
+
+        return self._change(name, "user_role_changed", actor, change)
+
+    def set_districts(
+        self,
+        name: str,
+        districts: Iterable[str] | None = None,
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        actor: str,
+    ) -> User:
+        """Replace ``name``'s districts with ``districts``, or add and remove some.
+
+        The store does not know the region: callers check the districts against it.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        InvalidUser
+            A blank district, or a specialist or supervisor left without districts.
+        """
+
+        def change(conn: sa.Connection, row: Any) -> dict[str, Any] | None:
+            held = self._load_user(conn, name)
+            assert held is not None
+            base = held.districts if districts is None else frozenset(districts)
+            wanted = (base | frozenset(add)) - frozenset(remove)
+            new = validate_grant(name, str(row.role), wanted)
+            if new == held.districts:
+                return None
+            ud = m.user_districts
+            conn.execute(sa.delete(ud).where(ud.c.user_name == name))
+            if new:
+                conn.execute(
+                    sa.insert(ud), [{"user_name": name, "district": d} for d in sorted(new)]
+                )
+            return {"from": sorted(held.districts), "to": sorted(new)}
+
+        return self._change(name, "user_districts_changed", actor, change)
+
+    def user_history(self, name: str) -> pd.DataFrame:
+        """Return the audit rows by or about ``name``, oldest first (logins, decisions, changes).
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        """
+        a = m.audit_log.c
+        with self._read() as conn:
+            if self._load_user(conn, name) is None:
+                raise UnknownItem(f"unknown user {name!r}")
+            rows = conn.execute(
+                sa.select(a.seq, a.at, a.actor, a.action, a.subject, a.details_json)
+                .where(sa.or_(a.actor == name, a.subject == f"user {name}"))
+                .order_by(a.seq)
+            ).all()
+        data = [
+            (r.seq, r.at, r.actor, r.action, r.subject, json.loads(r.details_json)) for r in rows
+        ]
+        return _frame(data, ("seq", "at", "actor", "action", "subject", "details"), ints=("seq",))

@@ -36,6 +36,12 @@ ACTIONS: tuple[str, ...] = (
     "followup_declined",
     "followup_close",
     "followup_escalate",
+    "user_disabled",
+    "user_enabled",
+    "user_unlocked",
+    "password_reset",
+    "user_role_changed",
+    "user_districts_changed",
 )
 
 #: ``prev_hash`` of the first row.

@@ -105,6 +105,8 @@ users = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False),
     sa.Column("locked_until", sa.DateTime, nullable=True),
+    # Disabled users keep their rows (decisions and the audit log name them) but cannot log in.
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.CheckConstraint("role IN ('specialist', 'supervisor', 'admin')", name="ck_users_role"),
 )
 

@@ -659,8 +659,58 @@ class ReviewQueue:
         return self._accounts.get_user(name)
 
     def users(self) -> pd.DataFrame:
-        """List users (never their password hashes): name, role, districts, created_at, lockout."""
+        """List users (never their password hashes): name, role, districts, lockout, active."""
         return self._accounts.users()
+
+    def is_active(self, name: str) -> bool:
+        """Whether ``name`` is a user who may log in (False for unknown and disabled users)."""
+        return self._accounts.is_active(name)
+
+    def disable_user(self, name: str, *, actor: str) -> User:
+        """Disable ``name`` (refused at login; history kept); never the last active admin."""
+        return self._accounts.disable_user(name, actor=actor)
+
+    def enable_user(self, name: str, *, actor: str) -> User:
+        """Enable a disabled user again."""
+        return self._accounts.enable_user(name, actor=actor)
+
+    def unlock_user(self, name: str, *, actor: str) -> User:
+        """Clear ``name``'s failed logins and lockout."""
+        return self._accounts.unlock_user(name, actor=actor)
+
+    def reset_password(self, name: str, password: str, *, actor: str) -> User:
+        """Give ``name`` a new password (only its hash is stored) and clear the lockout."""
+        return self._accounts.reset_password(name, password, actor=actor)
+
+    def set_role(self, name: str, role: str, *, actor: str) -> User:
+        """Change ``name``'s role; never demote the last active admin."""
+        return self._accounts.set_role(name, role, actor=actor)
+
+    def set_districts(
+        self,
+        name: str,
+        districts: Iterable[str] | None = None,
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+        actor: str,
+    ) -> User:
+        """Replace ``name``'s districts, or add and remove some (check them against the region).
+
+        Examples
+        --------
+        >>> q = ReviewQueue("sqlite://")
+        >>> _ = q.add_user("anna", "correct horse", "specialist", ["north"])
+        >>> sorted(q.set_districts("anna", add=["south"], actor="root").districts)
+        ['north', 'south']
+        >>> q.user_history("anna")["action"].tolist()
+        ['user_added', 'user_districts_changed']
+        """
+        return self._accounts.set_districts(name, districts, add=add, remove=remove, actor=actor)
+
+    def user_history(self, name: str) -> pd.DataFrame:
+        """Return the audit rows by or about ``name``: logins, decisions, account changes."""
+        return self._accounts.user_history(name)
 
     def authenticate(
         self,

@@ -98,6 +98,28 @@ def validate_user(name: str, password: str, role: str, districts: Iterable[str])
             f"user {name!r}: name must be 1-128 letters, digits or '._@-', starting with a "
             "letter or digit"
         )
+    ds = validate_grant(name, role, districts)
+    validate_password(name, password)
+    return User(name=name, role=role, districts=ds)
+
+
+def validate_grant(name: str, role: str, districts: Iterable[str]) -> frozenset[str]:
+    """Check a user's role and districts together; return the districts as a set.
+
+    Raises
+    ------
+    InvalidUser
+        An unknown role, a blank district, or a specialist or supervisor without districts.
+
+    Examples
+    --------
+    >>> sorted(validate_grant("anna", "specialist", [" north", "south"]))
+    ['north', 'south']
+    >>> validate_grant("anna", "supervisor", [])
+    Traceback (most recent call last):
+    ...
+    risk.review._errors.InvalidUser: user 'anna': a supervisor needs at least one district
+    """
     if role not in ROLES:
         raise InvalidUser(f"user {name!r}: role must be one of {', '.join(ROLES)}; got {role!r}")
     if isinstance(districts, str):
@@ -107,12 +129,24 @@ def validate_user(name: str, password: str, role: str, districts: Iterable[str])
         raise InvalidUser(f"user {name!r}: district names must not be blank")
     if role != "admin" and not ds:
         raise InvalidUser(f"user {name!r}: a {role} needs at least one district")
+    return ds
+
+
+def validate_password(name: str, password: str) -> None:
+    """Check a new password's length (at least 8 characters, at most 1024 UTF-8 bytes).
+
+    Raises
+    ------
+    InvalidUser
+        Too short or too long; the password itself is never quoted.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(
             f"user {name!r}: password must be at least {MIN_PASSWORD_LENGTH} characters; "
             f"got {len(password)}"
         )
-    return User(name=name, role=role, districts=ds)
+    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+        raise InvalidUser(f"user {name!r}: password must be at most {MAX_PASSWORD_BYTES} bytes")
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
