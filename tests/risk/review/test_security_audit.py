@@ -118,7 +118,14 @@ def test_editing_a_decision_row_fails_verification(
 
 
 def test_deleting_a_decision_row_fails_verification(q: ReviewQueue) -> None:
-    _run(q, "DELETE FROM decisions WHERE decision_id = 2")
+    # Whoever deletes a decision takes the follow-up it opened with it (its foreign key).
+    _run(
+        q,
+        "DELETE FROM follow_up_events WHERE followup_id IN "
+        "(SELECT followup_id FROM follow_ups WHERE decision_id = 2)",
+        "DELETE FROM follow_ups WHERE decision_id = 2",
+        "DELETE FROM decisions WHERE decision_id = 2",
+    )
     result = q.verify_audit_log()
     assert not result.ok and result.reason == "decision 2 was deleted from the store"
 
