@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit_log",
     "docs",
     "region",
+    "evaluate",
 )
 
 
