@@ -184,6 +184,8 @@ def rd_bins(frame: pd.DataFrame, outcome: str, bins: int = 20, span: float = 1.5
     use = frame[frame["x"].abs() <= span]
     edges = np.linspace(-span, span, 2 * bins + 1)
     cut = pd.cut(use["x"].to_numpy(), list(edges), include_lowest=True)
-    grouped = use.groupby(cut, observed=True)[outcome].agg(["mean", "size"])
+    grouped = use.groupby(pd.Series(cut, index=use.index), observed=True)[outcome].agg(
+        ["mean", "size"]
+    )
     grouped["x"] = [iv.mid for iv in grouped.index]
     return grouped.reset_index(drop=True)
