@@ -6,6 +6,7 @@ assumptions; and a minimal outreach loop on the synthetic world, whose truth kno
 """
 
 from risk.evaluation._did import DidResult, callaway_santanna
+from risk.evaluation._estimate import Estimate
 from risk.evaluation._evaluate import (
     Evaluation,
     did_panel,
@@ -13,7 +14,7 @@ from risk.evaluation._evaluate import (
     naive_comparison,
     outcome_frame,
 )
-from risk.evaluation._rd import Estimate, density_test, rd_estimate, rd_frame
+from risk.evaluation._rd import density_test, rd_estimate, rd_frame
 from risk.evaluation._report import format_estimates, write_report
 from risk.evaluation._simulate import (
     NOVOSIBIRSK_PILOTS,

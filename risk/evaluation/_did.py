@@ -11,9 +11,9 @@ cohort size). Units are families screened each quarter (repeated cross-sections)
 come from a bootstrap over families.
 
 Written here rather than taken from a package: of the Python ports, ``csdid`` pulls in a plotting
-stack and publishing tools, and ``differences`` 0.3 reported standard errors far below the
-two-group formula on a 12-district panel; this estimator is short and tested against the
-two-group DiD computed by hand.
+stack and publishing tools, and ``differences`` 0.3, on a 12-unit test panel with three early
+adopters, reported analytic standard errors about 2.5 times below the two-group formula; this
+estimator is short and tested against the two-group DiD computed by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from features import InputError
-from risk.evaluation._rd import Estimate
+from risk.evaluation._estimate import Estimate
 
 DID_ASSUMPTIONS = (
     "Parallel trends: without outreach, the outcome of districts that started would have "

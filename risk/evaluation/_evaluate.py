@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from risk.evaluation._did import DidResult, callaway_santanna
-from risk.evaluation._rd import Estimate, rd_bins, rd_estimate, rd_frame
+from risk.evaluation._estimate import Estimate
+from risk.evaluation._rd import rd_bins, rd_estimate, rd_frame
 from risk.evaluation._simulate import Simulation
 
 NAIVE_ASSUMPTIONS = (
@@ -31,6 +32,7 @@ class Evaluation:
     estimates: tuple[Estimate, ...]
     did: DidResult
     rd_bins: pd.DataFrame
+    #: The simulation's hazard reduction (synthetic data with outreach), else None.
     outreach_effect: float | None
 
 
@@ -128,4 +130,7 @@ def evaluate(sim: Simulation, *, seed: int = 0, n_boot: int = 299) -> Evaluation
     )
     estimates.append(did.overall)
     estimates.extend(naive_comparison(frame, name) for name in OUTCOMES)
-    return Evaluation(tuple(estimates), did, rd_bins(frame, "label"), None)
+    outreach = sim.truth.manifest.get("outreach", {})
+    return Evaluation(
+        tuple(estimates), did, rd_bins(frame, "label"), outreach.get("outreach_effect")
+    )

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from features import InputError
+from risk.evaluation._estimate import Estimate
 
 RD_ASSUMPTIONS = (
     "Families just inside and just outside capacity are alike in everything but the offer: "
@@ -30,26 +30,6 @@ RD_ASSUMPTIONS = (
     "Fuzzy design (effect of accepted support): the offer changes the outcome only through "
     "acceptance, and nobody takes up support because they were not offered it.",
 )
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """One effect estimate with its 95% interval and what it rests on."""
-
-    design: str
-    outcome: str
-    estimate: float
-    ci_low: float
-    ci_high: float
-    n: int
-    truth: float | None = None
-    assumptions: tuple[str, ...] = ()
-    checks: dict[str, float] = field(default_factory=dict)
-    note: str = ""
-
-    def covers(self, value: float) -> bool:
-        """Whether the 95% interval contains ``value``."""
-        return bool(self.ci_low <= value <= self.ci_high)
 
 
 def rd_frame(

@@ -21,6 +21,11 @@ def format_estimates(ev: Evaluation) -> str:
         truth = "" if e.truth is None else f"{e.truth:+.4f}"
         ci = f"[{e.ci_low:+.4f}, {e.ci_high:+.4f}]"
         lines.append(f"{e.design:<50}{e.outcome:<10}{e.estimate:>+10.4f}{ci:>22}{truth:>10}")
+    if ev.outreach_effect is not None:
+        lines.append(
+            f"truth: this synthetic world's outreach lowers hazards by {ev.outreach_effect:.0%}; "
+            "'truth' is each design's estimand computed from the potential outcomes"
+        )
     rd = next(e for e in ev.estimates if e.design.startswith("RD"))
     lines.append(
         f"density test at the cut-off (rddensity): p = {rd.checks['density_p']:.3f}; "

@@ -14,6 +14,7 @@ rank, capacity and flag per family).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,7 +302,11 @@ def read_simulation(folder: str | Path) -> Simulation:
     records = load_records(path)
     truth_dir = path / "truth"
     potential = truth_dir / "potential_outcomes.parquet"
+    manifest_file = path / "manifest.json"
     truth = Truth(
+        manifest=json.loads(manifest_file.read_text(encoding="utf-8"))
+        if manifest_file.exists()
+        else {},
         families=pd.read_parquet(truth_dir / "families.parquet"),
         snapshots=pd.read_parquet(truth_dir / "snapshots.parquet"),
         potential=pd.read_parquet(potential)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from family_risk.cli import app
@@ -18,7 +17,6 @@ from risk.evaluation import (
     write_simulation,
 )
 from risk.regions import load_region
-from risk.synth import SynthConfig, World, generate
 
 N = 4000
 
@@ -90,37 +88,6 @@ def test_potential_outcomes_are_consistent(with_effect) -> None:
     assert len(before) > 0
     np.testing.assert_array_equal(before["label_with"], before["label_without"])
     assert both["distress_with"].sum() < both["distress_without"].sum()
-
-
-def test_zero_effect_leaves_the_world_bit_identical() -> None:
-    plain = generate(500, seed=4)
-    ids = plain[0].families["family_id"].head(40)
-    treatments = pd.DataFrame({"family_id": ids, "start_date": "2021-04-01"})
-    for effect in (0.0, 0.3):
-        records, truth = generate(500, seed=4, outreach_effect=effect, treatments=treatments)
-        same = effect == 0.0
-        assert (len(truth.potential) == 0) == same
-        if same:
-            assert_frame_equal(records.events, plain[0].events)
-            assert_frame_equal(records.outcomes, plain[0].outcomes)
-            assert_frame_equal(truth.snapshots, plain[1].snapshots)
-        else:
-            # Outreach changes only what happens from its start on.
-            early = records.events[records.events["event_date"] < "2021-04-01"]
-            plain_early = plain[0].events[plain[0].events["event_date"] < "2021-04-01"]
-            assert_frame_equal(early.reset_index(drop=True), plain_early.reset_index(drop=True))
-            assert not records.events.equals(plain[0].events)
-    assert "outreach" not in plain[1].manifest
-
-
-def test_world_treats_only_forward() -> None:
-    world = World(SynthConfig(300, seed=1))
-    world.advance("2021-04-01")
-    assert world.date == pd.Timestamp("2021-04-01")
-    with pytest.raises(ValueError, match="before the next month"):
-        world.treat(["F000001"], "2021-01-01")
-    with pytest.raises(ValueError, match="unknown family"):
-        world.treat(["nobody"], "2021-04-01")
 
 
 def test_callaway_santanna_matches_two_group_did_by_hand() -> None:
