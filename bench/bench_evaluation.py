@@ -11,6 +11,7 @@ potential outcomes (0 when the effect is 0).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import pandas as pd
@@ -33,6 +34,7 @@ def main() -> None:
                 args.families, seed, rollout=plan, quarters=8, outreach_effect=effect
             )
             ev = evaluate(sim, seed=seed)
+            print(f"effect {effect} seed {seed} done", file=sys.stderr, flush=True)
             for e in ev.estimates:
                 truth = 0.0 if e.truth is None else e.truth
                 rows.append(
