@@ -27,6 +27,7 @@ EXPECTED_COMMANDS = {
     "audit-log",
     "review",
     "docs",
+    "evaluate",
     "demo",
 }
 
