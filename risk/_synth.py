@@ -185,7 +185,7 @@ class World:
         month = self._month_of(date)
         if month < self._m:
             raise InputError(f"treat: {date} is before the next month to simulate {self.date}")
-        if len(idx) and self.config.outreach_effect > 0:
+        if len(idx):
             self._treatments.append((idx, month))
 
     def _outcomes_so_far(self) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +197,9 @@ class World:
         for idx, month in self._treatments:
             if month == m:
                 self._effect_until[idx] = m + self.config.effect_months
-                if self._cf is None:
+                # Without an effect the two paths are one: the world stays bit for bit the
+                # plain generator's (families are still "under outreach" for the loop).
+                if self._cf is None and self.config.outreach_effect > 0:
                     self._cf = _Counterfactual(self._states, self._state_history)
         if self._cf is None:
             return None
