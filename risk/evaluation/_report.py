@@ -60,10 +60,18 @@ def estimates_plot(ev: Evaluation) -> Figure:
         if e.truth is not None:
             ax.plot(e.truth, i, "x", color="tab:red", markersize=8)
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(range(len(rows)), [f"{e.design[:34]} · {e.outcome}" for e in rows], fontsize=7)
+    ax.set_yticks(range(len(rows)), [f"{_short(e.design)} · {e.outcome}" for e in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("effect on the probability of the outcome (95% CI; x = truth)")
     return fig
+
+
+def _short(design: str) -> str:
+    if design.startswith("Staggered"):
+        return "Staggered rollout DiD"
+    if design.startswith("Offered"):
+        return "Offered vs not flagged (confounded)"
+    return design
 
 
 def rd_plot(ev: Evaluation) -> Figure:
