@@ -14,7 +14,8 @@ from risk.evaluation._simulate import Simulation
 
 NAIVE_ASSUMPTIONS = (
     "CONFOUNDED: families are offered support because their score is high, so they differ "
-    "from the families not flagged in their risk without outreach. This comparison mixes the "
+    "from the next families in line (not flagged, ranked within twice the capacity) in their "
+    "risk without outreach. This comparison mixes the "
     "effect with that difference; it is shown only to explain why the designs above exist.",
 )
 
@@ -84,9 +85,15 @@ def did_panel(sim: Simulation) -> pd.DataFrame:
 
 
 def naive_comparison(frame: pd.DataFrame, outcome: str) -> Estimate:
-    """Offered against not-flagged families of the same districts and runs (confounded)."""
+    """Offered families against the next in line, not flagged (descriptive, confounded).
+
+    The comparison group is the families of the same districts and runs that were not flagged
+    but ranked within twice the capacity: the nearest thing to "comparable" that needs no
+    design, and still less at risk than those offered.
+    """
+    next_in_line = (frame["offered"] == 0) & (frame["rank_in_district"] <= 2 * frame["capacity"])
     a = frame.loc[frame["offered"] == 1, outcome].to_numpy(dtype=float)
-    b = frame.loc[frame["offered"] == 0, outcome].to_numpy(dtype=float)
+    b = frame.loc[next_in_line, outcome].to_numpy(dtype=float)
     diff = a.mean() - b.mean()
     se = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
     truth = frame.loc[frame["offered"] == 1, f"d_{outcome}"].mean()

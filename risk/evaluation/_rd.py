@@ -42,7 +42,8 @@ def rd_frame(
     Parameters
     ----------
     ranks : pandas.DataFrame
-        ``run_id, as_of, family_id, district, score, eligible, flagged, adopted``.
+        ``run_id, as_of, family_id, district, score, rank_in_district, capacity, eligible,
+        flagged, adopted``.
     treatments : pandas.DataFrame
         ``family_id, run_id, outreach_started_at`` (NaT when support was declined).
     outcomes : pandas.DataFrame
@@ -54,9 +55,8 @@ def rd_frame(
         ``x`` (log-odds minus the cut-off), ``offered``, ``accepted``, ``cell`` (run and
         district), the outcome columns and ``family_id``.
     """
-    missing = {"run_id", "as_of", "family_id", "district", "score", "eligible", "flagged"} - set(
-        ranks.columns
-    )
+    needed = {"run_id", "as_of", "family_id", "district", "score", "eligible", "flagged"}
+    missing = (needed | {"rank_in_district", "capacity"}) - set(ranks.columns)
     if missing:
         raise InputError(f"ranks lacks columns {', '.join(sorted(missing))}")
     use = ranks[ranks["eligible"] & ranks.get("adopted", True)].copy()
