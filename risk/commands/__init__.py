@@ -48,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "family_report",
     "escalate",
     "ingest",
+    "evaluate",
 )
 
 
