@@ -32,6 +32,7 @@ from review_app._i18n import (
     district_name,
     name,
     t,
+    use_region,
 )
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
@@ -489,6 +490,7 @@ def build_app(
     catalog: Any = None,
     model_uri: str | None = None,
     service: ReviewService | None = None,
+    region: Any = None,
 ) -> gr.Blocks:
     """Build the review app over ``queue`` (pure construction: nothing is launched).
 
@@ -499,11 +501,13 @@ def build_app(
     lang : {"ru", "en"}
         Language shown first (each user can switch).
     catalog : risk services catalog, optional
-        Services for the decision form's "whole district" list; default ``risk``'s catalog.
+        Services for the decision form's "whole district" list; default the region's.
     model_uri : str, optional
         Shown in the header.
     service : ReviewService, optional
         To set the SLA or holidays; default ``ReviewService(queue)``.
+    region : risk.regions.RegionPack, optional
+        The region served: its district names are shown; default the default pack.
 
     Returns
     -------
@@ -512,10 +516,15 @@ def build_app(
     """
     default = check_lang(lang)
     service = service or ReviewService(queue)
-    if catalog is None:
-        from risk import load_catalog
+    if region is None:
+        from risk.regions import load_region
 
-        catalog = load_catalog()
+        region = load_region()
+    use_region(region)
+    if catalog is None:
+        from risk import ServiceCatalog
+
+        catalog = ServiceCatalog.from_region(region)
     services = DistrictServices(catalog)
     with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:
         with gr.Row():

@@ -34,6 +34,15 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
         lang: Annotated[str, typer.Option("--lang", help="Language shown first: ru or en.")] = "ru",
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack served, a folder or a shipped pack's name: district names and "
+                "services (default: the shipped novgorod pack).",
+                show_default=False,
+            ),
+        ] = None,
         max_login_hours: Annotated[
             float,
             typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
@@ -44,7 +53,10 @@ def register(app: typer.Typer) -> None:
         The score is advisory; every decision is a person's, with a written rationale.
         """
         from review_app import serve
+        from risk.regions import load_region
         from risk.review import ReviewQueue
+
+        pack = load_region() if region is None else load_region(region)
 
         queue = ReviewQueue(store)
         queue.migrate()
@@ -61,4 +73,5 @@ def register(app: typer.Typer) -> None:
             model_uri=model,
             block=True,
             max_login_age=timedelta(hours=max_login_hours),
+            region=pack,
         )

@@ -258,6 +258,7 @@ def serve(
     quiet: bool = False,
     max_login_age: timedelta = DEFAULT_MAX_LOGIN_AGE,
     login_throttle: AddressThrottle | None = None,
+    region: Any = None,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -281,6 +282,8 @@ def serve(
         Requests of a login older than this are refused and audited (default 8 hours).
     login_throttle : AddressThrottle, optional
         Failed logins per client address (default: 20 in 10 minutes, then refused).
+    region : risk.regions.RegionPack, optional
+        The region served (district names, default catalog); default the default pack.
 
     Returns
     -------
@@ -295,7 +298,9 @@ def serve(
     first = check_lang(lang)
     ages = LoginAges(queue, max_login_age)
     service = AgedLoginService(queue, ages)
-    app = build_app(queue, lang=first, catalog=catalog, model_uri=model_uri, service=service)
+    app = build_app(
+        queue, lang=first, catalog=catalog, model_uri=model_uri, service=service, region=region
+    )
     app.queue(default_concurrency_limit=16)
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")

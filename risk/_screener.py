@@ -154,8 +154,8 @@ class Screener:
         records : Records
             Validated records (``features.load_records`` validates).
         as_of : date-like
-            The screening date, at the latest the records' extraction date; only records dated
-            before it are read.
+            The screening date, at the latest the day after the records' extraction date; only
+            records dated before it are read.
         capacity : Capacity, mapping of district to int, or int, optional
             Outreach capacity per district for the period. ``None``: the screener's
             (:attr:`capacity`). An int: the same in every district. A mapping: those districts,
@@ -172,7 +172,8 @@ class Screener:
         Raises
         ------
         ScreeningError
-            ``as_of`` is not a date or is after the records' extraction date.
+            ``as_of`` is not a date, or is later than the day after the records' extraction
+            date.
         risk.regions.RegionError
             Families live in districts the region lacks (each named, with its number of
             families).
@@ -193,10 +194,13 @@ class Screener:
         if t is pd.NaT:
             raise ScreeningError(f"as_of must be a date; got {as_of!r}")
         extracted = pd.Timestamp(records.extraction_date).normalize()
-        if t > extracted:
+        # The day after the extraction still reads only extracted records (those dated before
+        # it); any later date would screen days of which nothing was extracted.
+        if t > extracted + pd.Timedelta(days=1):
             raise ScreeningError(
                 f"as_of {t.date()} is after the records' extraction date {extracted.date()}: "
-                "nothing recorded after the extraction can be screened"
+                f"nothing recorded after the extraction can be screened (the latest as-of date "
+                f"is {(extracted + pd.Timedelta(days=1)).date()})"
             )
         self._check_districts(records)
         X = build_features(
