@@ -71,7 +71,7 @@ def records() -> Records:
 
 
 @pytest.fixture(scope="module")
-def model(records):  # type: ignore[no-untyped-def]
+def model(records):
     truth = pd.read_parquet(SAMPLE / "truth" / "snapshots.parquet")
     return train_small_model(records, truth, TRAIN_DATES, MODEL_CAPACITY)
 
@@ -82,7 +82,7 @@ def novgorod() -> RegionPack:
 
 
 @pytest.fixture(scope="module")
-def ilmen_path(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+def ilmen_path(tmp_path_factory) -> Path:
     return write_renamed_pack(tmp_path_factory.mktemp("packs") / "ilmen")
 
 
@@ -92,11 +92,11 @@ def ilmen(ilmen_path: Path) -> RegionPack:
 
 
 @pytest.fixture(scope="module")
-def screening(model, records, novgorod):  # type: ignore[no-untyped-def]
+def screening(model, records, novgorod):
     return Screener(model, region=novgorod).screen(records, AS_OF)
 
 
-def assert_services_from_own_district(screening, pack: RegionPack) -> None:  # type: ignore[no-untyped-def]
+def assert_services_from_own_district(screening, pack: RegionPack) -> None:
     available = pack.services.set_index("service_id")["districts"]
     scores = screening.scores.set_index("family_id")
     assert screening.flagged_ids
@@ -107,7 +107,7 @@ def assert_services_from_own_district(screening, pack: RegionPack) -> None:  # t
         assert all(district in available[s["service_id"]] for s in offered), family_id
 
 
-def test_the_sample_gets_services_from_its_own_district(screening, novgorod) -> None:  # type: ignore[no-untyped-def]
+def test_the_sample_gets_services_from_its_own_district(screening, novgorod) -> None:
     assert_services_from_own_district(screening, novgorod)
     # The pack's capacity, not the model definition's.
     summary = screening.summary().set_index("district")
@@ -117,7 +117,7 @@ def test_the_sample_gets_services_from_its_own_district(screening, novgorod) -> 
 
 def test_renamed_districts_score_and_match_with_a_pack_that_has_them(
     model, records, screening, ilmen
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     again = Screener(model, region=ilmen).screen(rename_districts(records), AS_OF)
     assert_services_from_own_district(again, ilmen)
     assert again.flagged_ids == screening.flagged_ids
@@ -129,7 +129,7 @@ def test_renamed_districts_score_and_match_with_a_pack_that_has_them(
     assert districts <= set(ilmen.district_codes) and len(districts) == 14
 
 
-def test_a_district_the_pack_lacks_is_refused_at_load_time(model, records, novgorod) -> None:  # type: ignore[no-untyped-def]
+def test_a_district_the_pack_lacks_is_refused_at_load_time(model, records, novgorod) -> None:
     counts = rename_districts(records).families["district"].value_counts()
     top, n = counts.index[0], int(counts.iloc[0])
     with pytest.raises(RegionError) as caught:
@@ -155,7 +155,7 @@ def test_a_district_the_pack_lacks_is_refused_at_load_time(model, records, novgo
         screener.screen(one, AS_OF)
 
 
-def test_as_of_after_the_extraction_names_both_dates(model, records) -> None:  # type: ignore[no-untyped-def]
+def test_as_of_after_the_extraction_names_both_dates(model, records) -> None:
     screener = Screener(model)
     with pytest.raises(ScreeningError) as caught:
         screener.screen(records, "2030-01-01")
@@ -169,7 +169,7 @@ def test_as_of_after_the_extraction_names_both_dates(model, records) -> None:  #
 
 def test_risk_score_refuses_unknown_districts_and_uses_the_packs_capacity(
     model, records, ilmen_path, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     data = tmp_path / "renamed"
     rename_districts(records).to_parquet(data)
     model.save(tmp_path / "model")
@@ -194,7 +194,7 @@ def test_risk_score_refuses_unknown_districts_and_uses_the_packs_capacity(
         assert len(queue.items()) > 0
 
 
-def test_a_service_for_an_unknown_district_is_refused(ilmen_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_for_an_unknown_district_is_refused(ilmen_path, tmp_path) -> None:
     broken = shutil.copytree(ilmen_path, tmp_path / "broken")
     text = (broken / "services.csv").read_text("utf-8").replace("ilmen_shimsky", "atlantis", 1)
     (broken / "services.csv").write_text(text, "utf-8")
@@ -205,7 +205,7 @@ def test_a_service_for_an_unknown_district_is_refused(ilmen_path, tmp_path) -> N
     assert re.search(r"services\.csv: line \d+: .*'atlantis'", result.output), result.output
 
 
-def test_the_app_shows_district_names_from_the_pack(model, records, ilmen, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_shows_district_names_from_the_pack(model, records, ilmen, tmp_path) -> None:
     import gradio as gr
 
     from review_app import build_app, demo_users
@@ -240,7 +240,7 @@ def test_the_app_shows_district_names_from_the_pack(model, records, ilmen, tmp_p
         use_region(load_region())  # other tests read the default region's names
 
 
-def test_chelyabinsk_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_chelyabinsk_end_to_end(tmp_path) -> None:
     data = tmp_path / "chelyabinsk"
     made = CliRunner().invoke(
         app, ["synth", "--region", "chelyabinsk", "--families", "1500", "--out", str(data)]
@@ -266,7 +266,7 @@ def test_chelyabinsk_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped-de
         assert len(queue.items()) == len(screening.flagged_ids)
 
 
-def test_the_mlflow_model_takes_floats_and_nullable_integers(model, screening, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_mlflow_model_takes_floats_and_nullable_integers(model, screening, tmp_path) -> None:
     import mlflow.pyfunc
 
     from risk._pyfunc import save_risk_model
