@@ -23,45 +23,11 @@ from features import (
     DOMAINS,  # need domains are owned by the feature registry
     InputError,
 )
+from risk._catalog_codes import ALL_DISTRICTS, CATEGORIES, COLUMNS, ELIGIBILITY, SEPARATOR
 
 if TYPE_CHECKING:
     from risk.regions import RegionPack
 
-ELIGIBILITY: tuple[str, ...] = (
-    "any",
-    "disabled_child",
-    "low_income",
-    "large_family",
-    "single_parent",
-    "teenager",
-    "young_child",
-)
-"""Eligibility codes: ``teenager`` is a child aged 12-17, ``young_child`` a child under 7."""
-
-CATEGORIES: tuple[str, ...] = (
-    "disabled_children",
-    "difficult_situation",
-    "low_income",
-    "parenting_school",
-    "family_rehabilitation",
-    "temporary_housing",
-    "teen_leisure",
-)
-"""Service categories, after the programmes of the seed articles."""
-
-COLUMNS: tuple[str, ...] = (
-    "service_id",
-    "region",
-    "category",
-    "name_ru",
-    "name_en",
-    "organisation_ru",
-    "organisation_en",
-    "domains",
-    "eligibility",
-    "districts",
-)
-"""Columns of a catalog file, in order."""
 
 MATCH_COLUMNS: tuple[str, ...] = (
     "service_id",
@@ -76,8 +42,6 @@ MATCH_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :meth:`ServiceCatalog.match`'s result, in order."""
 
-ALL_DISTRICTS = "*"
-SEPARATOR = ";"
 MAX_IDS_IN_MESSAGE = 5
 _LIST_COLUMNS = ("domains", "eligibility", "districts")
 _TEXT_COLUMNS = ("service_id", "name_ru", "name_en", "organisation_ru", "organisation_en")
