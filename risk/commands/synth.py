@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--region",
                 "--profile",
-                help="Region pack whose districts and [synthetic] targets to follow: a folder "
+                help="Region pack whose districts and synthetic targets to follow: a folder "
                 "or a shipped pack's name (default: the shipped novgorod pack).",
                 show_default=False,
             ),
