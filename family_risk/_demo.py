@@ -39,6 +39,10 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port")] = 7860,
         lang: Annotated[str, typer.Option("--lang", help="ru or en")] = "ru",
+        region: Annotated[
+            str,
+            typer.Option("--region", help="Region pack: a folder or a shipped pack's name."),
+        ] = "novgorod",
     ) -> None:
         """Show the population, train with a local MLflow store, score, open the review app."""
         import logging
@@ -48,6 +52,7 @@ def register(app: typer.Typer) -> None:
 
         from features import load_records
         from risk.commands.synth import format_manifest
+        from risk.regions import load_region
         from training import load_config, load_truth, log_training_run, train
 
         # MLflow's own progress bars and INFO lines would bury the demo's story.
@@ -58,6 +63,7 @@ def register(app: typer.Typer) -> None:
         def step(text: str) -> None:
             typer.secho(f"\n[{time.perf_counter() - start:5.1f} s] {text}", bold=True)
 
+        pack = load_region(region)
         workdir.mkdir(parents=True, exist_ok=True)
         tracking = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
         store = f"sqlite:///{(workdir / 'review.db').resolve()}"
@@ -65,10 +71,11 @@ def register(app: typer.Typer) -> None:
         if data is None:
             from risk.synth import generate, write_population
 
-            data = workdir / f"population-{families}"
+            suffix = "" if region == "novgorod" else f"-{pack.code}"  # the default keeps its path
+            data = workdir / f"population{suffix}-{families}"
             step(f"1/5 synthetic population: {families:,} families, seed 0 → {data}")
             if not (data / "manifest.json").exists():
-                records, truth = generate(families, seed=0)
+                records, truth = generate(families, seed=0, profile=region)
                 write_population(records, truth, data)
         else:
             step(f"1/5 records: {data}")
@@ -110,7 +117,7 @@ def register(app: typer.Typer) -> None:
         from risk import Screener
         from risk.review import ReviewQueue
 
-        screener = Screener.load(uri)
+        screener = Screener.load(uri, region=pack)
         as_of = records.extraction_date + pd.Timedelta(days=1)
         queue = ReviewQueue(store)
         screening = screener.screen(records, as_of, disputed_from=queue)
@@ -139,7 +146,15 @@ def register(app: typer.Typer) -> None:
             from review_app import serve as serve_app
 
             typer.echo(f"  open http://{host}:{port}  (Ctrl+C to stop)")
-            serve_app(queue, host=host, port=port, lang=lang, model_uri=uri, notice=notice)
+            serve_app(
+                queue,
+                host=host,
+                port=port,
+                lang=lang,
+                model_uri=uri,
+                notice=notice,
+                region=pack,
+            )
 
 
 #: Where the demo's models live (``risk.Screener.load`` reads these URIs).

@@ -35,6 +35,7 @@ from review_app._i18n import (
     district_name,
     name,
     t,
+    use_region,
 )
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
@@ -554,6 +555,7 @@ def build_app(
     model_uri: str | None = None,
     service: ReviewService | None = None,
     notice: str | None = None,
+    region: Any = None,
 ) -> gr.Blocks:
     """Build the review app over ``queue`` (pure construction: nothing is launched).
 
@@ -565,7 +567,7 @@ def build_app(
         Language shown first (each user can switch).
     catalog : risk services catalog, optional
         Services for the decision form's "whole district" list, and the services a decision
-        may offer; default ``risk``'s catalog.
+        may offer; default the region's.
     model_uri : str, optional
         Shown in the header.
     service : ReviewService, optional
@@ -573,6 +575,8 @@ def build_app(
     notice : str, optional
         A note from whoever serves the app, shown as plain text at the top of every page
         (write it in Russian and English), e.g. that the model serving is an unpromoted one.
+    region : risk.regions.RegionPack, optional
+        The region served: its district names are shown; default the default pack.
 
     Returns
     -------
@@ -581,10 +585,15 @@ def build_app(
     """
     default = check_lang(lang)
     service = service or ReviewService(queue)
-    if catalog is None:
-        from risk import load_catalog
+    if region is None:
+        from risk.regions import load_region
 
-        catalog = load_catalog()
+        region = load_region()
+    use_region(region)
+    if catalog is None:
+        from risk import ServiceCatalog
+
+        catalog = ServiceCatalog.from_region(region)
     service.catalog = catalog  # decisions are checked against the services the form offers
     services = DistrictServices(catalog)
     with gr.Blocks(title=t(default, "title"), analytics_enabled=False) as app:

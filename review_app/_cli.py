@@ -34,18 +34,20 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
         lang: Annotated[str, typer.Option("--lang", help="Language shown first: ru or en.")] = "ru",
-        max_login_hours: Annotated[
-            float,
-            typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
-        ] = 8.0,
         region: Annotated[
             str | None,
             typer.Option(
                 "--region",
-                help="Region pack whose working calendar and review deadlines apply.",
-                show_default="the default region",
+                help="Region pack served, a folder or a shipped pack's name: district names, "
+                "services, working calendar and review deadlines (default: the shipped "
+                "novgorod pack).",
+                show_default=False,
             ),
         ] = None,
+        max_login_hours: Annotated[
+            float,
+            typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
+        ] = 8.0,
         escalate_every: Annotated[
             float,
             typer.Option(
@@ -70,6 +72,9 @@ def register(app: typer.Typer) -> None:
         queue = open_review_store(store)
         queue.migrate()
         deadlines = _use_region(region)
+        from risk.regions import load_region
+
+        pack = load_region() if region is None else load_region(region)
         typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
         from datetime import timedelta
 
@@ -87,6 +92,7 @@ def register(app: typer.Typer) -> None:
                 model_uri=model,
                 block=True,
                 max_login_age=timedelta(hours=max_login_hours),
+                region=pack,
             )
         finally:
             if scheduler is not None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from risk.synth import PROFILES
+if TYPE_CHECKING:
+    from risk.regions import RegionPack
 
 Lang = Literal["ru", "en"]
 
@@ -349,10 +350,28 @@ GROUP_NAMES: dict[str, tuple[str, str]] = {
     "rural": ("село", "rural"),
 }
 
-#: District names by code, from every regional profile (what a specialist reads instead of codes).
-DISTRICT_NAMES: dict[str, tuple[str, str]] = {
-    d.code: (d.name_ru, d.name_en) for p in PROFILES.values() for d in p.districts
-}
+#: District names by code, of the region the app serves (what a specialist reads instead of
+#: codes): filled by :func:`use_region`, with the default region pack on first use.
+DISTRICT_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def use_region(pack: RegionPack) -> None:
+    """Show the districts' names of ``pack``, the region the app serves, from now on.
+
+    One app process serves one region, so the names are the module's (the views and cards
+    read them without being handed the region).
+
+    Examples
+    --------
+    >>> from risk.regions import load_region
+    >>> use_region(load_region("novosibirsk"))
+    >>> district_name("tatarsky", "en"), district_name("shimsky", "en")
+    ('Tatarsky district', 'shimsky')
+    >>> use_region(load_region())
+    """
+    names = {d.code: (d.name_ru, d.name_en) for d in pack.districts}
+    DISTRICT_NAMES.clear()
+    DISTRICT_NAMES.update(names)
 
 
 def district_name(code: str, lang: Lang) -> str:
@@ -365,6 +384,10 @@ def district_name(code: str, lang: Lang) -> str:
     >>> district_name("no_such_place", "ru")
     'no_such_place'
     """
+    if not DISTRICT_NAMES:
+        from risk.regions import load_region
+
+        use_region(load_region())
     return name(DISTRICT_NAMES, str(code), lang)
 
 

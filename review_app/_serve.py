@@ -259,6 +259,7 @@ def serve(
     max_login_age: timedelta = DEFAULT_MAX_LOGIN_AGE,
     login_throttle: AddressThrottle | None = None,
     notice: str | None = None,
+    region: Any = None,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -284,6 +285,8 @@ def serve(
         Failed logins per client address (default: 20 in 10 minutes, then refused).
     notice : str, optional
         Shown at the top of every page (see :func:`review_app.build_app`).
+    region : risk.regions.RegionPack, optional
+        The region served (district names, default catalog); default the default pack.
 
     Returns
     -------
@@ -299,7 +302,13 @@ def serve(
     ages = LoginAges(queue, max_login_age)
     service = AgedLoginService(queue, ages)
     app = build_app(
-        queue, lang=first, catalog=catalog, model_uri=model_uri, service=service, notice=notice
+        queue,
+        lang=first,
+        catalog=catalog,
+        model_uri=model_uri,
+        service=service,
+        notice=notice,
+        region=region,
     )
     app.queue(default_concurrency_limit=16)
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))

@@ -76,6 +76,8 @@ class RiskModel:
     calibration : Calibration
     horizon_days, lookback_days : int
     capacity : Capacity
+        The model definition's capacity: only a fallback for callers who give none (the
+        region pack's, :class:`risk.regions.RegionPack`, is what screening uses).
     name, version : str
         Registered name and version (``"local"`` when not registered).
     metadata : dict
@@ -92,16 +94,31 @@ class RiskModel:
     version: str = "local"
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
-    def _check_features(self, X: pd.DataFrame) -> None:
+    def _check_features(self, X: pd.DataFrame) -> list[np.ndarray]:
+        """Return the feature columns as numbers; raise on a missing or inexact one.
+
+        Records read from SQL or Spark arrive as floats and nullable integers: any numeric
+        type is taken when it holds the values exactly, a feature the registry counts in
+        whole numbers included (missing values stay missing).
+        """
         missing = [f for f in self.features if f not in X.columns]
         if missing:
             raise ModelError(
                 f"the input lacks {len(missing)} model feature(s): {', '.join(missing[:5])}"
             )
+        whole = self._whole_features()
+        return [_numeric(X[name], name, name in whole) for name in self.features]
+
+    def _whole_features(self) -> frozenset[str]:
+        # A model trained on a user's table takes doubles; a records model the registry's types.
+        if self.metadata.get("feature_source") == "table":
+            return frozenset()
+        from features import FEATURES
+
+        return frozenset(f for f in self.features if f in FEATURES and FEATURES[f].dtype == "int64")
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        self._check_features(X)
-        return X.loc[:, list(self.features)].to_numpy(dtype=np.float64)
+        return np.column_stack(self._check_features(X)).astype(np.float64, copy=False)
 
     def margin(self, X: pd.DataFrame) -> np.ndarray:
         """Return the booster's raw margin (log-odds before calibration).
@@ -111,9 +128,8 @@ class RiskModel:
         million families needs no second copy of the feature frame; the margins equal those of
         one call on the whole matrix.
         """
-        self._check_features(X)
+        columns = self._check_features(X)
         n, k = len(X), len(self.features)
-        columns = [_numeric(X[name]) for name in self.features]
         out = np.empty(n, dtype=np.float64)
         rows = np.empty((min(n, SCORE_BLOCK_ROWS), k), dtype=np.float64)
         tile = np.empty((k, _TILE_ROWS), dtype=np.float64)
@@ -308,8 +324,59 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _numeric(column: pd.Series) -> np.ndarray:
-    """Return a feature column as numbers: its NumPy array if it has one, else float64 with NaN."""
-    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+#: ``pandas.api.types.infer_dtype`` kinds of a column that holds numbers (or nothing).
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "boolean", "empty"})
+
+
+def _numeric(column: pd.Series, name: str = "", whole: bool = False) -> np.ndarray:
+    """Return a feature column as numbers: its NumPy array if it has one, else float64 with NaN.
+
+    Raises
+    ------
+    ModelError
+        A value is not a number, or (``whole``) a number that is not whole, naming the feature
+        and the row.
+
+    Examples
+    --------
+    >>> _numeric(pd.Series(pd.array([2, None], dtype="Int64")), "n", whole=True)
+    array([ 2., nan])
+    >>> _numeric(pd.Series([1.0, 2.5]), "n_events", whole=True)
+    Traceback (most recent call last):
+    ...
+    risk._model.ModelError: feature 'n_events' counts in whole numbers, but row 1 holds 2.5
+    """
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
         return column.to_numpy()
-    return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "f"):
+        kind = pd.api.types.infer_dtype(column, skipna=True)
+        if kind not in _NUMBER_KINDS:
+            bad = next(
+                i
+                for i, v in enumerate(column.to_numpy(dtype=object))
+                if not (pd.isna(v) or isinstance(v, (int, float, np.number)))
+            )
+            raise ModelError(
+                f"feature {name!r} must hold numbers, but row {_row(column, bad)!r} holds "
+                f"{column.iloc[bad]!r} ({dtype})"
+            )
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if whole:
+        inexact = np.isfinite(values) & (values != np.trunc(values))
+        inexact |= np.isinf(values)
+        if inexact.any():
+            i = int(np.flatnonzero(inexact)[0])
+            more = int(inexact.sum()) - 1
+            also = f" (and {more} more row{'s' * (more != 1)})" if more else ""
+            raise ModelError(
+                f"feature {name!r} counts in whole numbers, but row {_row(column, i)!r} holds "
+                f"{float(values[i])!r}{also}"
+            )
+    return values
+
+
+def _row(column: pd.Series, position: int) -> object:
+    """Return the index label of a row as a plain Python value (for messages)."""
+    label = column.index[position]
+    return label.item() if isinstance(label, np.generic) else label

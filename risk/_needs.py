@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from features import DOMAINS
-from risk._profiles import PROFILES
 from risk._services import MATCH_COLUMNS, ServiceCatalog
 
 #: A domain whose contributions add more than this (log-odds) drives the score.
@@ -38,8 +37,6 @@ CONTEXT_PULL = 0.25
 #: Age limits (whole years) of the catalog's ``teenager`` and ``young_child`` eligibility.
 TEENAGER_AGES = (12, 17)
 YOUNG_CHILD_BELOW = 7
-
-_KNOWN_DISTRICTS = frozenset(d.code for p in PROFILES.values() for d in p.districts)
 
 #: Services shown per family.
 SERVICES_LIMIT = 10
@@ -165,8 +162,10 @@ def match_services(
 ) -> pd.DataFrame:
     """Services available in ``district`` whose eligibility holds, strongest pull first.
 
-    A district that no regional profile knows has no services (an empty frame), so that a flag
-    there still reaches a specialist.
+    A district that the catalogue's regions lack has no services (an empty frame), so that a
+    flag there still reaches a specialist; the screener refuses such records when it loads them
+    (:func:`risk.regions.check_districts`), so this happens only to a library caller who matches
+    by hand.
 
     Returns
     -------
@@ -181,7 +180,7 @@ def match_services(
     >>> found[["category", "relevance"]].values.tolist()
     [['temporary_housing', 0.8], ['low_income', 0.8]]
     """
-    if district not in _KNOWN_DISTRICTS:
+    if district not in catalog.district_codes:
         return catalog.services.iloc[:0].reindex(columns=list(MATCH_COLUMNS))
     return catalog.match(district, attributes=attributes, domain_weights=pulls, limit=limit)
 

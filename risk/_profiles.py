@@ -1,20 +1,22 @@
-"""Regional profiles of the synthetic population, calibrated on the seed figures.
+"""Regional profiles of the synthetic population: a region pack's generator targets.
 
-Figures come from the seed articles (``shared/seeds``):
-
-* Novgorod region: 76 thousand families with children, 111 thousand children, 20,441 children
-  in low-income families (18.4 %), 2,357 disabled children (2.1 %), 363 minors in a socially
-  dangerous situation; 20 family and children centres and 11 family departments.
-* Novosibirsk region: every fourth child is born into a large family; the family-distress
-  prevention pilot ran in Tatarsky, Vengerovsky and Kuibyshevsky districts, then Bolotninsky.
+A profile is the part of a region pack (:mod:`risk.regions`) that the synthetic generator uses:
+its districts with their shares, and the ``[synthetic]`` targets. Nothing regional is written
+here; the figures live in the packs (``risk/regions/packs/*/region.toml``, sources in their
+README files).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING
 
-ProfileName = Literal["novgorod", "novosibirsk"]
+if TYPE_CHECKING:
+    from risk.regions import RegionPack
+
+ProfileName = str
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,53 @@ class Profile:
     outcome_rate_12m: float
     sop_rate_12m: float
 
+    @classmethod
+    def from_region(cls, pack: RegionPack) -> Profile:
+        """Return the generator's profile of a region pack.
+
+        Raises
+        ------
+        risk.regions.RegionError
+            The pack has no ``[synthetic]`` targets, or a district without ``share`` or
+            ``urban_share``.
+
+        Examples
+        --------
+        >>> from risk.regions import load_region
+        >>> profile = Profile.from_region(load_region("novgorod"))
+        >>> profile.full_size, profile.district("shimsky").share
+        (76000, 0.02)
+        """
+        from risk.regions import RegionError
+
+        targets = pack.synthetic
+        lacking = [d.code for d in pack.districts if d.share is None or d.urban_share is None]
+        if targets is None or lacking:
+            why = (
+                "has no [synthetic] targets"
+                if targets is None
+                else f"gives no share or urban_share for districts {', '.join(lacking)}"
+            )
+            raise RegionError(
+                f"region pack {pack.code!r} ({pack.path}) {why}: the synthetic generator needs them"
+            )
+        return cls(
+            name=pack.code,
+            full_size=targets.families,
+            districts=tuple(
+                District(
+                    d.code, d.name_ru, d.name_en, float(d.share or 0), float(d.urban_share or 0)
+                )
+                for d in pack.districts
+            ),
+            children_per_family=targets.children_per_family,
+            large_family_child_share=targets.large_family_child_share,
+            low_income_child_share=targets.low_income_child_share,
+            disabled_child_share=targets.disabled_child_share,
+            outcome_rate_12m=targets.outcome_rate_12m,
+            sop_rate_12m=targets.sop_rate_12m,
+        )
+
     def district(self, code: str) -> District:
         """Return the district with this code."""
         for d in self.districts:
@@ -62,70 +111,62 @@ class Profile:
         }
 
 
-NOVGOROD = Profile(
-    name="novgorod",
-    full_size=76_000,
-    districts=(
-        District("velikiy_novgorod", "Великий Новгород", "Veliky Novgorod", 0.40, 1.0),
-        District("borovichsky", "Боровичский район", "Borovichsky district", 0.10, 0.78),
-        District("starorussky", "Старорусский район", "Starorussky district", 0.09, 0.72),
-        District("novgorodsky", "Новгородский район", "Novgorodsky district", 0.10, 0.15),
-        District("valdaysky", "Валдайский район", "Valdaysky district", 0.045, 0.65),
-        District("chudovsky", "Чудовский район", "Chudovsky district", 0.045, 0.70),
-        District("malovishersky", "Маловишерский район", "Malovishersky district", 0.035, 0.60),
-        District("okulovsky", "Окуловский район", "Okulovsky district", 0.04, 0.62),
-        District("pestovsky", "Пестовский район", "Pestovsky district", 0.035, 0.64),
-        District("soletsky", "Солецкий район", "Soletsky district", 0.025, 0.50),
-        District("krestetsky", "Крестецкий район", "Krestetsky district", 0.02, 0.40),
-        District("shimsky", "Шимский район", "Shimsky district", 0.02, 0.30),
-        District("demyansky", "Демянский район", "Demyansky district", 0.015, 0.35),
-        District("khvoyninsky", "Хвойнинский район", "Khvoyninsky district", 0.015, 0.40),
-    ),
-    children_per_family=111_000 / 76_000,
-    large_family_child_share=0.17,
-    low_income_child_share=20_441 / 111_000,
-    disabled_child_share=2_357 / 111_000,
-    outcome_rate_12m=0.03,
-    sop_rate_12m=0.0035,
-)
+class _ShippedProfiles(Mapping[str, Profile]):
+    """The profiles of the shipped region packs, by name, each read on first use."""
 
-NOVOSIBIRSK = Profile(
-    name="novosibirsk",
-    full_size=330_000,
-    districts=(
-        District("novosibirsk_city", "Новосибирск", "Novosibirsk", 0.55, 1.0),
-        District("berdsk", "Бердск", "Berdsk", 0.05, 1.0),
-        District("iskitimsky", "Искитимский район", "Iskitimsky district", 0.06, 0.45),
-        District("novosibirsky", "Новосибирский район", "Novosibirsky district", 0.08, 0.35),
-        District("karasuksky", "Карасукский район", "Karasuksky district", 0.03, 0.55),
-        District("barabinsky", "Барабинский район", "Barabinsky district", 0.035, 0.65),
-        District("tatarsky", "Татарский район", "Tatarsky district", 0.035, 0.55),
-        District("kuibyshevsky", "Куйбышевский район", "Kuibyshevsky district", 0.04, 0.60),
-        District("bolotninsky", "Болотнинский район", "Bolotninsky district", 0.03, 0.50),
-        District("vengerovsky", "Венгеровский район", "Vengerovsky district", 0.02, 0.0),
-        District("kupinsky", "Купинский район", "Kupinsky district", 0.025, 0.55),
-        District("ordynsky", "Ордынский район", "Ordynsky district", 0.03, 0.20),
-    ),
-    children_per_family=1.62,
-    large_family_child_share=0.25,
-    low_income_child_share=0.20,
-    disabled_child_share=0.022,
-    outcome_rate_12m=0.03,
-    sop_rate_12m=0.0035,
-)
+    def __init__(self) -> None:
+        self._loaded: dict[str, Profile] = {}
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (NOVGOROD, NOVOSIBIRSK)}
+    def _names(self) -> tuple[str, ...]:
+        from risk.regions import shipped_regions
+
+        return shipped_regions()
+
+    def __getitem__(self, name: str) -> Profile:
+        if name not in self._loaded:
+            if name not in self._names():
+                raise KeyError(name)
+            from risk.regions import load_region
+
+            self._loaded[name] = Profile.from_region(load_region(name))
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return f"PROFILES({', '.join(self._names())})"
 
 
-def get_profile(name: str) -> Profile:
-    """Return the profile called ``name``.
+PROFILES: Mapping[str, Profile] = _ShippedProfiles()
+"""The profiles of the shipped region packs, by name (read when first asked for)."""
+
+
+def get_profile(region: str | os.PathLike[str] | Profile | RegionPack) -> Profile:
+    """Return the profile of a region: a shipped pack's name, a pack folder, or a pack.
 
     Examples
     --------
     >>> get_profile("novgorod").full_size
     76000
-    """
+    >>> get_profile("moscow")
+    Traceback (most recent call last):
+    ...
+    risk.regions._pack.RegionError: unknown profile 'moscow': region pack 'moscow' is not a folder, nor a shipped pack (chelyabinsk, novgorod, novosibirsk)
+    """  # noqa: E501
+    from risk.regions import RegionError, RegionPack, load_region, region_path
+
+    if isinstance(region, Profile):
+        return region
+    if isinstance(region, RegionPack):
+        return Profile.from_region(region)
+    if isinstance(region, str) and region in PROFILES:
+        return PROFILES[region]
     try:
-        return PROFILES[name]
-    except KeyError:
-        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None
+        folder = region_path(region)
+    except RegionError as exc:
+        raise RegionError(f"unknown profile {os.fspath(region)!r}: {exc}") from None
+    return Profile.from_region(load_region(folder))

@@ -92,16 +92,39 @@ def save_risk_model(model: RiskModel, target: str | Path) -> Path:
     return target
 
 
-def _pyfunc_arguments(model: RiskModel, local: Path) -> dict[str, Any]:
-    from mlflow.models import infer_signature
+def model_signature(model: RiskModel) -> Any:
+    """Return the signature the model is logged with: its feature columns, any numeric type.
 
+    Records read from SQL or Spark arrive as floats and nullable integers, and MLflow refuses
+    any conversion it does not deem safe (``float64`` for an ``int64`` column, even ``int64``
+    for a ``double`` one). So the columns are named and required but typed ``any``; the model
+    itself takes every numeric type that holds the values exactly and refuses, naming column
+    and row, a value that is not a number or a fraction where it counts whole numbers.
+
+    Examples
+    --------
+    >>> import lightgbm as lgb, numpy as np
+    >>> X = np.arange(40.0).reshape(-1, 1)
+    >>> booster = lgb.train({"objective": "binary", "verbose": -1, "min_data_in_leaf": 1},
+    ...                     lgb.Dataset(X, (X[:, 0] > 20).astype(float)), num_boost_round=1)
+    >>> model_signature(RiskModel(booster, ("n_children",))).inputs.to_dict()
+    [{'type': 'any', 'name': 'n_children', 'required': True}]
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    inputs = Schema([ColSpec(AnyType(), name) for name in model.features])
+    outputs = Schema([ColSpec("double", "score"), ColSpec("double", "log_odds")])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _pyfunc_arguments(model: RiskModel, local: Path) -> dict[str, Any]:
     example = synthetic_input_example(model)
-    output = pd.DataFrame({"score": [0.1] * len(example), "log_odds": [-2.0] * len(example)})
     return {
         # A file path, not an object: loading runs our installed code and unpickles nothing.
         "python_model": str(Path(__file__).with_name("_pyfunc_entry.py")),
         "artifacts": {ARTIFACT_KEY: str(local)},
-        "signature": infer_signature(example, output),
+        "signature": model_signature(model),
         "input_example": example,
         "pip_requirements": _requirements(),
     }

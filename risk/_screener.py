@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,12 @@ from features import Records, build_features
 from risk._errors import ScreeningError
 from risk._flags import CapacityLike, resolve_capacity
 from risk._loading import check_model, load_model
-from risk._model import RiskModel
+from risk._model import Capacity, RiskModel
 from risk._screening import Screening
-from risk._services import ServiceCatalog, load_catalog
+from risk._services import ServiceCatalog
 
 if TYPE_CHECKING:
+    from risk.regions import RegionPack
     from risk.review import ReviewQueue
 
 
@@ -32,7 +34,15 @@ class Screener:
     model : RiskModel
         The calibrated model; its features are checked against the installed registry.
     catalog : ServiceCatalog, optional
-        The services catalog used for matching (default: the packaged one).
+        The services catalog used for matching (default: the region pack's).
+    capacity : Capacity, mapping of district to int, or int, optional
+        Outreach capacity per district for one screening period (default: the region pack's
+        when a region is given, else the model definition's).
+    region : RegionPack, optional
+        The region screened: records whose families live in districts it lacks are refused
+        (:func:`risk.regions.check_districts`); it gives the default catalog and capacity.
+        Default: the default pack (:data:`risk.regions.DEFAULT_REGION`) when no catalog is
+        given; with a catalog and no region, districts are checked against the catalog's.
 
     Examples
     --------
@@ -48,24 +58,58 @@ class Screener:
     (True, 0)
     """
 
-    def __init__(self, model: RiskModel, *, catalog: ServiceCatalog | None = None) -> None:
+    def __init__(
+        self,
+        model: RiskModel,
+        *,
+        catalog: ServiceCatalog | None = None,
+        capacity: CapacityLike | None = None,
+        region: RegionPack | None = None,
+    ) -> None:
         check_model(model)
         self.model = model
+        self.region = region
         self._catalog = catalog
+        if capacity is None and region is not None:
+            capacity = region.capacity
+        self._capacity = capacity
 
     def __repr__(self) -> str:
         return f"Screener(model={self.model.name!r}, version={self.model.version!r})"
 
     @property
     def catalog(self) -> ServiceCatalog:
-        """The services catalog (the packaged one unless another was given)."""
+        """The services catalog (the region pack's unless another was given)."""
         if self._catalog is None:
-            self._catalog = load_catalog()
+            if self.region is None:
+                from risk.regions import load_region
+
+                self.region = load_region()
+            self._catalog = ServiceCatalog.from_region(self.region)
         return self._catalog
+
+    @property
+    def capacity(self) -> Capacity:
+        """The capacity screenings use by default: the one given, the region's, or the model's."""
+        return resolve_capacity(self._capacity, self.model.capacity)
+
+    @property
+    def capacity_source(self) -> str:
+        """Where :attr:`capacity` comes from, in words (``risk score`` prints it)."""
+        if self._capacity is None:
+            return f"model {self.model.name!r} definition (no region capacity given)"
+        if self.region is not None and self._capacity is self.region.capacity:
+            return f"region pack {self.region.code!r}"
+        return "given by the caller"
 
     @classmethod
     def load(
-        cls, uri: str | os.PathLike[str], *, catalog: ServiceCatalog | None = None
+        cls,
+        uri: str | os.PathLike[str],
+        *,
+        catalog: ServiceCatalog | None = None,
+        capacity: CapacityLike | None = None,
+        region: RegionPack | None = None,
     ) -> Screener:
         """Load a model from the MLflow registry, an MLflow run or a local directory.
 
@@ -75,8 +119,8 @@ class Screener:
             ``models:/NAME@ALIAS`` (e.g. ``models:/family-distress@champion``),
             ``models:/NAME/VERSION``, ``runs:/RUN_ID/PATH``, or a local directory holding
             ``model.json`` directly or an MLflow model with ``artifacts/risk_model/model.json``.
-        catalog : ServiceCatalog, optional
-            The services catalog (default: the packaged one).
+        catalog, capacity, region : optional
+            As for :class:`Screener`.
 
         Raises
         ------
@@ -92,7 +136,7 @@ class Screener:
         ...
         risk._model.ModelError: /nonexistent/model: no such model directory
         """
-        return cls(load_model(uri), catalog=catalog)
+        return cls(load_model(uri), catalog=catalog, capacity=capacity, region=region)
 
     def screen(
         self,
@@ -110,10 +154,12 @@ class Screener:
         records : Records
             Validated records (``features.load_records`` validates).
         as_of : date-like
-            The screening date; only records dated before it are read.
+            The screening date, at the latest the day after the records' extraction date; only
+            records dated before it are read.
         capacity : Capacity, mapping of district to int, or int, optional
-            Outreach capacity per district for the period. ``None``: the model's. An int: the
-            same in every district. A mapping: those districts, others from the model.
+            Outreach capacity per district for the period. ``None``: the screener's
+            (:attr:`capacity`). An int: the same in every district. A mapping: those districts,
+            others from the screener's.
         exclude_events : iterable of str
             ``event_id`` of records to leave out (disputed records).
         disputed_from : ReviewQueue, optional
@@ -122,6 +168,15 @@ class Screener:
         Returns
         -------
         Screening
+
+        Raises
+        ------
+        ScreeningError
+            ``as_of`` is not a date, or is later than the day after the records' extraction
+            date.
+        risk.regions.RegionError
+            Families live in districts the region lacks (each named, with its number of
+            families).
         """
         if isinstance(exclude_events, str):
             raise ScreeningError(
@@ -131,13 +186,23 @@ class Screener:
         excluded = {str(e) for e in exclude_events}
         if disputed_from is not None:
             excluded |= {str(e) for e in disputed_from.disputed_event_ids()}
-        cap = resolve_capacity(capacity, self.model.capacity)
+        cap = resolve_capacity(capacity, self.capacity)
         try:
             t = pd.Timestamp(as_of).normalize()  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
             raise ScreeningError(f"as_of must be a date; got {as_of!r} ({exc})") from None
         if t is pd.NaT:
             raise ScreeningError(f"as_of must be a date; got {as_of!r}")
+        extracted = pd.Timestamp(records.extraction_date).normalize()
+        # The day after the extraction still reads only extracted records (those dated before
+        # it); any later date would screen days of which nothing was extracted.
+        if t > extracted + pd.Timedelta(days=1):
+            raise ScreeningError(
+                f"as_of {t.date()} is after the records' extraction date {extracted.date()}: "
+                f"nothing recorded after the extraction can be screened (the latest as-of date "
+                f"is {(extracted + pd.Timedelta(days=1)).date()})"
+            )
+        self._check_districts(records)
         X = build_features(
             records,
             t,
@@ -153,3 +218,24 @@ class Screener:
             catalog=self.catalog,
             excluded_events=frozenset(excluded),
         )
+
+    def _check_districts(self, records: Records) -> None:
+        """Refuse families in districts the region (or, without one, the catalogue) lacks."""
+        from risk.regions import RegionError, check_districts
+
+        districts = records.families["district"].to_numpy(dtype=object)
+        catalog = self.catalog  # resolves the default region when neither was given
+        if self.region is not None:
+            check_districts(self.region, districts)
+            return
+        counts = Counter(str(d) for d in districts if d not in catalog.district_codes)
+        if counts:
+            shown = ", ".join(
+                f"{d!r} ({n} famil{'y' if n == 1 else 'ies'})"
+                for d, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            )
+            regions = ", ".join(catalog.districts or ())
+            raise RegionError(
+                f"records name {len(counts)} district{'s' * (len(counts) != 1)} the services "
+                f"catalogue's regions ({regions}) lack: {shown}"
+            )

@@ -8,12 +8,13 @@ family's score. It selects what a specialist may *offer*; it never decides anyth
 
 from __future__ import annotations
 
-import importlib.resources
+import functools
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,43 +23,11 @@ from features import (
     DOMAINS,  # need domains are owned by the feature registry
     InputError,
 )
-from risk._profiles import PROFILES
+from risk._catalog_codes import ALL_DISTRICTS, CATEGORIES, COLUMNS, ELIGIBILITY, SEPARATOR
 
-ELIGIBILITY: tuple[str, ...] = (
-    "any",
-    "disabled_child",
-    "low_income",
-    "large_family",
-    "single_parent",
-    "teenager",
-    "young_child",
-)
-"""Eligibility codes: ``teenager`` is a child aged 12-17, ``young_child`` a child under 7."""
+if TYPE_CHECKING:
+    from risk.regions import RegionPack
 
-CATEGORIES: tuple[str, ...] = (
-    "disabled_children",
-    "difficult_situation",
-    "low_income",
-    "parenting_school",
-    "family_rehabilitation",
-    "temporary_housing",
-    "teen_leisure",
-)
-"""Service categories, after the programmes of the seed articles."""
-
-COLUMNS: tuple[str, ...] = (
-    "service_id",
-    "region",
-    "category",
-    "name_ru",
-    "name_en",
-    "organisation_ru",
-    "organisation_en",
-    "domains",
-    "eligibility",
-    "districts",
-)
-"""Columns of a catalog file, in order."""
 
 MATCH_COLUMNS: tuple[str, ...] = (
     "service_id",
@@ -73,15 +42,12 @@ MATCH_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :meth:`ServiceCatalog.match`'s result, in order."""
 
-ALL_DISTRICTS = "*"
-SEPARATOR = ";"
 MAX_IDS_IN_MESSAGE = 5
 _LIST_COLUMNS = ("domains", "eligibility", "districts")
 _TEXT_COLUMNS = ("service_id", "name_ru", "name_en", "organisation_ru", "organisation_en")
 # Rounding relevance makes ties between equal sums of different domains exact, so the order by
 # service_id that breaks them does not depend on floating-point summation order.
 _RELEVANCE_DECIMALS = 12
-_DISTRICTS = {p.name: tuple(d.code for d in p.districts) for p in PROFILES.values()}
 
 
 _Fail = Callable[[str, str, np.ndarray], "CatalogError"]
@@ -111,6 +77,10 @@ class ServiceCatalog:
         ``districts`` may be ``*``, every district of the service's region.
     source : str, default "services"
         Named at the start of every error message (the file name, when loaded from one).
+    districts : mapping of str to sequence of str, optional
+        Region code -> its district codes: the regions the ``region`` column may name and the
+        districts their services may name (``*`` expands to them). Default: the shipped region
+        packs (:func:`risk.regions.shipped_regions`); :meth:`from_region` takes a pack's.
 
     Attributes
     ----------
@@ -137,6 +107,7 @@ class ServiceCatalog:
 
     services: pd.DataFrame
     source: str = "services"
+    districts: Mapping[str, Sequence[str]] | None = None
     _by_district: dict[str, np.ndarray] = field(init=False, repr=False, compare=False)
     _requires: np.ndarray = field(init=False, repr=False, compare=False)
     _serves: np.ndarray = field(init=False, repr=False, compare=False)
@@ -144,7 +115,10 @@ class ServiceCatalog:
     _match_columns: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        frame = _validate(self.services, self.source)
+        given = _shipped_districts() if self.districts is None else self.districts
+        regions = {str(r): tuple(str(d) for d in ds) for r, ds in given.items()}
+        object.__setattr__(self, "districts", regions)
+        frame = _validate(self.services, self.source, regions)
         object.__setattr__(self, "services", frame)
         # Dense masks so that matching is a few vectorised operations per family.
         object.__setattr__(self, "_requires", _mask(frame["eligibility"], ELIGIBILITY))
@@ -155,13 +129,34 @@ class ServiceCatalog:
         object.__setattr__(
             self, "_match_columns", [frame.columns.get_loc(c) for c in MATCH_COLUMNS[:-1]]
         )
-        by_district: dict[str, list[int]] = {d: [] for ds in _DISTRICTS.values() for d in ds}
+        by_district: dict[str, list[int]] = {d: [] for ds in regions.values() for d in ds}
         for i, districts in enumerate(frame["districts"]):
             for d in districts:
                 by_district[d].append(i)
         object.__setattr__(
             self, "_by_district", {d: np.array(ix, dtype=np.intp) for d, ix in by_district.items()}
         )
+
+    @classmethod
+    def from_region(cls, pack: RegionPack) -> ServiceCatalog:
+        """Return the catalogue of a region pack, matching within the pack's districts.
+
+        Examples
+        --------
+        >>> from risk.regions import load_region
+        >>> ServiceCatalog.from_region(load_region("novgorod"))
+        ServiceCatalog(45 services: novgorod 45)
+        """
+        return cls(
+            pack.services,
+            source=f"{pack.path / 'services.csv'}",
+            districts={pack.code: pack.district_codes},
+        )
+
+    @property
+    def district_codes(self) -> frozenset[str]:
+        """Every district the catalogue's regions have (with or without services)."""
+        return frozenset(self._by_district)
 
     def __len__(self) -> int:
         return len(self.services)
@@ -177,7 +172,7 @@ class ServiceCatalog:
         Raises
         ------
         CatalogError
-            ``district`` is not a district of any regional profile.
+            ``district`` is not a district of the catalogue's regions.
         """
         return self.services.iloc[self._rows(district)].reset_index(drop=True)
 
@@ -220,7 +215,7 @@ class ServiceCatalog:
 
         Examples
         --------
-        >>> catalog = load_catalog()
+        >>> catalog = load_catalog(region="novosibirsk")
         >>> found = catalog.match(
         ...     "tatarsky",
         ...     attributes={"low_income": True, "teenager": True},
@@ -253,47 +248,75 @@ class ServiceCatalog:
             raise CatalogError(f"unknown district {district!r}; districts are {known}") from None
 
 
-def load_catalog(path: str | os.PathLike[str] | None = None) -> ServiceCatalog:
-    """Read and validate a services catalog CSV.
+def load_catalog(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    region: RegionPack | str | os.PathLike[str] | None = None,
+) -> ServiceCatalog:
+    """Return a region's services catalogue, or read and validate a catalogue CSV.
 
     Parameters
     ----------
     path : path-like, optional
-        A CSV with the :data:`COLUMNS` (UTF-8; lists ``;``-separated). Defaults to the catalog
-        packaged with the library, a copy of ``data/synthetic/services.csv``.
+        A CSV with the :data:`COLUMNS` (UTF-8; lists ``;``-separated); ``region`` may be left
+        out when ``region`` is given. Default: the catalogue of the region pack.
+    region : RegionPack, str or path-like, optional
+        The region pack (or a shipped pack's name, or a pack folder) whose districts the
+        services name. Default: without ``path``, the default pack
+        (:data:`risk.regions.DEFAULT_REGION`); with ``path``, every shipped pack.
 
     Raises
     ------
     CatalogError
         The file is missing or unreadable, or the catalog breaks a rule.
+    risk.regions.RegionError
+        The region pack cannot be found or is broken.
 
     Examples
     --------
-    >>> catalog = load_catalog()
-    >>> catalog
-    ServiceCatalog(147 services: novgorod 45, novosibirsk 102)
-    >>> catalog.services.groupby("region").size().to_dict()
-    {'novgorod': 45, 'novosibirsk': 102}
+    >>> load_catalog()
+    ServiceCatalog(45 services: novgorod 45)
+    >>> load_catalog(region="novosibirsk").services.groupby("region").size().to_dict()
+    {'novosibirsk': 102}
     """
+    from risk.regions import DEFAULT_REGION, RegionPack, load_region
+
+    if region is None and path is None:
+        region = DEFAULT_REGION
+    pack = region if isinstance(region, RegionPack) or region is None else load_region(region)
     if path is None:
-        resource = importlib.resources.files("risk") / "_data" / "services.csv"
-        with importlib.resources.as_file(resource) as file:
-            return _read(file, "services.csv")
+        assert pack is not None  # set above when neither was given
+        return ServiceCatalog.from_region(pack)
     file = Path(path)
-    return _read(file, file.name)
+    return _read(file, file.name, pack)
 
 
-def _read(file: Path, source: str) -> ServiceCatalog:
+def _read(file: Path, source: str, pack: RegionPack | None) -> ServiceCatalog:
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
     except FileNotFoundError:
         raise CatalogError(f"{source}: no such file {file}") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise CatalogError(f"{source}: cannot read {file}: {exc}") from exc
-    return ServiceCatalog(frame, source=source)
+    if pack is None:
+        return ServiceCatalog(frame, source=source)
+    if "region" not in frame.columns:
+        frame.insert(1, "region", pack.code)
+    return ServiceCatalog(frame, source=source, districts={pack.code: pack.district_codes})
 
 
-def _validate(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+@functools.lru_cache(maxsize=1)
+def _shipped_districts() -> dict[str, tuple[str, ...]]:
+    # Shipped packs do not change while the library runs. Imported here: the region packs'
+    # checks use this module's codes.
+    from risk.regions import load_region, shipped_regions
+
+    return {name: load_region(name).district_codes for name in shipped_regions()}
+
+
+def _validate(
+    frame: pd.DataFrame, source: str, regions: Mapping[str, tuple[str, ...]]
+) -> pd.DataFrame:
     """Return the catalog with list columns as tuples; raise on the first broken rule."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
@@ -323,7 +346,7 @@ def _validate(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         repeated = sorted(set(out["service_id"][duplicated]))
         raise fail("service_id", f"duplicate ids {repeated}", duplicated)
 
-    for column, allowed in (("region", tuple(_DISTRICTS)), ("category", CATEGORIES)):
+    for column, allowed in (("region", tuple(regions)), ("category", CATEGORIES)):
         _check_codes(out[column].map(lambda v: (v,)), column, allowed, fail)
 
     for column in _LIST_COLUMNS:
@@ -336,7 +359,7 @@ def _validate(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 
     expanded, bad_rows, unknown = [], [], set()
     for region, districts in zip(out["region"], out["districts"], strict=True):
-        own = _DISTRICTS[region]
+        own = regions[region]
         wrong = {d for d in districts if d not in own and d != ALL_DISTRICTS}
         bad_rows.append(bool(wrong))
         unknown |= wrong

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from risk._pyfunc import log_risk_model
+    from risk._pyfunc import log_risk_model, model_signature
 
-__all__ = ["log_risk_model"]
+__all__ = ["log_risk_model", "model_signature"]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 #: The committed synthetic sample population (2,000 families, with ``truth/``).
 SAMPLE = REPO / "data" / "synthetic" / "sample"
-#: The committed services catalogue and its generator script.
-SERVICES_CSV = REPO / "data" / "synthetic" / "services.csv"
+#: The script that writes the Novgorod and Novosibirsk packs' services catalogues.
 MAKE_SERVICES = REPO / "data" / "synthetic" / "make_services.py"
 #: Model definitions and documentation.
 MODELS = REPO / "models"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -107,6 +107,15 @@ def _register_train(app: typer.Typer) -> None:
             ),
         ] = True,
         n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 200,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="With --data: region pack whose districts the records must use and whose "
+                "capacity the evaluation assumes (default: the model definition's capacity).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Train, calibrate, evaluate, audit and register a model; write its model card.
 
@@ -167,6 +176,8 @@ def _register_train(app: typer.Typer) -> None:
                 raise ValueError(f"{', '.join(given)} only apply with --table, not with --data")
             say(f"loading records from {data}")
             records = load_records(data)
+            if region is not None:
+                cfg = _with_region(cfg, region, records.families["district"])
             truth_snapshots, truth_families = load_truth(data)
             manifest_file = data / "manifest.json"
             if manifest_file.exists():
@@ -376,3 +387,16 @@ def _models_app() -> typer.Typer:
         )
 
     return models
+
+
+def _with_region(cfg: Any, region: str, districts: Any) -> Any:
+    """Check the records' districts against a region pack and take its capacity."""
+    import dataclasses
+
+    from risk.regions import check_districts, load_region
+
+    pack = load_region(region)
+    check_districts(pack, districts)
+    cap = pack.capacity
+    section = type(cfg.capacity)(cap.default, cap.min_score, dict(cap.per_district))
+    return dataclasses.replace(cfg, capacity=section)

@@ -1,4 +1,4 @@
-"""Write the synthetic services catalog, ``data/synthetic/services.csv``, deterministically.
+"""Write the services catalogues of the Novgorod and Novosibirsk region packs, deterministically.
 
 Run from the repository root::
 
@@ -14,8 +14,10 @@ departments of the district social services centres, a regional resource service
 Organisations are invented or generic ("the social services centre of X district"); no real
 person is named. Service ids are numbered per region and category in the order the offers are
 listed below, so append new offers at the end of a region's list to keep existing ids stable.
-The script writes the catalog and its packaged copy (``risk/_data/services.csv``) and then loads
-it back through :func:`risk._services.load_catalog`, so a catalog it writes is always valid.
+The script writes each region's rows to its pack, ``risk/regions/packs/<region>/services.csv``
+(the pack's columns: no ``region`` column, the folder says it), and then loads the packs back
+through :func:`risk.regions.load_region`, so a catalogue it writes is always valid. The Chelyabinsk
+pack's catalogue is written by hand (see its README).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import io
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "data" / "synthetic" / "services.csv"
-PACKAGED = ROOT / "risk" / "_data" / "services.csv"
+PACKS = ROOT / "risk" / "regions" / "packs"
+REGIONS = ("novgorod", "novosibirsk")
 
 COLUMNS = (
     "service_id",
@@ -706,25 +708,26 @@ def build_rows() -> list[dict[str, str]]:
     return rows
 
 
-def render(rows: list[dict[str, str]]) -> str:
-    """Render rows as CSV text: UTF-8, Unix line ends, quoting only where needed."""
+def render(rows: list[dict[str, str]], region: str) -> str:
+    """Render one region's rows as its pack's CSV: UTF-8, Unix line ends, quoting if needed."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    columns = [c for c in COLUMNS if c != "region"]
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(r for r in rows if r["region"] == region)
     return buf.getvalue()
 
 
 def main() -> None:
-    """Write the catalog and its packaged copy, then load it back to validate it."""
-    text = render(build_rows())
-    for path in (OUT, PACKAGED):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    from risk._services import load_catalog
+    """Write each region pack's catalogue, then load the packs back to validate them."""
+    rows = build_rows()
+    for region in REGIONS:
+        (PACKS / region / "services.csv").write_text(render(rows, region), encoding="utf-8")
+    from risk.regions import load_region
 
-    catalog = load_catalog(OUT)
-    print(f"wrote {OUT.relative_to(ROOT)} and {PACKAGED.relative_to(ROOT)}: {catalog}")
+    for region in REGIONS:
+        pack = load_region(PACKS / region)
+        print(f"wrote {(PACKS / region / 'services.csv').relative_to(ROOT)}: {pack}")
 
 
 if __name__ == "__main__":

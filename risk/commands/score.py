@@ -19,7 +19,8 @@ from risk.commands._common import progress, review_store, user_errors
 if TYPE_CHECKING:
     import pandas as pd
 
-    from risk import Screening
+    from risk import Screener, Screening
+    from risk.regions import RegionPack
     from risk.review import EnqueueResult
 
 #: Model used when neither ``--model`` nor ``RISK_MODEL_URI`` says otherwise.
@@ -125,7 +126,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
         capacity: Annotated[
             int | None,
-            typer.Option("--capacity", help="Flags per district (default: the model's)."),
+            typer.Option(
+                "--capacity", help="Flags per district (default: the region pack's capacity)."
+            ),
+        ] = None,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack, a folder or a shipped pack's name: its districts, capacity "
+                "and services (default: the shipped novgorod pack).",
+                show_default=False,
+            ),
         ] = None,
         engine: Annotated[
             str,
@@ -161,21 +173,26 @@ def register(app: typer.Typer) -> None:
         """
         from features import load_records
         from risk import Screener
+        from risk.regions import check_districts, load_region
 
         if engine not in ("pandas", "spark"):
             raise typer.BadParameter(f"--engine must be 'pandas' or 'spark'; got {engine!r}")
         uri = model or os.environ.get("RISK_MODEL_URI") or DEFAULT_MODEL_URI
+        pack = load_region() if region is None else load_region(region)
         if engine == "spark":
             _score_on_spark(
-                data, as_of, uri, out=out, store=store, run_id=run_id, capacity=capacity
+                data, as_of, uri, out=out, store=store, run_id=run_id, capacity=capacity, pack=pack
             )
             return
         with review_store(store) as queue:
             for step in progress(("records", "model", "screen"), desc="risk score", total=3):
                 if step == "records":
                     records = load_records(data)
+                    # A district the pack lacks would get no services and no capacity of its
+                    # own: refuse it now, naming it, rather than screen with a silent gap.
+                    check_districts(pack, records.families["district"])
                 elif step == "model":
-                    screener = Screener.load(uri)
+                    screener = Screener.load(uri, region=pack)
                 else:
                     screening = screener.screen(
                         records, as_of, capacity=capacity, disputed_from=queue
@@ -198,6 +215,7 @@ def register(app: typer.Typer) -> None:
                 write_atomically(explained, screening.explanations_frame().to_parquet)
             result = queue.enqueue(screening, rid)
         written = (scores_file, explained) if out is not None else None
+        typer.echo(describe_capacity(screener, capacity))
         _report(screening, len(screening.scores), "", written, result, rid)
 
 
@@ -210,14 +228,16 @@ def _score_on_spark(
     store: str | None,
     run_id: str | None,
     capacity: int | None,
+    pack: RegionPack,
 ) -> None:
     """``risk score --engine spark``: the same run, with features and scores computed on Spark."""
     from risk import Screener
+    from risk._flags import resolve_capacity
     from risk.spark._cli import input_fingerprint, open_records, spark_run_paths
     from risk.spark._score import spark_screen, write_run
 
     with review_store(store) as queue:
-        screener = Screener.load(uri)
+        screener = Screener.load(uri, region=pack)
         spark, records = open_records(data)
         run = spark_screen(
             spark,
@@ -225,7 +245,7 @@ def _score_on_spark(
             screener,
             uri,
             as_of,
-            capacity=capacity,
+            capacity=resolve_capacity(capacity, screener.capacity),
             exclude_events=queue.disputed_event_ids(),
         )
         screening = run.screening
@@ -233,7 +253,32 @@ def _score_on_spark(
         rid = run_id or default_run_id(screening, fingerprint, capacity, screening.excluded_events)
         written = write_run(run, spark_run_paths(out)) if out is not None else None
         result = queue.enqueue(screening, rid)
+    typer.echo(describe_capacity(screener, capacity))
     _report(screening, screening.n_screened, " on Spark", written, result, rid)
+
+
+def describe_capacity(screener: Screener, capacity: int | None) -> str:
+    """Say which capacity a run used and where it came from.
+
+    Examples
+    --------
+    >>> import types
+    >>> from risk import Capacity
+    >>> s = types.SimpleNamespace(capacity=Capacity(25, {"north": 80}, 0.05),
+    ...     capacity_source="region pack 'novgorod'")
+    >>> describe_capacity(s, None)
+    "capacity: region pack 'novgorod': 25 per district (north 80), minimum score 0.05"
+    >>> describe_capacity(s, 10)
+    'capacity: --capacity: 10 per district, minimum score 0.05'
+    """
+    cap = screener.capacity
+    if capacity is not None:
+        return f"capacity: --capacity: {capacity} per district, minimum score {cap.min_score:g}"
+    own = ", ".join(f"{d} {n}" for d, n in sorted(cap.per_district.items()))
+    return (
+        f"capacity: {screener.capacity_source}: {cap.default} per district"
+        f"{f' ({own})' if own else ''}, minimum score {cap.min_score:g}"
+    )
 
 
 def _report(

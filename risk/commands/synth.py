@@ -19,9 +19,16 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Directory to write the population to.")],
         families: Annotated[int, typer.Option("--families", help="Number of families.")] = 2000,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-        profile: Annotated[
-            str, typer.Option("--profile", help="Regional profile: novgorod or novosibirsk.")
-        ] = "novgorod",
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                "--profile",
+                help="Region pack whose districts and synthetic targets to follow: a folder "
+                "or a shipped pack's name (default: the shipped novgorod pack).",
+                show_default=False,
+            ),
+        ] = None,
         start: Annotated[str, typer.Option("--start", help="First day of records.")] = "2020-01-01",
         end: Annotated[str, typer.Option("--end", help="Extraction date.")] = "2025-12-31",
         surveillance_bias: Annotated[
@@ -65,6 +72,7 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
         from tqdm.auto import tqdm
 
+        from risk.regions import DEFAULT_REGION
         from risk.synth import generate, write_population
 
         given = None
@@ -84,7 +92,7 @@ def register(app: typer.Typer) -> None:
             records, truth = generate(
                 families,
                 seed,
-                profile=profile,
+                profile=DEFAULT_REGION if region is None else region,
                 start=start,
                 end=end,
                 surveillance_bias=surveillance_bias,

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from features import DOMAINS, EVENT_TYPES, SOURCES
+from risk._catalog_codes import ALL_DISTRICTS, CATEGORIES, COLUMNS, ELIGIBILITY, SEPARATOR
 from risk._model import Capacity
-from risk._services import ALL_DISTRICTS, CATEGORIES, COLUMNS, ELIGIBILITY, SEPARATOR
 from risk.regions._keys import (
     MISSING,
     Problems,

@@ -34,6 +34,8 @@ Corruption = Callable[[Frames, dict], None]
 #: "error: events.value: 3 rows ... [negative_value] (...)"; the manifest is a pseudo-table.
 ERROR_LINE = re.compile(
     r"^error: (families|members|events|outcomes|manifest)(\.\w+)?: .*\[(?P<rule>\w+)\]"
+    # Screening a date past the extraction: a refusal naming both dates.
+    r"|^error: as_of \S+ is after the records' extraction date \S+: "
 )
 AS_OF_DATES = ("2020-01-01", "2023-06-30", "2025-06-30", "2025-12-31", "2031-01-01")
 SEEDS = (0, 1, 2)
@@ -404,7 +406,7 @@ def _check_refusal(command: str, result: object, outputs: list[Path], case: Case
     assert "Traceback" not in err, err
     for out in outputs:
         assert not out.exists(), f"{command}: wrote {out} although it failed ({case.describe()})"
-    return Outcome(command, match["rule"], first)
+    return Outcome(command, match["rule"] or "as_of_after_extraction", first)
 
 
 @dataclass
@@ -481,6 +483,9 @@ class Checker:
             str(out),
             "--store",
             self.store_url,
+            # The model's one flag per district (the region pack's capacity would flag most).
+            "--capacity",
+            "1",
         ]
         result = self.runner.invoke(self.app, args)
         outcome = _check_refusal("score", result, [out, explained], case)

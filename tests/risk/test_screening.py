@@ -417,10 +417,15 @@ def test_load_from_the_mlflow_registry(model, tmp_path):
         mlflow.set_registry_uri(before[1])
 
 
-def test_risk_score_command_writes_scores_and_fills_the_queue_once(model, screening, tmp_path):
+def test_risk_score_command_writes_scores_and_fills_the_queue_once(model, records, tmp_path):
     from typer.testing import CliRunner
 
     from family_risk.cli import app
+    from risk.regions import load_region
+
+    # The command screens with the region pack's capacity, not the model definition's.
+    region = load_region()
+    screening = Screener(model, region=region).screen(records, AS_OF)
 
     model.save(tmp_path / "model")
     store = f"sqlite:///{tmp_path / 'review.db'}"
@@ -428,6 +433,7 @@ def test_risk_score_command_writes_scores_and_fills_the_queue_once(model, screen
             "--out", str(tmp_path / "out" / "scores.parquet"), "--store", store]  # fmt: skip
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
+    assert "capacity: region pack 'novgorod': 25 per district (velikiy_novgorod 80)" in first.output
     n_flags = len(screening.flagged_ids)
     assert re.search(rf"{n_flags} flags enqueued for run \S+ \(already present: 0\)", first.output)
     assert re.search(rf"total\s+{len(screening.scores)}\s+{n_flags}\s", first.output)
