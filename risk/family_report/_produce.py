@@ -164,8 +164,7 @@ def region_context(
     >>> names["velikiy_novgorod"], types
     ('Veliky Novgorod', {})
     """
-    import tomllib
-
+    from features import EVENT_TYPES, load_vocabulary
     from risk import ServiceCatalog, load_catalog
     from risk.regions import load_region, shipped_regions
 
@@ -175,7 +174,8 @@ def region_context(
         return load_catalog(), names, {}
     types: dict[str, tuple[str, str]] = {}
     if packs[0].vocabulary_path is not None:
-        doc = tomllib.loads(packs[0].vocabulary_path.read_text(encoding="utf-8"))
-        for e in doc.get("event_types", []):
-            types[str(e["name"])] = (str(e["description_ru"]), str(e["description_en"]))
-    return ServiceCatalog(packs[0].services, source=packs[0].code), names, types
+        vocabulary = load_vocabulary(packs[0].vocabulary_path)
+        for name, e in vocabulary.event_types.items():
+            if name not in EVENT_TYPES:
+                types[name] = (e.description_ru, e.description_en)
+    return ServiceCatalog.from_region(packs[0]), names, types
