@@ -31,8 +31,10 @@ from review_app._i18n import (
     Lang,
     check_lang,
     district_name,
+    model_label,
     name,
     t,
+    when,
 )
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
@@ -51,8 +53,8 @@ from risk.review import (
 PAGE_SIZE = 25
 
 CSS = """
-#banner {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
-#banner p {margin: 0;}
+#banner, #banner-en {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
+#banner p, #banner-en p {margin: 0;}
 .refused p {color: #a61b1b; font-weight: 600;}
 """
 
@@ -299,7 +301,7 @@ class _LanguageUI:
             districts=", ".join(district_name(d, L) for d in sorted(user.districts)) or "—",
         )
         if self.model_uri:
-            who += " · " + t(L, "model", model=self.model_uri)
+            who += " · " + t(L, "model", model=model_label(self.model_uri, L))
         districts = [(t(L, "all"), "")] + [(district_name(d, L), d) for d in sorted(user.districts)]
         return [
             "### " + t(L, "title") + "\n" + who,
@@ -444,7 +446,7 @@ class _LanguageUI:
             id=d.decision_id,
             decision=name(DECISION_NAMES, d.decision, L),
             flag=d.flag_id,
-            at=d.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+            at=when(d.decided_at, L),
         )
         return [saved, history, gr.update()]
 
