@@ -239,6 +239,29 @@ class _LanguageUI:
         self.sup_refresh.click(self.supervisor_view, None, self.supervisor_outputs(), **private)
         self.family_report.wire(self.card_state)
 
+    def carry_over(self, chosen: Any, language: gr.Radio, other: _LanguageUI) -> Any:
+        """After a switch to this language, open the card and the page ``other`` had open."""
+        outputs = [*self.card_outputs(), self.page]
+
+        def carry(
+            choice: str,
+            state: tuple[int, str, str] | None,
+            page: float | None,
+            request: gr.Request,
+        ) -> list[Any]:
+            if choice != self.lang:
+                return [gr.update() for _ in outputs]
+            page_update = gr.update(value=int(page or 1))
+            if not state:
+                return [*(gr.update() for _ in self.card_outputs()), page_update]
+            return [*self.open_card(int(state[0]), request), page_update]
+
+        carried = chosen.then(
+            carry, [language, other.card_state, other.page], outputs, api_visibility="private"
+        )
+        self._then_follow_up(carried)
+        return carried
+
     def _then_follow_up(self, event: Any) -> Any:
         # After a card opens, show its follow-up as stored.
         return event.then(
@@ -573,13 +596,16 @@ def build_app(
 
         chosen = language.change(switch, language, columns, api_visibility="private")
         for ui in uis.values():
+            # The page shown now takes over the open card and the queue page of the one hidden.
+            other = next(u for u in uis.values() if u is not ui)
+            carried = ui.carry_over(chosen, language, other)
             app.load(ui.on_load, None, ui.load_outputs(), api_visibility="private").then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
                 ui.queue_outputs(),
                 api_visibility="private",
             ).then(ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private")
-            chosen.then(
+            carried.then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
                 ui.queue_outputs(),
