@@ -129,3 +129,29 @@ def test_the_model_is_named_not_addressed(uri: str) -> None:
     for lang in i18n.LANGS:
         label = i18n.model_label(uri, lang)
         assert "models:/" not in label and "family-distress" not in label and "@" not in label
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_the_timeline_names_months_in_the_language(lang: str) -> None:
+    from review_app import _card as card
+
+    timeline = [
+        {
+            "event_id": f"E{m}",
+            "date": f"2026-{m:02d}-15",
+            "source": "education",
+            "event_type": "school_absence",
+            "value": 1.0,
+            "description_ru": "Пропуски",
+            "description_en": "Absence",
+        }
+        for m in range(1, 13)
+    ]
+    fig = card.timeline_figure({"as_of": "2026-12-31", "timeline": timeline}, lang)  # type: ignore[arg-type]
+    fig.canvas.draw()
+    labels = " ".join(x.get_text() for x in fig.axes[0].get_xticklabels())
+    english = re.findall(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", labels)
+    if lang == "ru":
+        assert not english and re.search(r"[а-я]", labels), labels
+    else:
+        assert english, labels
