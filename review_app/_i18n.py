@@ -59,9 +59,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "page": ("Страница", "Page"),
     "queue_summary": (
         "Показаны {first}–{last} из {total}; просрочено: **{overdue}**. "
-        "Срок рассмотрения — {sla} рабочих дней. Нажмите на строку, чтобы открыть карточку.",
+        "Срок рассмотрения — {sla}. Нажмите на строку, чтобы открыть карточку.",
         "Showing {first}–{last} of {total}; overdue: **{overdue}**. "
-        "Review within {sla} working days. Click a row to open the family card.",
+        "Review within {sla}. Click a row to open the family card.",
     ),
     "queue_empty": ("В очереди нет семей по этим фильтрам.", "No families match these filters."),
     "col_flag": ("Флаг", "Flag"),
@@ -534,6 +534,33 @@ def plural_ru(n: float, one: str, few: str, many: str) -> str:
     ['день', 'дня', 'дней', 'дней', 'день', 'дня', 'дня']
     """
     return plural(n, "ru", {"one": one, "few": few, "many": many, "other": few})
+
+
+#: Words counted with a number, by CLDR plural category, in Russian and English.
+COUNTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "working_days": (
+        {
+            "one": "рабочий день",
+            "few": "рабочих дня",
+            "many": "рабочих дней",
+            "other": "рабочего дня",
+        },
+        {"one": "working day", "other": "working days"},
+    ),
+}
+
+
+def count(n: int, what: str, lang: Lang) -> str:
+    """Say ``n`` of ``what`` (a key of :data:`COUNTED`) with the number and its plural form.
+
+    Examples
+    --------
+    >>> [count(n, "working_days", "ru") for n in (1, 3, 10, 21)]
+    ['1 рабочий день', '3 рабочих дня', '10 рабочих дней', '21 рабочий день']
+    >>> count(1, "working_days", "en")
+    '1 working day'
+    """
+    return f"{number(n, lang)} {plural(n, lang, COUNTED[what][LANGS.index(lang)])}"
 
 
 #: The time zone times are shown in (:func:`use_timezone`); ``None``: the default region's.
