@@ -23,6 +23,7 @@ from review_app._i18n import (
     STATUS_NAMES,
     TIER_NAMES,
     Lang,
+    count,
     district_name,
     model_label,
     month_label,
@@ -197,9 +198,19 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
         ]
         if rest:
             rest_total = sum(float(c["contribution"]) for c in rest)
-            lines.append("- *" + t(lang, "others", n=len(rest), total=moved(rest_total)) + "*")
+            lines.append(
+                "- *"
+                + t(lang, "others", n=count(len(rest), "signals", lang), total=moved(rest_total))
+                + "*"
+            )
             exact.append(
-                "- " + t(lang, "others", n=len(rest), total=format_log_odds(rest_total, lang))
+                "- "
+                + t(
+                    lang,
+                    "others",
+                    n=count(len(rest), "signals", lang),
+                    total=format_log_odds(rest_total, lang),
+                )
             )
         out.append("\n".join(lines))
     if exact:
@@ -345,7 +356,7 @@ def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
     values = [float(c["contribution"]) for c in top]
     colours = [DOMAIN_COLOURS.get(str(c.get("domain")), "#888888") for c in top]
     if rest:
-        labels.append(t(lang, "plot_other", n=len(rest)))
+        labels.append(t(lang, "plot_other", n=count(len(rest), "signals", lang)))
         values.append(sum(float(c["contribution"]) for c in rest))
         colours.append("#bbbbbb")
     n = len(values)

@@ -123,8 +123,8 @@ _TEXT: dict[str, tuple[str, str]] = {
         "the family's log-odds {log_odds}, the average family's {base}; contributions in log-odds",
     ),
     "others": (
-        "ещё {n} признаков вместе: {total}",
-        "{n} more signals together: {total}",
+        "ещё {n} вместе: {total}",
+        "another {n}, together: {total}",
     ),
     "blind_head": ("Чего модель не видит", "What the model cannot see"),
     "blind_none": (
@@ -336,7 +336,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "plot_waterfall": ("Вклад признаков в оценку (логит)", "Contributions to the score (log-odds)"),
     "plot_base": ("Среднее по региону", "Regional average"),
     "plot_final": ("Оценка семьи", "Family's score"),
-    "plot_other": ("Остальные {n} признаков", "{n} other signals"),
+    "plot_other": ("Остальные: {n}", "Others: {n}"),
     "plot_prob": ("вероятность", "probability"),
     "plot_logit": ("логит (log-odds)", "log-odds"),
     "plot_timeline": ("Записи о семье по источникам", "The family's records by source"),
@@ -452,8 +452,8 @@ def t(lang: Lang, key: str, **values: object) -> str:
 
     Examples
     --------
-    >>> t("en", "others", n=3, total="+0.2")
-    '3 more signals together: +0.2'
+    >>> t("en", "others", n="3 signals", total="+0.2")
+    'another 3 signals, together: +0.2'
     >>> t("ru", "tab_queue")
     'Моя очередь'
     """
@@ -546,6 +546,10 @@ COUNTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "other": "рабочего дня",
         },
         {"one": "working day", "other": "working days"},
+    ),
+    "signals": (
+        {"one": "признак", "few": "признака", "many": "признаков", "other": "признака"},
+        {"one": "signal", "other": "signals"},
     ),
 }
 
