@@ -16,6 +16,7 @@ from risk.review import AccessDenied, InvalidDecision, ReviewError
 from risk.review._decisions import check_decision
 
 REVIEW = Path(risk.review.__file__).parent
+APP = Path(i18n.__file__).parent
 
 
 def test_every_key_has_both_languages_and_no_empty_text() -> None:
@@ -29,7 +30,7 @@ def test_every_key_has_both_languages_and_no_empty_text() -> None:
 
 def _raised_reasons() -> set[str]:
     reasons = set()
-    for path in REVIEW.glob("*.py"):
+    for path in [*REVIEW.glob("*.py"), *APP.glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 for kw in node.keywords:
@@ -40,7 +41,7 @@ def _raised_reasons() -> set[str]:
 
 def test_every_refusal_reason_raised_by_the_library_has_a_sentence() -> None:
     reasons = _raised_reasons()
-    assert {"services_required", "district", "rationale_short", "changed"} <= reasons
+    assert {"services_required", "district", "rationale_short", "changed", "no_card"} <= reasons
     keys = set(i18n.text_keys())
     assert not {r for r in reasons if f"err_{r}" not in keys}
 
