@@ -704,9 +704,9 @@ _TEXT.update(
         ),
         "fu_state": (
             "Сопровождение {id}: **{status}**; открыто {opened}; работа с семьёй начата: "
-            "{started}; первый контакт — в течение {due} рабочих дней.",
+            "{started}; первый контакт — в течение {due}.",
             "Follow-up {id}: **{status}**; opened {opened}; outreach started: {started}; "
-            "first contact due within {due} working days.",
+            "first contact due within {due}.",
         ),
         "fu_closed": (
             "Закрыто {at}: **{outcome}** — {rationale}",
