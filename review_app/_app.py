@@ -33,9 +33,11 @@ from review_app._i18n import (
     Lang,
     check_lang,
     district_name,
+    model_label,
     name,
     t,
     use_region,
+    when,
 )
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
@@ -55,8 +57,8 @@ from risk.review import (
 PAGE_SIZE = 25
 
 CSS = """
-#banner {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
-#banner p {margin: 0;}
+#banner, #banner-en {background: #fff7e0; border-left: 4px solid #d08c2c; padding: 6px 12px;}
+#banner p, #banner-en p {margin: 0;}
 #notice {background: #fde8e8; border-left: 4px solid #c0392b; padding: 6px 12px;
   white-space: pre-line;}
 .refused p {color: #a61b1b; font-weight: 600;}
@@ -247,6 +249,29 @@ class _LanguageUI:
         self.family_report.wire(self.card_state)
         self.admin.wire()
 
+    def carry_over(self, chosen: Any, language: gr.Radio, other: _LanguageUI) -> Any:
+        """After a switch to this language, open the card and the page ``other`` had open."""
+        outputs = [*self.card_outputs(), self.page]
+
+        def carry(
+            choice: str,
+            state: tuple[int, str, str] | None,
+            page: float | None,
+            request: gr.Request,
+        ) -> list[Any]:
+            if choice != self.lang:
+                return [gr.update() for _ in outputs]
+            page_update = gr.update(value=int(page or 1))
+            if not state:
+                return [*(gr.update() for _ in self.card_outputs()), page_update]
+            return [*self.open_card(int(state[0]), request), page_update]
+
+        carried = chosen.then(
+            carry, [language, other.card_state, other.page], outputs, api_visibility="private"
+        )
+        self._then_follow_up(carried)
+        return carried
+
     def _then_follow_up(self, event: Any) -> Any:
         # After a card opens, show its follow-up as stored.
         return event.then(
@@ -309,7 +334,7 @@ class _LanguageUI:
             districts=", ".join(district_name(d, L) for d in sorted(user.districts)) or "—",
         )
         if self.model_uri:
-            who += " · " + t(L, "model", model=self.model_uri)
+            who += " · " + t(L, "model", model=model_label(self.model_uri, L))
         districts = [(t(L, "all"), "")] + [(district_name(d, L), d) for d in sorted(user.districts)]
         return [
             "### " + t(L, "title") + "\n" + who,
@@ -459,7 +484,7 @@ class _LanguageUI:
             id=d.decision_id,
             decision=name(DECISION_NAMES, d.decision, L),
             flag=d.flag_id,
-            at=d.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+            at=when(d.decided_at, L),
         )
         return [saved, history, head]
 
@@ -624,6 +649,9 @@ def build_app(
 
         chosen = language.change(switch, language, columns, api_visibility="private")
         for ui in uis.values():
+            # The page shown now takes over the open card and the queue page of the one hidden.
+            other = next(u for u in uis.values() if u is not ui)
+            carried = ui.carry_over(chosen, language, other)
             app.load(ui.on_load, None, ui.load_outputs(), api_visibility="private").then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
@@ -632,7 +660,7 @@ def build_app(
             ).then(
                 ui.supervisor_view, None, ui.supervisor_outputs(), api_visibility="private"
             ).then(ui.admin.load, None, ui.admin.table, api_visibility="private")
-            chosen.then(
+            carried.then(
                 ui.show_queue,
                 [ui.f_district, ui.f_tier, ui.f_status, ui.page],
                 ui.queue_outputs(),

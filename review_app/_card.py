@@ -23,14 +23,24 @@ from review_app._i18n import (
     STATUS_NAMES,
     TIER_NAMES,
     Lang,
+    count,
     district_name,
+    model_label,
+    month_label,
     name,
     number,
     percent,
     t,
+    when,
 )
 from review_app._text import escape_text
-from risk import PayloadContribution, format_log_odds, render_contribution
+from risk import (
+    PayloadContribution,
+    format_log_odds,
+    format_points,
+    percentage_points,
+    render_contribution,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -113,7 +123,8 @@ def score_block(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lang)
     else:
         ratio = t(lang, "ratio_lower")
     k = round(100 * p)
-    model = f"{payload.get('model_name', '')}@{payload.get('model_version', '')}".strip("@")
+    version = str(payload.get("model_version", item.get("model_version", "")))
+    model = model_label(f"{payload.get('model_name', '')}@{version}".strip("@"), lang)
     return (
         "### "
         + t(lang, "score_head")
@@ -134,8 +145,8 @@ def score_block(item: Mapping[str, Any], payload: Mapping[str, Any], lang: Lang)
             "uncertainty",
             k=k,
             rest=100 - k,
-            model=model or item.get("model_version", ""),
-            as_of=payload.get("as_of", item.get("as_of", "")),
+            model=model,
+            as_of=when(str(payload.get("as_of", item.get("as_of", "")))[:10], lang),
         )
         + "*"
     )
@@ -145,37 +156,75 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
     """Render the explanation as plain sentences with record values, grouped by need domain.
 
     Each sentence is :func:`risk.render_contribution`'s (as in ``risk.Explanation.to_text``),
-    with the lookback of the model that scored the family.
+    with the lookback of the model that scored the family; how much a signal or a domain moves
+    the family's estimate is said in percentage points. The exact figures (log-odds, each
+    trend's value) are one click away, in a folded "exact figures" block.
     """
     contributions: Sequence[PayloadContribution] = payload.get("contributions", [])
     lookback = _lookback(payload)
+    raw_log_odds = payload.get("log_odds")
+    log_odds = None if raw_log_odds is None else float(raw_log_odds)
     shown = [c for c in contributions[:TOP_SENTENCES] if abs(c["contribution"]) >= MIN_SENTENCE]
     shown_ids = {id(c) for c in shown}
     by_domain: Mapping[str, float] = payload.get("by_domain", {})
     order = sorted(by_domain, key=lambda d: -abs(float(by_domain[d])))
     out = ["### " + t(lang, "explain_head")]
+    exact = []
     needs = [name(DOMAIN_NAMES, d, lang) for d in payload.get("needs", [])]
     if needs:
         out.append(f"**{t(lang, 'needs_head')}:** " + ", ".join(needs))
+
+    def moved(x: float) -> str:
+        if log_odds is None:
+            return format_log_odds(x, lang)
+        return format_points(percentage_points(x, log_odds), lang)
+
     for domain in order:
         mine = [c for c in shown if c.get("domain") == domain]
         rest = [c for c in contributions if c.get("domain") == domain and id(c) not in shown_ids]
         if not mine and abs(float(by_domain[domain])) < MIN_SENTENCE:
             continue
+        total = float(by_domain[domain])
         head = t(
-            lang,
-            "explain_domain",
-            domain=name(DOMAIN_NAMES, domain, lang),
-            total=format_log_odds(float(by_domain[domain]), lang),
+            lang, "explain_domain", domain=name(DOMAIN_NAMES, domain, lang), total=moved(total)
         )
         lines = [f"**{head}**"]
-        lines += [f"- {render_contribution(c, lang, lookback_days=lookback)}" for c in mine]
+        lines += [
+            f"- {render_contribution(c, lang, lookback_days=lookback, log_odds=log_odds)}"
+            for c in mine
+        ]
+        exact.append(f"**{name(DOMAIN_NAMES, domain, lang)}: {format_log_odds(total, lang)}**")
+        exact += [
+            f"- {render_contribution(c, lang, lookback_days=lookback, exact=True)}" for c in mine
+        ]
         if rest:
-            total = sum(float(c["contribution"]) for c in rest)
+            rest_total = sum(float(c["contribution"]) for c in rest)
             lines.append(
-                "- *" + t(lang, "others", n=len(rest), total=format_log_odds(total, lang)) + "*"
+                "- *"
+                + t(lang, "others", n=count(len(rest), "signals", lang), total=moved(rest_total))
+                + "*"
+            )
+            exact.append(
+                "- "
+                + t(
+                    lang,
+                    "others",
+                    n=count(len(rest), "signals", lang),
+                    total=format_log_odds(rest_total, lang),
+                )
             )
         out.append("\n".join(lines))
+    if exact:
+        head = t(lang, "exact_head")
+        if log_odds is not None:
+            base = float(payload.get("base_log_odds", float("nan")))
+            head += " — " + t(
+                lang,
+                "exact_totals",
+                log_odds=format_log_odds(log_odds, lang),
+                base=format_log_odds(base, lang) if base == base else "—",
+            )
+        out.append(f"<details><summary>{head}</summary>\n\n" + "\n".join(exact) + "\n\n</details>")
     return "\n\n".join(out)
 
 
@@ -243,14 +292,15 @@ def timeline_rows(payload: Mapping[str, Any], lang: Lang) -> list[tuple[str, str
     >>> timeline_rows({"timeline": [{"event_id": "E1", "date": "2025-03-01",
     ...     "source": "education", "event_type": "school_absence", "value": 7.0,
     ...     "description_ru": "Пропуски", "description_en": "Absence"}]}, "en")
-    [('2025-03-01 · Education · Absence · 7 · E1', 'E1')]
+    [('1 March 2025 · Education · Absence · 7', 'E1')]
     """
     out = []
     for e in reversed(payload.get("timeline", [])):
         value = "" if e.get("value") is None else f" · {number(float(e['value']), lang)}"
+        # The record's id stays the choice's value: a person reads the date, source and what.
         label = (
-            f"{e['date']} · {name(SOURCE_NAMES, str(e['source']), lang)} · "
-            f"{_desc(e, lang)}{value} · {e['event_id']}"
+            f"{when(str(e['date']), lang)} · {name(SOURCE_NAMES, str(e['source']), lang)} · "
+            f"{_desc(e, lang)}{value}"
         )
         out.append((label, str(e["event_id"])))
     return out
@@ -308,7 +358,7 @@ def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
     values = [float(c["contribution"]) for c in top]
     colours = [DOMAIN_COLOURS.get(str(c.get("domain")), "#888888") for c in top]
     if rest:
-        labels.append(t(lang, "plot_other", n=len(rest)))
+        labels.append(t(lang, "plot_other", n=count(len(rest), "signals", lang)))
         values.append(sum(float(c["contribution"]) for c in rest))
         colours.append("#bbbbbb")
     n = len(values)
@@ -380,7 +430,8 @@ def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
     >>> len(timeline_figure(p, "ru").axes[0].collections)
     1
     """
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+    from matplotlib.dates import AutoDateLocator, date2num, num2date
+    from matplotlib.ticker import FuncFormatter
 
     events = payload.get("timeline", [])
     sources = list(SOURCE_NAMES)
@@ -417,7 +468,10 @@ def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
     ax.set_ylim(0.4, len(sources) + 0.8)
     locator = AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    # Month names in the page's language (CLDR), not matplotlib's English ones.
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(lambda x, _pos: month_label(num2date(x).date(), lang))
+    )
     ax.grid(axis="x", color="#eeeeee")
     ax.set_title(t(lang, "plot_timeline"), fontsize=11, loc="left")
     ax.spines[["right", "top"]].set_visible(False)

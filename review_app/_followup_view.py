@@ -22,6 +22,7 @@ from review_app._i18n import (
     STAGE_NAMES,
     STEP_NAMES,
     Lang,
+    count,
     name,
     t,
 )
@@ -64,7 +65,7 @@ def follow_up_summary(head: Mapping[str, Any] | None, due: int, lang: Lang) -> s
         status=name(FOLLOW_UP_STATUS_NAMES, str(head["status"]), lang),
         opened=_day(head["opened_at"]),
         started=t(lang, "fu_not_started") if started is None or pd.isna(started) else _day(started),
-        due=due,
+        due=count(due, "working_days", lang),
     )
     if head.get("closed_at") is not None and not pd.isna(head["closed_at"]):
         text += "\n\n" + t(

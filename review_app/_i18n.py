@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, get_timezone
+from babel.numbers import format_decimal, format_percent
 
 if TYPE_CHECKING:
     from risk.regions import RegionPack
@@ -26,7 +33,16 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Вы вошли как **{name}** ({role}); районы: {districts}",
         "Signed in as **{name}** ({role}); districts: {districts}",
     ),
-    "model": ("Модель: `{model}`", "Model: `{model}`"),
+    "model": ("{model}", "{model}"),
+    "model_version": (
+        "Модель оценки риска, версия {version}",
+        "Risk assessment model, version {version}",
+    ),
+    "model_approved": (
+        "Модель оценки риска (утверждённая версия)",
+        "Risk assessment model (approved version)",
+    ),
+    "model_plain": ("Модель оценки риска", "Risk assessment model"),
     "logout": ("Выйти", "Log out"),
     "language": ("Язык", "Language"),
     "tab_queue": ("Моя очередь", "My queue"),
@@ -44,9 +60,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "page": ("Страница", "Page"),
     "queue_summary": (
         "Показаны {first}–{last} из {total}; просрочено: **{overdue}**. "
-        "Срок рассмотрения — {sla} рабочих дней. Нажмите на строку, чтобы открыть карточку.",
+        "Срок рассмотрения — {sla}. Нажмите на строку, чтобы открыть карточку.",
         "Showing {first}–{last} of {total}; overdue: **{overdue}**. "
-        "Review within {sla} working days. Click a row to open the family card.",
+        "Review within {sla}. Click a row to open the family card.",
     ),
     "queue_empty": ("В очереди нет семей по этим фильтрам.", "No families match these filters."),
     "col_flag": ("Флаг", "Flag"),
@@ -94,17 +110,22 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Это оценка по записям ведомств, а не факт о семье. Из 100 семей с такой оценкой "
         "примерно у {k} трудности будут, а у {rest} — нет. Записи бывают неполными или "
         "ошибочными, и модель не видит того, чего нет в записях (см. ниже). "
-        "Модель {model} от {as_of}.",
+        "{model}; записи на {as_of}.",
         "This is an estimate from agency records, not a fact about the family. Of 100 families "
         "with this score, about {k} would face difficulties and {rest} would not. Records can be "
         "incomplete or wrong, and the model cannot see what is not recorded (see below). "
-        "Model {model}, as of {as_of}.",
+        "{model}; records as of {as_of}.",
     ),
     "explain_head": ("Что повлияло на оценку", "What drove the score"),
     "explain_domain": ("{domain} — вместе {total}", "{domain} — together {total}"),
+    "exact_head": ("Точные значения", "Exact figures"),
+    "exact_totals": (
+        "логит семьи {log_odds}, средней семьи {base}; вклады в логит",
+        "the family's log-odds {log_odds}, the average family's {base}; contributions in log-odds",
+    ),
     "others": (
-        "ещё {n} признаков вместе: {total}",
-        "{n} more signals together: {total}",
+        "ещё {n} вместе: {total}",
+        "another {n}, together: {total}",
     ),
     "blind_head": ("Чего модель не видит", "What the model cannot see"),
     "blind_none": (
@@ -143,18 +164,16 @@ _TEXT: dict[str, tuple[str, str]] = {
     "disagree": ("Не согласен", "Disagree"),
     "save": ("Сохранить решение", "Save decision"),
     "saved": (
-        "✅ Решение №{id} сохранено: **{decision}** по флагу №{flag} ({at}).",
-        "✅ Decision no. {id} saved: **{decision}** on flag no. {flag} ({at}).",
+        "✅ Решение сохранено: **{decision}** по флагу №{flag} ({at}).",
+        "✅ Decision saved: **{decision}** on flag no. {flag} ({at}).",
     ),
     "dispute_head": ("Оспорить запись", "Dispute a record"),
     "dispute_record": ("Запись", "Record"),
     "dispute_reason": ("Причина (не короче {n} символов)", "Reason (at least {n} characters)"),
     "dispute_btn": ("Отметить как оспоренную", "Mark as disputed"),
     "disputed": (
-        "✅ Запись {event} отмечена как оспоренная (№{id}); при следующей оценке семьи она не "
-        "учитывается.",
-        "✅ Record {event} marked as disputed (no. {id}); it is left out when the family is "
-        "scored again.",
+        "✅ Запись отмечена как оспоренная; при следующей оценке семьи она не учитывается.",
+        "✅ The record is marked as disputed; it is left out when the family is scored again.",
     ),
     # refusals
     "refused": ("Не сохранено", "Not saved"),
@@ -170,6 +189,89 @@ _TEXT: dict[str, tuple[str, str]] = {
         "A rationale of at least {n} characters is required.",
     ),
     "err_unknown": ("Не найдено.", "Not found."),
+    "err_district": (
+        "У вас нет доступа к семьям этого района: {district}.",
+        "You have no access to families in this district: {district}.",
+    ),
+    "err_no_user": ("Войдите в систему.", "Please log in."),
+    "err_unknown_user": (
+        "Вашей учётной записи больше нет. Войдите заново.",
+        "Your account no longer exists. Please log in again.",
+    ),
+    "err_unknown_decision": ("Выберите решение из списка.", "Pick a decision from the list."),
+    "err_rationale_short": (
+        "Обоснование слишком короткое: нужно не меньше {min} символов (сейчас {got}).",
+        "The rationale is too short: at least {min} characters are needed (now {got}).",
+    ),
+    "err_rationale_long": (
+        "Обоснование слишком длинное: не больше {max} символов (сейчас {got}).",
+        "The rationale is too long: at most {max} characters (now {got}).",
+    ),
+    "err_rationale_words": (
+        "Напишите обоснование словами: хотя бы {words} слова.",
+        "Write the rationale in words: at least {words} words.",
+    ),
+    "err_services_blank": (
+        "У одной из услуг нет названия.",
+        "One of the services has no name.",
+    ),
+    "err_services_too_many": (
+        "Слишком много услуг: не больше {max}.",
+        "Too many services: at most {max}.",
+    ),
+    "err_services_required": (
+        "Отметьте хотя бы одну услугу, предложенную семье.",
+        "Pick at least one service offered to the family.",
+    ),
+    "err_services_not_allowed": (
+        "Услуги отмечаются только при решении «Предложена помощь», а выбрано «{decision}».",
+        "Services go only with the decision 'Support offered'; the decision is '{decision}'.",
+    ),
+    "err_agreement_required": (
+        "Укажите, согласны ли вы с моделью.",
+        "Say whether you agree with the model.",
+    ),
+    "err_dispute_reason_short": (
+        "Причина слишком короткая: нужно не меньше {min} символов (сейчас {got}).",
+        "The reason is too short: at least {min} characters are needed (now {got}).",
+    ),
+    "err_dispute_reason_long": (
+        "Причина слишком длинная: не больше {max} символов (сейчас {got}).",
+        "The reason is too long: at most {max} characters (now {got}).",
+    ),
+    "err_no_item": ("Такой карточки в очереди нет.", "There is no such item in the queue."),
+    "err_family_not_queued": (
+        "Этой семьи нет в очереди проверки.",
+        "This family is not in the review queue.",
+    ),
+    "err_already_decided": (
+        "По этой карточке решение уже принято. Обновите карточку.",
+        "This item has already been decided. Reload the card.",
+    ),
+    "err_changed": (
+        "Карточка изменилась после того, как вы её открыли. Обновите её.",
+        "The item changed after you opened it. Reload it.",
+    ),
+    "err_note_empty": ("Заметка пустая.", "The note is empty."),
+    "err_note_long": (
+        "Заметка слишком длинная: не больше {max} символов.",
+        "The note is too long: at most {max} characters.",
+    ),
+    "err_follow_up_closed": ("Сопровождение уже закрыто.", "The follow-up is already closed."),
+    "err_before_opened": (
+        "Дата раньше, чем открыто сопровождение.",
+        "The date is before the follow-up was opened.",
+    ),
+    "err_service_not_in_district": (
+        "Этой услуги нет в перечне услуг района.",
+        "This service is not in the district's list of services.",
+    ),
+    "err_date_invalid": ("Укажите дату.", "Give a date."),
+    "err_date_future": ("Дата ещё не наступила.", "The date is in the future."),
+    "err_decided_first": (
+        "Другой специалист успел принять решение раньше. Обновите карточку.",
+        "Another specialist recorded a decision first. Reload the card.",
+    ),
     "err_store": ("Хранилище недоступно, попробуйте позже.", "The store is unavailable; retry."),
     "err_other": ("Отказано.", "Refused."),
     "err_no_card": (
@@ -177,8 +279,8 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Open the family card first.",
     ),
     "err_not_in_card": (
-        "Запись {event} не относится к открытой семье {family}.",
-        "Record {event} does not belong to the open family {family}.",
+        "Эта запись не относится к открытой семье.",
+        "This record does not belong to the open family.",
     ),
     "err_pick_decision": ("Выберите решение.", "Pick a decision."),
     "err_pick_agreement": (
@@ -235,7 +337,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "plot_waterfall": ("Вклад признаков в оценку (логит)", "Contributions to the score (log-odds)"),
     "plot_base": ("Среднее по региону", "Regional average"),
     "plot_final": ("Оценка семьи", "Family's score"),
-    "plot_other": ("Остальные {n} признаков", "{n} other signals"),
+    "plot_other": ("Остальные: {n}", "Others: {n}"),
     "plot_prob": ("вероятность", "probability"),
     "plot_logit": ("логит (log-odds)", "log-odds"),
     "plot_timeline": ("Записи о семье по источникам", "The family's records by source"),
@@ -356,7 +458,7 @@ DISTRICT_NAMES: dict[str, tuple[str, str]] = {}
 
 
 def use_region(pack: RegionPack) -> None:
-    """Show the districts' names of ``pack``, the region the app serves, from now on.
+    """Show the districts' names and local times of ``pack``, the region served, from now on.
 
     One app process serves one region, so the names are the module's (the views and cards
     read them without being handed the region).
@@ -372,6 +474,7 @@ def use_region(pack: RegionPack) -> None:
     names = {d.code: (d.name_ru, d.name_en) for d in pack.districts}
     DISTRICT_NAMES.clear()
     DISTRICT_NAMES.update(names)
+    use_timezone(pack.timezone)
 
 
 def district_name(code: str, lang: Lang) -> str:
@@ -414,8 +517,8 @@ def t(lang: Lang, key: str, **values: object) -> str:
 
     Examples
     --------
-    >>> t("en", "others", n=3, total="+0.2")
-    '3 more signals together: +0.2'
+    >>> t("en", "others", n="3 signals", total="+0.2")
+    'another 3 signals, together: +0.2'
     >>> t("ru", "tab_queue")
     'Моя очередь'
     """
@@ -440,48 +543,191 @@ def text_keys() -> tuple[str, ...]:
     return tuple(_TEXT)
 
 
+@functools.cache
+def _locale(lang: Lang) -> Locale:
+    return Locale.parse(lang)
+
+
 def number(value: float, lang: Lang, digits: int = 0) -> str:
-    """Format a number with the language's separators (space and comma in Russian).
+    r"""Format a number by the language's CLDR rules (Babel): grouping and decimal marks.
 
     Examples
     --------
     >>> number(12500, "ru"), number(12500, "en"), number(1.25, "ru", 1)
-    ('12 500', '12,500', '1,2')
+    ('12\xa0500', '12,500', '1,2')
     """
-    text = f"{value:,.{digits}f}"
-    if lang == "ru":
-        text = text.replace(",", " ").replace(".", ",")
-    return text
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return str(format_decimal(value, format=pattern, locale=_locale(lang)))
 
 
 def percent(p: float, lang: Lang) -> str:
-    """Format a probability as a percentage (one decimal under 10 %).
+    r"""Format a probability as a percentage by CLDR rules (one decimal under 10 %).
 
     Examples
     --------
     >>> percent(0.0734, "ru"), percent(0.42, "en")
-    ('7,3 %', '42%')
+    ('7,3\xa0%', '42%')
     """
-    digits = 1 if p < 0.1 else 0
-    return number(100 * p, lang, digits) + (" %" if lang == "ru" else "%")
+    pattern = "#,##0.0%" if p < 0.1 else "#,##0%"
+    if lang == "ru":
+        pattern = pattern.replace("%", "\u00a0%")
+    return str(format_percent(p, format=pattern, locale=_locale(lang)))
+
+
+def plural(n: float, lang: Lang, forms: Mapping[str, str]) -> str:
+    """Pick the word for ``n`` by the language's CLDR plural category (``one``, ``few``, ...).
+
+    ``forms`` maps categories to words; ``other`` is the fallback.
+
+    Examples
+    --------
+    >>> days = {"one": "день", "few": "дня", "many": "дней", "other": "дня"}
+    >>> [plural(n, "ru", days) for n in (1, 2, 5, 11, 21, 23, 1.5)]
+    ['день', 'дня', 'дней', 'дней', 'день', 'дня', 'дня']
+    >>> plural(1, "en", {"one": "day", "other": "days"})
+    'day'
+    """
+    return forms.get(_locale(lang).plural_form(abs(n)), forms["other"])
 
 
 def plural_ru(n: float, one: str, few: str, many: str) -> str:
-    """Pick the Russian plural form for ``n``.
+    """Pick the Russian plural form for ``n`` (CLDR's rule, as :func:`plural`).
 
     Examples
     --------
     >>> [plural_ru(n, "день", "дня", "дней") for n in (1, 2, 5, 11, 21, 23, 1.5)]
     ['день', 'дня', 'дней', 'дней', 'день', 'дня', 'дня']
     """
-    if n != int(n):
-        return few
-    k = abs(int(n))
-    if k % 10 == 1 and k % 100 != 11:
-        return one
-    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
-        return few
-    return many
+    return plural(n, "ru", {"one": one, "few": few, "many": many, "other": few})
+
+
+#: Words counted with a number, by CLDR plural category, in Russian and English.
+COUNTED: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "working_days": (
+        {
+            "one": "рабочий день",
+            "few": "рабочих дня",
+            "many": "рабочих дней",
+            "other": "рабочего дня",
+        },
+        {"one": "working day", "other": "working days"},
+    ),
+    "signals": (
+        {"one": "признак", "few": "признака", "many": "признаков", "other": "признака"},
+        {"one": "signal", "other": "signals"},
+    ),
+}
+
+
+def count(n: int, what: str, lang: Lang) -> str:
+    """Say ``n`` of ``what`` (a key of :data:`COUNTED`) with the number and its plural form.
+
+    Examples
+    --------
+    >>> [count(n, "working_days", "ru") for n in (1, 3, 10, 21)]
+    ['1 рабочий день', '3 рабочих дня', '10 рабочих дней', '21 рабочий день']
+    >>> count(1, "working_days", "en")
+    '1 working day'
+    """
+    return f"{number(n, lang)} {plural(n, lang, COUNTED[what][LANGS.index(lang)])}"
+
+
+#: The time zone times are shown in (:func:`use_timezone`); ``None``: the default region's.
+_ZONE: dict[str, str] = {}
+
+
+def use_timezone(zone: str | None) -> None:
+    """Show times in ``zone`` (an IANA name, the region pack's ``timezone``) from now on.
+
+    ``None`` goes back to the default region's time zone. The app serves one region, so the
+    zone is the process's.
+    """
+    if zone is None:
+        _ZONE.pop("zone", None)
+    else:
+        get_timezone(zone)  # an unknown name fails here, not on the first page
+        _ZONE["zone"] = zone
+
+
+def timezone_name() -> str:
+    """Return the time zone times are shown in (the default region pack's unless set).
+
+    Examples
+    --------
+    >>> timezone_name()
+    'Europe/Moscow'
+    """
+    if "zone" not in _ZONE:
+        from risk.regions import DEFAULT_REGION, load_region
+
+        _ZONE["zone"] = load_region(DEFAULT_REGION).timezone
+    return _ZONE["zone"]
+
+
+def when(at: datetime | date | str, lang: Lang, *, zone: str | None = None) -> str:
+    """Format a moment as a person reads it: the date in words and the local time.
+
+    A naive time is UTC (as the store keeps it); it is shown in ``zone`` (default:
+    :func:`timezone_name`). A date alone is shown without a time.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> when(datetime(2026, 5, 3, 14, 6), "ru", zone="Europe/Moscow")
+    '3 мая 2026, 17:06'
+    >>> when(datetime(2026, 9, 3, 14, 6), "en", zone="Europe/Moscow")
+    '3 September 2026, 17:06'
+    >>> when("2026-11-12", "ru")
+    '12 ноября 2026'
+    """
+    if isinstance(at, str):
+        at = (
+            datetime.fromisoformat(at) if "T" in at or " " in at.strip() else date.fromisoformat(at)
+        )
+    if not isinstance(at, datetime):
+        return str(format_date(at, format="d MMMM y", locale=_locale(lang)))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    tz = get_timezone(zone or timezone_name())
+    day = format_date(at.astimezone(tz).date(), format="d MMMM y", locale=_locale(lang))
+    return f"{day}, {format_datetime(at, 'HH:mm', tzinfo=tz, locale=_locale(lang))}"
+
+
+def month_label(at: date, lang: Lang) -> str:
+    """Name a month with its year for a chart axis ("май 2026", "May 2026").
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> month_label(date(2026, 9, 1), "ru"), month_label(date(2026, 5, 1), "en")
+    ('сент. 2026', 'May 2026')
+    """
+    return str(format_date(at, format="LLL y", locale=_locale(lang)))
+
+
+def model_label(uri: str, lang: Lang) -> str:
+    """Name the model for a person: what it is and which version, never a URI.
+
+    Examples
+    --------
+    >>> model_label("models:/family-distress@champion", "ru")
+    'Модель оценки риска (утверждённая версия)'
+    >>> model_label("models:/family-distress/3", "en")
+    'Risk assessment model, version 3'
+    >>> model_label("family-distress@1", "ru")
+    'Модель оценки риска, версия 1'
+    """
+    text = str(uri).removeprefix("models:/")
+    version = ""
+    if "@" in text:
+        version = text.rsplit("@", 1)[1]
+    elif "/" in text:
+        version = text.rsplit("/", 1)[1]
+    if version.isdigit():
+        return t(lang, "model_version", version=version)
+    if version:
+        return t(lang, "model_approved")
+    return t(lang, "model_plain")
 
 
 # -- escalation, supervisors' actions and follow-ups --------------------------------------------
@@ -523,9 +769,9 @@ _TEXT.update(
         ),
         "fu_state": (
             "Сопровождение {id}: **{status}**; открыто {opened}; работа с семьёй начата: "
-            "{started}; первый контакт — в течение {due} рабочих дней.",
+            "{started}; первый контакт — в течение {due}.",
             "Follow-up {id}: **{status}**; opened {opened}; outreach started: {started}; "
-            "first contact due within {due} working days.",
+            "first contact due within {due}.",
         ),
         "fu_closed": (
             "Закрыто {at}: **{outcome}** — {rationale}",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from review_app._i18n import STATUS_NAMES, TIER_NAMES, Lang, district_name, name, percent, t
+from review_app._i18n import (
+    STATUS_NAMES,
+    TIER_NAMES,
+    Lang,
+    count,
+    district_name,
+    name,
+    number,
+    percent,
+    t,
+)
 from review_app._service import QueuePage
 from risk.review import AWAITING, QUEUED_TIERS, STATUSES
 
@@ -68,16 +78,16 @@ def queue_table(rows: pd.DataFrame, lang: Lang) -> pd.DataFrame:
 
 
 def queue_summary(found: QueuePage, page_size: int, sla_working_days: int, lang: Lang) -> str:
-    """Which items of how many are shown, how many are overdue, and the SLA."""
+    """Which items of how many are shown, how many are overdue, and the SLA (CLDR numbers)."""
     if found.total == 0:
         return t(lang, "queue_empty")
     first = (found.page - 1) * page_size + 1
     return t(
         lang,
         "queue_summary",
-        first=first,
-        last=first + len(found.rows) - 1,
-        total=found.total,
-        overdue=found.overdue,
-        sla=sla_working_days,
+        first=number(first, lang),
+        last=number(first + len(found.rows) - 1, lang),
+        total=number(found.total, lang),
+        overdue=number(found.overdue, lang),
+        sla=count(sla_working_days, "working_days", lang),
     )

@@ -8,9 +8,8 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from review_app._i18n import Lang, t
+from review_app._i18n import DECISION_NAMES, Lang, district_name, name, t, text_keys
 from risk.review import (
-    MIN_RATIONALE_LENGTH,
     AccessDenied,
     AuthenticationFailed,
     DecisionConflict,
@@ -22,36 +21,62 @@ from risk.review import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The sentence for a refusal whose reason has none of its own, by kind.
+_KIND_KEYS: dict[type, str] = {
+    AuthenticationFailed: "err_login",
+    AccessDenied: "err_access",
+    DecisionConflict: "err_conflict",
+    InvalidDecision: "err_invalid",
+    UnknownItem: "err_unknown",
+    StoreUnavailable: "err_store",
+}
+
 
 def refusal(exc: ReviewError | StoreUnavailable, lang: Lang) -> str:
-    """Phrase a refusal for the user: what kind (localised), then ``risk``'s exact reason.
+    """Phrase a refusal for a person, in ``lang``: what was refused and what to do.
+
+    The refusal's ``reason`` code (set where ``risk.review`` raises it) picks the sentence;
+    the English message of ``risk`` (meant for logs and the command line, with its ids and
+    codes) is never shown here.
 
     Examples
     --------
+    >>> refusal(InvalidDecision("flag 3: ...", reason="services_required"), "en")
+    'Pick at least one service offered to the family.'
+    >>> refusal(AccessDenied("...", reason="district", params={"district": "valdaysky"}), "ru")
+    'У вас нет доступа к семьям этого района: Валдайский район.'
     >>> refusal(DecisionConflict("flag 3: already decided"), "en")
+    'Conflict: the item changed after you opened it. Reload it.'
+    """
+    reason = getattr(exc, "reason", "")
+    params = dict(getattr(exc, "params", {}))
+    if "district" in params:
+        params["district"] = district_name(str(params["district"]), lang)
+    if "decision" in params:
+        params["decision"] = name(DECISION_NAMES, str(params["decision"]), lang)
+    key = f"err_{reason}"
+    if reason and key in text_keys():
+        try:
+            return t(lang, key, **params)
+        except KeyError:  # a reason raised without the figures its sentence names
+            pass
+    kind = next((k for cls, k in _KIND_KEYS.items() if isinstance(exc, cls)), "err_other")
+    return t(lang, kind)
+
+
+def technical(exc: ReviewError | StoreUnavailable, lang: Lang) -> str:
+    """Phrase a refusal for a program (the JSON API): the person's sentence, then ``risk``'s.
+
+    Examples
+    --------
+    >>> technical(DecisionConflict("flag 3: already decided"), "en")
     'Conflict: the item changed after you opened it. Reload it. (flag 3: already decided)'
     """
-    if isinstance(exc, AuthenticationFailed):
-        lead = t(lang, "err_login")
-    elif isinstance(exc, AccessDenied):
-        lead = t(lang, "err_access")
-    elif isinstance(exc, DecisionConflict):
-        lead = t(lang, "err_conflict")
-    elif isinstance(exc, InvalidDecision) and "rationale" in str(exc):
-        lead = t(lang, "err_rationale", n=MIN_RATIONALE_LENGTH)
-    elif isinstance(exc, InvalidDecision):
-        lead = t(lang, "err_invalid")
-    elif isinstance(exc, UnknownItem):
-        lead = t(lang, "err_unknown")
-    elif isinstance(exc, StoreUnavailable):
-        lead = t(lang, "err_store")
-    else:
-        lead = t(lang, "err_other")
-    return f"{lead} ({exc})"
+    return f"{refusal(exc, lang)} ({exc})"
 
 
 def error(exc: ReviewError | StoreUnavailable, lang: Lang) -> gr.Error:
-    """Return the refusal as a ``gr.Error`` (a modal in the page, an error for API clients)."""
+    """Return the refusal as a ``gr.Error`` (a modal in the page), in the person's words."""
     return gr.Error(refusal(exc, lang), print_exception=False)
 
 
@@ -67,7 +92,7 @@ def refused(text: str, lang: Lang) -> str:
 
 
 def guarded(lang: Lang) -> Callable[[F], F]:
-    """Turn ``risk.review`` refusals into ``gr.Error`` (a modal in the page, an API error)."""
+    """Turn ``risk.review`` refusals into ``gr.Error`` for API clients (with ``risk``'s reason)."""
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
@@ -75,7 +100,7 @@ def guarded(lang: Lang) -> Callable[[F], F]:
             try:
                 return fn(*args, **kwargs)
             except (ReviewError, StoreUnavailable) as exc:
-                raise error(exc, lang) from None
+                raise gr.Error(technical(exc, lang), print_exception=False) from None
 
         return inner  # type: ignore[return-value]
 

@@ -469,11 +469,14 @@ class ReviewService:
         user = self.user(username)
         card = self._sessions.card((user.name, session))
         if card is None:
-            raise InvalidDecision(f"dispute event {event_id}: open the family card first")
+            raise InvalidDecision(
+                f"dispute event {event_id}: open the family card first", reason="no_card"
+            )
         flag_id, family_id, events = card
         if str(event_id) not in events:
             raise InvalidDecision(
-                f"dispute event {event_id}: not a record of family {family_id} (flag {flag_id})"
+                f"dispute event {event_id}: not a record of family {family_id} (flag {flag_id})",
+                reason="not_in_card",
             )
         return self.queue.dispute(str(event_id), user.name, reason, family_id=family_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,12 +20,15 @@ from review_app._i18n import (
     name,
     percent,
     t,
+    when,
 )
 from review_app._service import SupervisorData
 from risk.review import GROUP_ATTRIBUTES, OUTREACH
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+_log = logging.getLogger(__name__)
 
 #: Groups the fairness audit breaks decisions down by (what the queue records per item; an
 #: attribute no decided item has is left out, a missing value is the group "missing").
@@ -102,7 +106,7 @@ def follow_up_table(late: pd.DataFrame, lang: Lang) -> pd.DataFrame:
                     late["flag_id"].astype("int64").to_numpy(),
                     late["family_id"].astype(str).to_numpy(),
                     [district_name(d, lang) for d in late["district"].astype(str)],
-                    [pd.Timestamp(x).strftime("%Y-%m-%d") for x in late["opened_at"]],
+                    [when(pd.Timestamp(x).to_pydatetime(), lang) for x in late["opened_at"]],
                 ],
                 strict=True,
             )
@@ -209,7 +213,9 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
             n_boot=0,
         )
     except AuditError as exc:
-        return f"{t(lang, 'sup_fairness_none')} ({exc})", pd.DataFrame(), None
+        # The audit's reason (English, with column names) is for the logs, not the page.
+        _log.info("fairness table left out: %s", exc)
+        return t(lang, "sup_fairness_none"), pd.DataFrame(), None
     shown = pd.DataFrame(
         {
             t(lang, "col_attribute"): [name(ATTRIBUTE_NAMES, a, lang) for a in table["attribute"]],

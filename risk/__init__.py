@@ -20,7 +20,13 @@ from risk._payload import (
     example_payload,
     validate_payload,
 )
-from risk._render import format_log_odds, format_value, render_contribution
+from risk._render import (
+    format_log_odds,
+    format_points,
+    format_value,
+    percentage_points,
+    render_contribution,
+)
 from risk._screener import Screener
 from risk._screening import Screening
 from risk._services import CatalogError, ServiceCatalog, load_catalog
@@ -51,8 +57,10 @@ __all__ = [
     "example_payload",
     "flag_mask",
     "format_log_odds",
+    "format_points",
     "format_value",
     "load_catalog",
+    "percentage_points",
     "render_contribution",
     "validate_payload",
 ]

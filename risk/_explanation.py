@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -9,7 +10,14 @@ from typing import Literal
 import pandas as pd
 
 from features import DEFAULT_LOOKBACK_DAYS, DOMAIN_NAMES, FEATURES, SOURCE_NAMES
-from risk._render import _check_lang, _localise, format_log_odds, render_contribution
+from risk._render import (
+    _check_lang,
+    format_log_odds,
+    format_points,
+    format_value,
+    percentage_points,
+    render_contribution,
+)
 
 #: Columns of :attr:`Explanation.contributions`, in order.
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
@@ -64,12 +72,14 @@ class Explanation:
     ...     by_domain=pd.Series({"child_development": 1.8, "parenting_relations": -0.3}),
     ...     coverage={"education": True, "police": False})
     >>> print(e.to_text("en"))
-    Score 18.2% (log-odds -1.50; average family -3.00). The score orders a review queue; it decides nothing.
-    Child development and education (+1.80):
-      - School days missed without a valid reason in the last 90 days: 23 days → raises
-    Parenting and relationships (-0.30):
-      - One parent or guardian in the family: no → lowers
+    Estimate 18.2% (average family 4.7%). The estimate orders a review queue; it decides nothing.
+    Child development and education (+14.7 percentage points):
+      - School days missed without a valid reason in the last 90 days: 23 days → raises the estimate by 14.7 percentage points
+    Parenting and relationships (-4.9 percentage points):
+      - One parent or guardian in the family: no → lowers the estimate by 4.9 percentage points
     No records from: Police (the model cannot see them).
+    >>> print(e.to_text("en", exact=True).splitlines()[0])
+    Estimate 18.2% (log-odds -1.50; average family 4.7%, log-odds -3.00). The estimate orders a review queue; it decides nothing.
     """  # noqa: E501
 
     family_id: str
@@ -82,7 +92,12 @@ class Explanation:
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
 
     def to_text(
-        self, lang: Literal["ru", "en"] = "ru", *, top: int = 8, min_abs: float = 0.01
+        self,
+        lang: Literal["ru", "en"] = "ru",
+        *,
+        top: int = 8,
+        min_abs: float = 0.01,
+        exact: bool = False,
     ) -> str:
         """Render the explanation as plain sentences, grouped by need domain.
 
@@ -96,6 +111,9 @@ class Explanation:
             Show at most this many features (the largest contributions).
         min_abs : float
             Leave out features whose contribution is smaller than this in absolute value.
+        exact : bool
+            Add the exact figures: log-odds of the family, the average family and each
+            contribution, and each trend's value (by default only words and percentage points).
 
         Raises
         ------
@@ -105,32 +123,54 @@ class Explanation:
         lang = _check_lang(lang)
         ru = lang == "ru"
         shown = self.contributions[self.contributions["contribution"].abs() >= min_abs].head(top)
-        pct = _localise(f"{100 * self.score:.1f}%", lang)
+        pct = format_value(100 * self.score, "", lang) + "%"
+        base_p = format_value(100 / (1 + math.exp(-self.base_log_odds)), "", lang) + "%"
+        if ru:
+            pct, base_p = pct.replace("%", "\u00a0%"), base_p.replace("%", "\u00a0%")
         log_odds, base = (
             format_log_odds(self.log_odds, lang),
             format_log_odds(self.base_log_odds, lang),
         )
         if ru:
+            figures = (
+                f"логит {log_odds}; средняя семья {base_p}, логит {base}"
+                if exact
+                else f"средняя семья {base_p}"
+            )
             lines = [
-                f"Оценка {pct} (логит {log_odds}; средняя семья {base}). Оценка упорядочивает "
-                "очередь на рассмотрение и ничего не решает."
+                f"Оценка {pct} ({figures}). Оценка упорядочивает очередь на рассмотрение и "
+                "ничего не решает."
             ]
         else:
+            figures = (
+                f"log-odds {log_odds}; average family {base_p}, log-odds {base}"
+                if exact
+                else f"average family {base_p}"
+            )
             lines = [
-                f"Score {pct} (log-odds {log_odds}; average family {base}). The score orders a "
-                "review queue; it decides nothing."
+                f"Estimate {pct} ({figures}). The estimate orders a review queue; it decides "
+                "nothing."
             ]
         domain_order = sorted(
             shown["domain"].unique(), key=lambda d: -abs(float(self.by_domain.get(d, 0.0)))
         )
         for domain in domain_order:
             name = DOMAIN_NAMES[domain][0 if ru else 1] if domain in DOMAIN_NAMES else domain
-            total = format_log_odds(float(self.by_domain.get(domain, 0.0)), lang)
+            domain_total = float(self.by_domain.get(domain, 0.0))
+            total = format_points(percentage_points(domain_total, self.log_odds), lang)
+            if exact:
+                total += f"; {format_log_odds(domain_total, lang)}"
             lines.append(f"{name} ({total}):")
             for row in shown[shown["domain"] == domain].to_dict(orient="records"):
                 feature = str(row["feature"])
                 entry = {**row, "unit": FEATURES[feature].unit if feature in FEATURES else ""}
-                text = render_contribution(entry, lang, lookback_days=self.lookback_days)
+                text = render_contribution(
+                    entry,
+                    lang,
+                    lookback_days=self.lookback_days,
+                    log_odds=self.log_odds,
+                    exact=exact,
+                )
                 lines.append(f"  - {text}")
         unseen = [SOURCE_NAMES[s][0 if ru else 1] for s, seen in self.coverage.items() if not seen]
         if unseen:

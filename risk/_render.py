@@ -3,11 +3,14 @@
 Both :meth:`risk.Explanation.to_text` and the review app's family card render contributions
 with these functions, so a value, a cut-off or a word is decided once:
 
-* a "days since" feature whose value is beyond the model's lookback has no record in it (the
-  feature's fill value is the lookback plus one day);
-* numbers use a non-breaking space between thousands and a decimal comma in Russian;
-* a trend is a signed change "per 90 days"; a flag is yes or no; counts, days, months and years
-  take their plural form (Russian's three forms).
+* numbers, plural forms and percentages follow the language's CLDR rules (Babel): a
+  non-breaking space between thousands and a decimal comma in Russian, Russian's plural forms;
+* every value is said in its own unit: records, days, roubles, children, years, months, yes/no;
+  a "days since" feature beyond the model's lookback has no record in it (its fill value is
+  the lookback plus one day);
+* a trend is said in words: more or fewer records than usual in the last 90 days;
+* how much a signal moves the family's estimate is said in percentage points; the exact
+  log-odds are one option away (``exact=True``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any, Literal
+
+from babel import Locale
+from babel.numbers import format_decimal
 
 from features import DEFAULT_LOOKBACK_DAYS
 from risk._errors import ScreeningError
@@ -31,21 +38,63 @@ LANGS: tuple[Lang, ...] = ("ru", "en")
 # Other trailing parentheses ("(3 or more children under 18)") say what the feature is: kept.
 _FILL_NOTE = re.compile(r"\s*\([^()]* — [^()]*\)\s*$")
 
-_UNIT_FORMS: dict[str, tuple[tuple[str, str, str], str, str]] = {
-    # unit: ((ru one, few, many), en one, en many)
-    "days": (("день", "дня", "дней"), "day", "days"),
-    "count": (("запись", "записи", "записей"), "record", "records"),
-    "years": (("год", "года", "лет"), "year", "years"),
-    "months": (("месяц", "месяца", "месяцев"), "month", "months"),
+# A registry "count" counts records, except where the feature counts something else: the
+# registry's unit says "how many", this says "how many of what".
+_COUNT_NOUNS: dict[str, str] = {"n_children": "children"}
+
+# Unit words by CLDR plural category ("other" is Russian's form for fractions).
+_UNIT_FORMS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "days": (
+        {"one": "день", "few": "дня", "many": "дней", "other": "дня"},
+        {"one": "day", "other": "days"},
+    ),
+    "records": (
+        {"one": "запись", "few": "записи", "many": "записей", "other": "записи"},
+        {"one": "record", "other": "records"},
+    ),
+    "children": (
+        {"one": "ребёнок", "few": "ребёнка", "many": "детей", "other": "ребёнка"},
+        {"one": "child", "other": "children"},
+    ),
+    "years": (
+        {"one": "год", "few": "года", "many": "лет", "other": "года"},
+        {"one": "year", "other": "years"},
+    ),
+    "months": (
+        {"one": "месяц", "few": "месяца", "many": "месяцев", "other": "месяца"},
+        {"one": "month", "other": "months"},
+    ),
+    "roubles": (
+        {"one": "рубль", "few": "рубля", "many": "рублей", "other": "рубля"},
+        {"one": "rouble", "other": "roubles"},
+    ),
+    "points": (
+        {"one": "п. п.", "few": "п. п.", "many": "п. п.", "other": "п. п."},
+        {"one": "percentage point", "other": "percentage points"},
+    ),
 }
 _WORDS: dict[str, tuple[str, str]] = {
     "raises": ("повышает", "raises"),
     "lowers": ("понижает", "lowers"),
+    "raises_by": ("повышает оценку на {pp}", "raises the estimate by {pp}"),
+    "lowers_by": ("понижает оценку на {pp}", "lowers the estimate by {pp}"),
     "yes": ("да", "yes"),
     "no": ("нет", "no"),
     "no_record": ("нет записей за период наблюдения", "no record in the lookback"),
-    "roubles": ("руб.", "roubles"),
+    "more": (
+        "записей за последние 90 дней больше обычного",
+        "more records than usual in the last 90 days",
+    ),
+    "fewer": (
+        "записей за последние 90 дней меньше обычного",
+        "fewer records than usual in the last 90 days",
+    ),
+    "usual": (
+        "записей за последние 90 дней столько же, сколько обычно",
+        "as many records as usual",
+    ),
     "per 90 days": ("за 90 дней", "per 90 days"),
+    "log_odds": ("логит {x}", "log-odds {x}"),
 }
 
 
@@ -59,20 +108,32 @@ def _word(key: str, lang: Lang) -> str:
     return _WORDS[key][LANGS.index(lang)]
 
 
-def _localise(text: str, lang: Lang) -> str:
-    # "12,500.5" -> "12 500,5" (the space is non-breaking: a number never wraps).
-    return text.replace(",", "\u00a0").replace(".", ",") if lang == "ru" else text
+@cache
+def _locale(lang: Lang) -> Locale:
+    return Locale.parse(lang)
 
 
-def _plural_ru(x: float, forms: tuple[str, str, str]) -> str:
-    if not float(x).is_integer():
-        return forms[1]
-    n = abs(int(x))
-    if n % 10 == 1 and n % 100 != 11:
-        return forms[0]
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return forms[1]
-    return forms[2]
+def _number(x: float, lang: Lang, pattern: str = "#,##0.#") -> str:
+    return str(format_decimal(x, format=pattern, locale=_locale(lang)))
+
+
+def unit_word(x: float, unit: str, lang: Lang) -> str:
+    """Return ``unit``'s word in the plural form CLDR gives ``x`` in ``lang``.
+
+    ``unit`` is one of ``days``, ``records``, ``children``, ``years``, ``months``,
+    ``roubles``, ``points`` (percentage points).
+
+    Examples
+    --------
+    >>> [unit_word(n, "children", "ru") for n in (1, 3, 5, 21, 1.5)]
+    ['ребёнок', 'ребёнка', 'детей', 'ребёнок', 'ребёнка']
+    >>> unit_word(1, "records", "en"), unit_word(2, "records", "en")
+    ('record', 'records')
+    """
+    lang = _check_lang(lang)
+    forms = _UNIT_FORMS[unit][LANGS.index(lang)]
+    category = _locale(lang).plural_form(abs(x))
+    return forms.get(category, forms["other"])
 
 
 def format_log_odds(x: float, lang: Lang) -> str:
@@ -83,7 +144,56 @@ def format_log_odds(x: float, lang: Lang) -> str:
     >>> format_log_odds(1.8, "en"), format_log_odds(-0.304, "ru")
     ('+1.80', '-0,30')
     """
-    return _localise(f"{float(x):+.2f}", _check_lang(lang))
+    return _number(float(x), _check_lang(lang), "+#,##0.00;-#,##0.00")
+
+
+def percentage_points(contribution: float, log_odds: float) -> float:
+    """How far one contribution moves the family's probability, in percentage points.
+
+    The family's probability with every contribution, less the probability without this
+    one (its contribution taken out of the log-odds): exact, not a linear approximation.
+
+    Examples
+    --------
+    >>> round(percentage_points(0.5, 0.0), 1), round(percentage_points(-0.5, -1.0), 1)
+    (12.2, -10.9)
+    """
+
+    def p(z: float) -> float:
+        return 1.0 / (1.0 + math.exp(-z))
+
+    return 100.0 * (p(float(log_odds)) - p(float(log_odds) - float(contribution)))
+
+
+def format_points(pp: float, lang: Lang) -> str:
+    """Format a change in percentage points, signed (below 0.1 shown as "<0.1").
+
+    Examples
+    --------
+    >>> format_points(3.25, "ru"), format_points(-12, "en"), format_points(0.01, "en")
+    ('+3,2 п. п.', '-12 percentage points', '<0.1 percentage points')
+    """
+    lang = _check_lang(lang)
+    if abs(pp) < 0.05:
+        return f"<{_number(0.1, lang)} {unit_word(2, 'points', lang)}"
+    rounded = round(abs(pp), 1)
+    number = _number(pp, lang, "+#,##0.#;-#,##0.#")
+    return f"{number} {unit_word(rounded, 'points', lang)}"
+
+
+def value_unit(feature: str, unit: str) -> str:
+    """Return the unit a value is said in: the registry's, a count named by what it counts.
+
+    Examples
+    --------
+    >>> value_unit("n_children", "count"), value_unit("job_loss_n_90d", "count")
+    ('children', 'records')
+    >>> value_unit("job_loss_days_since", "days")
+    'days'
+    """
+    if unit == "count":
+        return _COUNT_NOUNS.get(feature, "records")
+    return unit
 
 
 def format_value(
@@ -102,7 +212,9 @@ def format_value(
         The feature's value for the family (``None`` or NaN: unknown, shown as a dash).
     unit : str
         The feature's unit in the registry (``days``, ``count``, ``roubles``, ``flag``,
-        ``years``, ``months``, ``per 90 days``); another unit shows the bare number.
+        ``years``, ``months``, ``per 90 days``), or a unit of :func:`unit_word`; another
+        unit shows the bare number. A ``count`` is said as what the feature counts (records;
+        children for ``n_children``).
     lang : {"ru", "en"}
     feature : str
         The feature's name: a ``*_days_since`` feature beyond the lookback has no record.
@@ -120,7 +232,9 @@ def format_value(
     >>> format_value(23, "days", "ru"), format_value(23, "days", "en")
     ('23 дня', '23 days')
     >>> format_value(12500, "roubles", "ru"), format_value(1, "flag", "en")
-    ('12\xa0500 руб.', 'yes')
+    ('12\xa0500 рублей', 'yes')
+    >>> format_value(3, "count", "en", feature="n_children")
+    '3 children'
     >>> format_value(1096, "days", "ru", feature="job_loss_days_since")
     'нет записей за период наблюдения'
     >>> format_value(400, "days", "en", feature="job_loss_days_since", lookback_days=365)
@@ -138,16 +252,20 @@ def format_value(
     if unit == "flag":
         return _word("yes" if x > 0 else "no", lang)
     if unit == "per 90 days":
-        return f"{_localise(f'{x:+.1f}', lang)} {_word(unit, lang)}"
-    number = _localise(f"{x:,.0f}" if x.is_integer() else f"{x:,.1f}", lang)
-    if unit == "roubles":
-        return f"{number} {_word(unit, lang)}"
-    forms = _UNIT_FORMS.get(unit)
-    if forms is None:
+        return f"{_number(x, lang, '+#,##0.0;-#,##0.0')} {_word(unit, lang)}"
+    number = _number(x, lang, "#,##0" if x.is_integer() else "#,##0.0")
+    said = value_unit(feature, unit)
+    if said not in _UNIT_FORMS:
         return number
-    if lang == "ru":
-        return f"{number} {_plural_ru(x, forms[0])}"
-    return f"{number} {forms[1] if x == 1 else forms[2]}"
+    return f"{number} {unit_word(round(x, 1), said, lang)}"
+
+
+def _trend_words(x: float, lang: Lang) -> str:
+    if x >= 0.05:
+        return _word("more", lang)
+    if x <= -0.05:
+        return _word("fewer", lang)
+    return _word("usual", lang)
 
 
 def render_contribution(
@@ -156,6 +274,8 @@ def render_contribution(
     *,
     lookback_days: int | None = None,
     effect: bool = True,
+    log_odds: float | None = None,
+    exact: bool = False,
 ) -> str:
     """Render one contribution as a plain sentence: what, the family's value, which way.
 
@@ -170,6 +290,11 @@ def render_contribution(
         The model's lookback (see :func:`format_value`).
     effect : bool
         End with whether the feature raises or lowers the score (``False``: a label).
+    log_odds : float, optional
+        The family's log-odds: the effect is then said in percentage points of the family's
+        estimate (:func:`percentage_points`); without it, only which way.
+    exact : bool
+        Add the exact figures in parentheses: a trend's value and the contribution in log-odds.
 
     Raises
     ------
@@ -187,17 +312,45 @@ def render_contribution(
     'School days missed in the last 90 days: 23 days → lowers'
     >>> render_contribution(e, "en", effect=False)
     'School days missed in the last 90 days: 23 days'
-    """
+    >>> render_contribution(e, "en", log_odds=-1.0)
+    'School days missed in the last 90 days: 23 days → raises the estimate by 7.3 percentage points'
+    >>> t = {"feature": "school_absence_trend", "value": -0.7, "contribution": 0.1,
+    ...      "unit": "per 90 days", "description_ru": "Пропуски: растущая частота — …",
+    ...      "description_en": "School absence reports: rising frequency — …"}
+    >>> render_contribution(t, "en", effect=False)
+    'School absence reports: fewer records than usual in the last 90 days'
+    >>> render_contribution(t, "ru", exact=True)
+    'Пропуски: записей за последние 90 дней меньше обычного (-0,7 за 90 дней) → повышает (логит +0,10)'
+    """  # noqa: E501
     lang = _check_lang(lang)
     what = _FILL_NOTE.sub("", str(entry[f"description_{lang}"]))
-    value = format_value(
-        entry.get("value"),
-        str(entry.get("unit", "")),
-        lang,
-        feature=str(entry.get("feature", "")),
-        lookback_days=lookback_days,
-    )
+    unit = str(entry.get("unit", ""))
+    raw = entry.get("value")
+    if unit == "per 90 days" and raw is not None and not math.isnan(float(raw)):
+        # "Rising frequency — records in the last 90 days minus ..." is the definition, not
+        # what a specialist says: name the record kind, then say more or fewer than usual.
+        what = what.split(":")[0]
+        value = _trend_words(float(raw), lang)
+        if exact:
+            value += f" ({format_value(raw, unit, lang)})"
+    else:
+        value = format_value(
+            raw,
+            unit,
+            lang,
+            feature=str(entry.get("feature", "")),
+            lookback_days=lookback_days,
+        )
     if not effect:
         return f"{what}: {value}"
-    way = _word("raises" if float(entry["contribution"]) > 0 else "lowers", lang)
+    c = float(entry["contribution"])
+    if log_odds is None:
+        way = _word("raises" if c > 0 else "lowers", lang)
+    else:
+        pp = percentage_points(c, log_odds)
+        way = _word("raises_by" if c > 0 else "lowers_by", lang).format(
+            pp=format_points(abs(pp), lang).lstrip("+")
+        )
+    if exact:
+        way += f" ({_word('log_odds', lang).format(x=format_log_odds(c, lang))})"
     return f"{what}: {value} → {way}"

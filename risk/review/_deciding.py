@@ -101,15 +101,19 @@ class Deciding:
                 )
             ).first()
             if row is None:
-                raise UnknownItem(f"flag {flag_id}: no such queue item")
+                raise UnknownItem(f"flag {flag_id}: no such queue item", reason="no_item")
             self.session.check_access(acting, row.district, doing, flag_id=int(flag_id))
             if row.status not in AWAITING:
-                raise DecisionConflict(f"flag {flag_id}: already decided (version {row.version})")
+                raise DecisionConflict(
+                    f"flag {flag_id}: already decided (version {row.version})",
+                    reason="already_decided",
+                )
             checked(conn, acting, row)
             if expected_version is not None and expected_version != row.version:
                 raise DecisionConflict(
                     f"flag {flag_id}: changed since you read it (version {expected_version}, "
-                    f"now {row.version}, status {row.status}); reload it"
+                    f"now {row.version}, status {row.status}); reload it",
+                    reason="changed",
                 )
             now = _utc()
             updated = conn.execute(
@@ -122,7 +126,9 @@ class Deciding:
                 .values(status="decided", version=row.version + 1, decided_at=now)
             ).rowcount
             if updated != 1:
-                raise DecisionConflict(f"flag {flag_id}: another decision was recorded first")
+                raise DecisionConflict(
+                    f"flag {flag_id}: another decision was recorded first", reason="decided_first"
+                )
             decision_id = conn.execute(
                 sa.insert(m.decisions)
                 .values(

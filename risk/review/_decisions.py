@@ -116,18 +116,23 @@ def check_decision(
     """
     if decision not in DECISIONS:
         raise InvalidDecision(
-            f"flag {flag_id}: decision must be one of {', '.join(DECISIONS)}; got {decision!r}"
+            f"flag {flag_id}: decision must be one of {', '.join(DECISIONS)}; got {decision!r}",
+            reason="unknown_decision",
         )
     text = normalize_text(rationale) if isinstance(rationale, str) else ""
     if len(text) < MIN_RATIONALE_LENGTH:
         raise InvalidDecision(
             f"flag {flag_id}: rationale must be at least {MIN_RATIONALE_LENGTH} characters; "
-            f"got {len(text)}"
+            f"got {len(text)}",
+            reason="rationale_short",
+            params={"min": MIN_RATIONALE_LENGTH, "got": len(text)},
         )
     if len(text) > MAX_RATIONALE_LENGTH:
         raise InvalidDecision(
             f"flag {flag_id}: rationale must be at most {MAX_RATIONALE_LENGTH} characters; "
-            f"got {len(text)}"
+            f"got {len(text)}",
+            reason="rationale_long",
+            params={"max": MAX_RATIONALE_LENGTH, "got": len(text)},
         )
     words = _WORD.findall(text)
     letters = sum(len(w) for w in words)
@@ -135,30 +140,41 @@ def check_decision(
         raise InvalidDecision(
             f"flag {flag_id}: rationale must be written in words (at least "
             f"{MIN_RATIONALE_WORDS} words and {MIN_RATIONALE_LETTERS} letters); got "
-            f"{len(words)} words and {letters} letters"
+            f"{len(words)} words and {letters} letters",
+            reason="rationale_words",
+            params={"words": MIN_RATIONALE_WORDS, "letters": MIN_RATIONALE_LETTERS},
         )
     if isinstance(services_offered, str):
         services_offered = [services_offered]
     services = tuple(normalize_text(str(s)) for s in services_offered)
     if any(not s for s in services):
-        raise InvalidDecision(f"flag {flag_id}: services_offered must not contain blank names")
+        raise InvalidDecision(
+            f"flag {flag_id}: services_offered must not contain blank names",
+            reason="services_blank",
+        )
     if len(services) > MAX_SERVICES or any(len(s) > MAX_SERVICE_NAME_LENGTH for s in services):
         raise InvalidDecision(
             f"flag {flag_id}: at most {MAX_SERVICES} services of at most "
-            f"{MAX_SERVICE_NAME_LENGTH} characters each"
+            f"{MAX_SERVICE_NAME_LENGTH} characters each",
+            reason="services_too_many",
+            params={"max": MAX_SERVICES, "length": MAX_SERVICE_NAME_LENGTH},
         )
     if decision == "support_offered" and not services:
         raise InvalidDecision(
-            f"flag {flag_id}: decision 'support_offered' needs the services offered; got none"
+            f"flag {flag_id}: decision 'support_offered' needs the services offered; got none",
+            reason="services_required",
         )
     if decision != "support_offered" and services:
         raise InvalidDecision(
             f"flag {flag_id}: services_offered only goes with 'support_offered'; got "
-            f"{len(services)} services with {decision!r}"
+            f"{len(services)} services with {decision!r}",
+            reason="services_not_allowed",
+            params={"decision": decision},
         )
     if not isinstance(agrees_with_model, bool):
         raise InvalidDecision(
-            f"flag {flag_id}: agrees_with_model must be True or False; got {agrees_with_model!r}"
+            f"flag {flag_id}: agrees_with_model must be True or False; got {agrees_with_model!r}",
+            reason="agreement_required",
         )
     return text, services
 
@@ -223,11 +239,15 @@ def check_dispute_reason(event_id: str, reason: str) -> str:
     if len(text) < MIN_DISPUTE_REASON_LENGTH:
         raise InvalidDecision(
             f"dispute of event {event_id}: reason must be at least "
-            f"{MIN_DISPUTE_REASON_LENGTH} characters; got {len(text)}"
+            f"{MIN_DISPUTE_REASON_LENGTH} characters; got {len(text)}",
+            reason="dispute_reason_short",
+            params={"min": MIN_DISPUTE_REASON_LENGTH, "got": len(text)},
         )
     if len(text) > MAX_DISPUTE_REASON_LENGTH:
         raise InvalidDecision(
             f"dispute of event {event_id}: reason must be at most "
-            f"{MAX_DISPUTE_REASON_LENGTH} characters; got {len(text)}"
+            f"{MAX_DISPUTE_REASON_LENGTH} characters; got {len(text)}",
+            reason="dispute_reason_long",
+            params={"max": MAX_DISPUTE_REASON_LENGTH, "got": len(text)},
         )
     return text

@@ -38,7 +38,10 @@ class Disputes:
                 .limit(1)
             ).scalar()
             if district is None:
-                raise UnknownItem(f"{doing}: family {family_id} is not in the review queue")
+                raise UnknownItem(
+                    f"{doing}: family {family_id} is not in the review queue",
+                    reason="family_not_queued",
+                )
             self.session.check_access(acting, district, doing, family_id=family_id)
             dispute_id = conn.execute(
                 sa.insert(m.disputed_records)

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from features import InputError, UnavailableError
 
 
 class ReviewError(InputError):
-    """A review-queue operation was refused; the message says exactly why."""
+    """A review-queue operation was refused; the message says exactly why.
+
+    Parameters
+    ----------
+    message : str
+        The reason in English, for logs and the command line.
+    reason : str
+        What was refused, as a code an interface translates (e.g. ``services_required``);
+        empty where only the kind of error is known.
+    params : mapping, optional
+        The figures the reason names (e.g. ``{"min": 20, "got": 5}``), for the translation.
+
+    Examples
+    --------
+    >>> e = InvalidDecision("flag 3: rationale too short", reason="rationale_short",
+    ...                     params={"min": 20})
+    >>> str(e), e.reason, e.params["min"]
+    ('flag 3: rationale too short', 'rationale_short', 20)
+    """
+
+    def __init__(
+        self, message: str = "", *, reason: str = "", params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params: Mapping[str, object] = dict(params or {})
 
 
 class AccessDenied(ReviewError):

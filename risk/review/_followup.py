@@ -168,9 +168,13 @@ def district_service_ids(catalog: Any, district: str) -> frozenset[str]:
 def _note(text: object, what: str, *, required: bool = False) -> str:
     note = text.strip() if isinstance(text, str) else ""
     if required and not note:
-        raise InvalidDecision(f"{what}: the note must not be empty")
+        raise InvalidDecision(f"{what}: the note must not be empty", reason="note_empty")
     if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidDecision(f"{what}: the note is longer than {MAX_NOTE_LENGTH} characters")
+        raise InvalidDecision(
+            f"{what}: the note is longer than {MAX_NOTE_LENGTH} characters",
+            reason="note_long",
+            params={"max": MAX_NOTE_LENGTH},
+        )
     return note
 
 
@@ -214,18 +218,22 @@ class FollowUps:
                 raise UnknownItem(f"follow-up {followup_id}: no such follow-up")
             self.session.check_access(acting, row.district, doing, followup_id=int(followup_id))
             if row.status == "closed":
-                raise DecisionConflict(f"follow-up {followup_id}: already closed")
+                raise DecisionConflict(
+                    f"follow-up {followup_id}: already closed", reason="follow_up_closed"
+                )
             if expected_version is not None and expected_version != row.version:
                 raise DecisionConflict(
                     f"follow-up {followup_id}: changed since you read it (version "
-                    f"{expected_version}, now {row.version}); reload it"
+                    f"{expected_version}, now {row.version}); reload it",
+                    reason="changed",
                 )
             values: dict[str, Any] = {"version": row.version + 1, **(update or {})}
             if started is not None and row.outreach_started_at is None:
                 if started < row.opened_at.date():
                     raise InvalidDecision(
                         f"{doing}: {started} is before the follow-up opened "
-                        f"({row.opened_at.date()})"
+                        f"({row.opened_at.date()})",
+                        reason="before_opened",
                     )
                 values["outreach_started_at"] = datetime.combine(started, datetime.min.time())
             n = conn.execute(
@@ -234,13 +242,16 @@ class FollowUps:
                 .values(**values)
             ).rowcount
             if n != 1:
-                raise DecisionConflict(f"follow-up {followup_id}: changed meanwhile; reload it")
+                raise DecisionConflict(
+                    f"follow-up {followup_id}: changed meanwhile; reload it", reason="changed"
+                )
             event_id = None
             if event is not None:
                 if event["happened_on"] < row.opened_at.date():
                     raise InvalidDecision(
                         f"{doing}: {event['happened_on']} is before the follow-up opened "
-                        f"({row.opened_at.date()})"
+                        f"({row.opened_at.date()})",
+                        reason="before_opened",
                     )
                 event_id = int(
                     conn.execute(
@@ -337,7 +348,8 @@ class FollowUps:
         offered = district_service_ids(catalog or _packaged_catalog(), district)
         if sid not in offered:
             raise InvalidDecision(
-                f"{doing}: service {sid!r} is not in the catalogue of district {district!r}"
+                f"{doing}: service {sid!r} is not in the catalogue of district {district!r}",
+                reason="service_not_in_district",
             )
         return self._step(
             followup_id,
@@ -396,7 +408,9 @@ class FollowUps:
         if len(text) < MIN_RATIONALE_LENGTH:
             raise InvalidDecision(
                 f"{doing}: rationale must be at least {MIN_RATIONALE_LENGTH} characters; "
-                f"got {len(text)}"
+                f"got {len(text)}",
+                reason="rationale_short",
+                params={"min": MIN_RATIONALE_LENGTH, "got": len(text)},
             )
         name = user.name if isinstance(user, User) else str(user)
         return self._step(
@@ -553,8 +567,10 @@ def _day(on: object, doing: str, today: date | None) -> date:
     if isinstance(on, datetime):
         on = on.date()
     if not isinstance(on, date):
-        raise InvalidDecision(f"{doing}: the date must be a date; got {on!r}")
+        raise InvalidDecision(
+            f"{doing}: the date must be a date; got {on!r}", reason="date_invalid"
+        )
     limit = today or _utc().date()
     if on > limit:
-        raise InvalidDecision(f"{doing}: {on} is in the future")
+        raise InvalidDecision(f"{doing}: {on} is in the future", reason="date_future")
     return on

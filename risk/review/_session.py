@@ -169,13 +169,13 @@ class Session:
         name = _name_of(user)
         if not name:
             raise _Refusal(
-                AuthenticationFailed(f"{doing}: no user; log in first"),
+                AuthenticationFailed(f"{doing}: no user; log in first", reason="no_user"),
                 AuditEntry("anonymous", "access_denied", doing, {"reason": "no user"}),
             )
         found = self.load_user(conn, name)
         if found is None:
             raise _Refusal(
-                AuthenticationFailed(f"{doing}: unknown user {name!r}"),
+                AuthenticationFailed(f"{doing}: unknown user {name!r}", reason="unknown_user"),
                 AuditEntry(name, "access_denied", doing, {"reason": "unknown user"}),
             )
         return found
@@ -184,7 +184,11 @@ class Session:
         """Refuse (and so audit) ``doing`` unless ``user`` may act on ``district``."""
         if not can_access(user, district):
             raise _Refusal(
-                AccessDenied(f"{doing}: user {user.name!r} has no access to district {district!r}"),
+                AccessDenied(
+                    f"{doing}: user {user.name!r} has no access to district {district!r}",
+                    reason="district",
+                    params={"district": district},
+                ),
                 AuditEntry(
                     user.name,
                     "access_denied",

@@ -81,7 +81,8 @@ class Supervision:
             if acting.role not in SUPERVISOR_ROLES:
                 raise _Refusal(
                     AccessDenied(
-                        f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor"
+                        f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor",
+                        reason="supervisor",
                     ),
                     AuditEntry(acting.name, "access_denied", doing, {"reason": "role"}),
                 )
@@ -270,7 +271,10 @@ class Supervision:
         acting = self.session.acting_user(conn, user, doing)
         if acting.role not in SUPERVISOR_ROLES:
             raise _Refusal(
-                AccessDenied(f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor"),
+                AccessDenied(
+                    f"{doing}: user {acting.name!r} ({acting.role}) is not a supervisor",
+                    reason="supervisor",
+                ),
                 AuditEntry(acting.name, "access_denied", doing, {"reason": "role"}),
             )
         f = m.flags.c

@@ -182,7 +182,10 @@ def test_page_handlers_check_the_user_too(served: Served) -> None:
     flag = _district_items(served, ("valdaysky",))[0]
     msg = _raw_call(served, "boris", "open_card", [flag])
     assert msg["success"] is False
-    assert "has no access to district 'valdaysky'" in json.dumps(msg, ensure_ascii=False)
+    shown = json.dumps(msg, ensure_ascii=False)
+    # The page speaks the person's language: the district by name, no codes.
+    assert "нет доступа к семьям этого района: Валдайский район" in shown
+    assert "valdaysky" not in shown and "district" not in shown
     mine = _district_items(served, ("borovichsky",))[0]
     ok = _raw_call(served, "boris", "open_card", [mine])
     assert ok["success"] is True

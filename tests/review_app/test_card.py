@@ -196,9 +196,18 @@ def test_card_and_to_text_write_the_same_line(
         family_id="F1", base_log_odds=-3.0, log_odds=-2.58, score=0.07, contributions=frame,
         by_domain=pd.Series({domain: 0.42}), lookback_days=lookback,
     )  # fmt: skip
-    payload = {"contributions": [entry], "by_domain": {domain: 0.42}, "lookback_days": lookback}
+    payload = {
+        "contributions": [entry],
+        "by_domain": {domain: 0.42},
+        "lookback_days": lookback,
+        "log_odds": -2.58,
+    }
     (text_line,) = [x[4:] for x in e.to_text(lang).splitlines() if x.startswith("  - ")]
-    (card_line,) = [x[2:] for x in card.explanation(payload, lang).splitlines() if x[:2] == "- "]
-    assert text_line == card_line == render_contribution(entry, lang, lookback_days=lookback)
+    plain, exact = card.explanation(payload, lang).split("<details>")
+    (card_line,) = [x[2:] for x in plain.splitlines() if x[:2] == "- "]
+    (exact_line,) = [x[2:] for x in exact.splitlines() if x[:2] == "- "]
+    assert exact_line == render_contribution(entry, lang, lookback_days=lookback, exact=True)
+    same = render_contribution(entry, lang, lookback_days=lookback, log_odds=-2.58)
+    assert text_line == card_line == same
     no_record = "no record in the lookback" if lang == "en" else "нет записей за период"
     assert (no_record in card_line) == (feature.endswith("_days_since") and value > lookback)

@@ -45,7 +45,7 @@ def test_button_refuses_another_district_and_no_card(service: ReviewService) -> 
         ui = FamilyReportUI("en", service)  # type: ignore[arg-type]
     state = _card_state(service, "anna")
     file, note = ui.produce(state, SimpleNamespace(username="boris"))  # type: ignore[arg-type]
-    assert file["visible"] is False and "❌" in note and "No access" in note
+    assert file["visible"] is False and "❌" in note and "no access" in note
     assert service.queue.audit_log()["action"].iloc[-1] == "access_denied"
     file, note = ui.produce(None, SimpleNamespace(username="anna"))  # type: ignore[arg-type]
     assert file["visible"] is False and note

@@ -99,7 +99,7 @@ def test_the_follow_up_section_records_each_step_through_the_store(queue: Review
     )
     assert "Recorded" in panel.do_service(state, fid, today, service_id, "accepted", _as("alla"))
     refused = panel.do_service(state, fid, today, "no-such-service", "started", _as("anna"))
-    assert refused.startswith("❌") and "not in the catalogue" in refused
+    assert refused.startswith("❌") and "not in the district's list of services" in refused
     assert panel.do_contact(state, fid, "31.12.2025", "phone", True, "", _as("anna")).startswith(
         "❌"
     )
