@@ -24,6 +24,7 @@ from risk._render import format_log_odds, format_value, render_contribution
 from risk._screener import Screener
 from risk._screening import Screening
 from risk._services import CatalogError, ServiceCatalog, load_catalog
+from risk._vocabulary import VocabularyMismatch, model_vocabulary, region_vocabulary
 
 __all__ = [
     "Calibration",
@@ -55,4 +56,7 @@ __all__ = [
     "load_catalog",
     "render_contribution",
     "validate_payload",
+    "VocabularyMismatch",
+    "model_vocabulary",
+    "region_vocabulary",
 ]

@@ -48,6 +48,8 @@ class Explanation:
         what the model cannot see.
     lookback_days : int
         The model's lookback (a recency beyond it means "no record").
+    units : dict of str to str
+        Unit of each feature the built-in registry lacks (a region's own record types).
 
     Examples
     --------
@@ -80,6 +82,7 @@ class Explanation:
     by_domain: pd.Series
     coverage: Mapping[str, bool] = field(default_factory=dict)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    units: Mapping[str, str] = field(default_factory=dict)
 
     def to_text(
         self, lang: Literal["ru", "en"] = "ru", *, top: int = 8, min_abs: float = 0.01
@@ -129,7 +132,10 @@ class Explanation:
             lines.append(f"{name} ({total}):")
             for row in shown[shown["domain"] == domain].to_dict(orient="records"):
                 feature = str(row["feature"])
-                entry = {**row, "unit": FEATURES[feature].unit if feature in FEATURES else ""}
+                unit = (
+                    FEATURES[feature].unit if feature in FEATURES else self.units.get(feature, "")
+                )
+                entry = {**row, "unit": unit}
                 text = render_contribution(entry, lang, lookback_days=self.lookback_days)
                 lines.append(f"  - {text}")
         unseen = [SOURCE_NAMES[s][0 if ru else 1] for s, seen in self.coverage.items() if not seen]

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from features import Records, build_features
+from features import Records, Vocabulary, build_features
 from risk._errors import ScreeningError
 from risk._flags import CapacityLike, resolve_capacity
 from risk._loading import check_model, load_model
 from risk._model import RiskModel
 from risk._screening import Screening
 from risk._services import ServiceCatalog, load_catalog
+from risk._vocabulary import check_covers, model_vocabulary
 
 if TYPE_CHECKING:
     from risk.review import ReviewQueue
@@ -102,6 +103,7 @@ class Screener:
         capacity: CapacityLike | None = None,
         exclude_events: Iterable[str] = (),
         disputed_from: ReviewQueue | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> Screening:
         """Score every family of the screening population at ``as_of`` and flag the top ones.
 
@@ -118,11 +120,20 @@ class Screener:
             ``event_id`` of records to leave out (disputed records).
         disputed_from : ReviewQueue, optional
             Also leave out every record disputed in this review queue.
+        vocabulary : Vocabulary, optional
+            The vocabulary the records were loaded with (default: the model's own,
+            :func:`risk.model_vocabulary`); it must hold every event type the model knows.
 
         Returns
         -------
         Screening
+
+        Raises
+        ------
+        VocabularyMismatch
+            ``vocabulary`` lacks event types the model was trained with (named).
         """
+        vocab = check_covers(vocabulary or model_vocabulary(self.model), self.model)
         if isinstance(exclude_events, str):
             raise ScreeningError(
                 f"exclude_events must be a collection of event ids, not the string "
@@ -143,6 +154,7 @@ class Screener:
             t,
             exclude_events=frozenset(excluded),
             lookback_days=self.model.lookback_days,
+            vocabulary=vocab,
         )
         return Screening(
             records=records,
@@ -152,4 +164,5 @@ class Screener:
             capacity=cap,
             catalog=self.catalog,
             excluded_events=frozenset(excluded),
+            vocabulary=vocab,
         )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from features import EVENT_TYPES, Records
+from features import EVENT_TYPES, Records, Vocabulary
 from risk import _latent as lat
 from risk._profiles import get_profile
 from risk._synth_population import (
@@ -30,6 +30,7 @@ from risk._synth_population import (
 )
 from risk._synth_records import SURVEILLED_SOURCES, _assemble, _emissions, _Emitted, _values
 from risk._synth_truth import _truth, write_population
+from risk._synth_vocabulary import vocabulary_events
 
 __all__ = ["SynthConfig", "Truth", "as_of_dates", "generate", "write_population"]
 
@@ -44,6 +45,7 @@ def generate(
     surveillance_bias: float = 1.0,
     label_bias: float = 1.0,
     on_month: Callable[[int, int], None] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[Records, Truth]:
     """Generate a synthetic population with its records and its truth.
 
@@ -64,6 +66,9 @@ def generate(
         Multiplies the chance that a low-income family's crisis becomes a registered outcome.
     on_month : callable, optional
         Called as ``on_month(done, total)`` after each simulated month (progress bars).
+    vocabulary : Vocabulary, optional
+        Adds records of its own types at their ``synthetic_rate`` (``risk/_synth_vocabulary.py``).
+        Default: the vocabulary of the region pack named ``profile``.
 
     Returns
     -------
@@ -167,5 +172,10 @@ def generate(
             on_month(m + 1, n_months)
 
     records = _assemble(cfg, pop, prof, rng_out, months, acc, out_fam, out_month)
+    if vocabulary is None:
+        from risk._vocabulary import region_vocabulary
+
+        vocabulary = region_vocabulary(cfg.profile)
+    records = vocabulary_events(records, vocabulary, state_history, months, cfg.seed)
     truth = _truth(cfg, pop, prof, tables, combos, state_history, months, records)
     return records, truth
