@@ -24,7 +24,12 @@ from risk._render import format_log_odds, format_value, render_contribution
 from risk._screener import Screener
 from risk._screening import Screening
 from risk._services import CatalogError, ServiceCatalog, load_catalog
-from risk._vocabulary import VocabularyMismatch, model_vocabulary, region_vocabulary
+from risk._vocabulary import (
+    VocabularyMismatch,
+    model_vocabulary,
+    region_vocabulary,
+    vocabulary_metadata,
+)
 
 __all__ = [
     "Calibration",
@@ -59,4 +64,5 @@ __all__ = [
     "VocabularyMismatch",
     "model_vocabulary",
     "region_vocabulary",
+    "vocabulary_metadata",
 ]

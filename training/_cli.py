@@ -87,12 +87,22 @@ def _register_train(app: typer.Typer) -> None:
             ),
         ] = True,
         n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples.")] = 200,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="With --data: region pack whose districts the records must use and whose "
+                "capacity the evaluation assumes (default: the model definition's capacity).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Train, calibrate, evaluate, audit and register a model; write its model card.
 
         From records (``--data DIR``) or from any feature table (``--table FILE --label COL``).
         """
         from features import load_records
+        from risk import region_vocabulary
         from training import (
             load_config,
             load_truth,
@@ -146,7 +156,8 @@ def _register_train(app: typer.Typer) -> None:
             if given:
                 raise ValueError(f"{', '.join(given)} only apply with --table, not with --data")
             say(f"loading records from {data}")
-            records = load_records(data)
+            vocabulary = region_vocabulary(region)  # the pack's own record types, if any
+            records = load_records(data, vocabulary=vocabulary)
             truth_snapshots, truth_families = load_truth(data)
             manifest_file = data / "manifest.json"
             if manifest_file.exists():
@@ -159,6 +170,7 @@ def _register_train(app: typer.Typer) -> None:
                 compare_exclusions=compare_exclusions,
                 n_boot=n_boot,
                 progress=say,
+                vocabulary=vocabulary,
             )
         cfg = run.config
         say(f"logging to MLflow at {resolve_uri(tracking_uri)}")

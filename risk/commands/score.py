@@ -127,6 +127,15 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--capacity", help="Flags per district (default: the model's)."),
         ] = None,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack, a folder or a shipped pack's name: its districts, capacity "
+                "and services (default: the shipped novgorod pack).",
+                show_default=False,
+            ),
+        ] = None,
         engine: Annotated[
             str,
             typer.Option(
@@ -160,7 +169,7 @@ def register(app: typer.Typer) -> None:
         Scores are advisory: they order the queue of a human specialist and decide nothing.
         """
         from features import load_records
-        from risk import Screener
+        from risk import Screener, region_vocabulary
         from risk.review import ReviewQueue
 
         if engine not in ("pandas", "spark"):
@@ -174,12 +183,17 @@ def register(app: typer.Typer) -> None:
         with ReviewQueue(store) as queue:
             for step in progress(("records", "model", "screen"), desc="risk score", total=3):
                 if step == "records":
-                    records = load_records(data)
+                    vocabulary = region_vocabulary(region)  # the pack's own record types
+                    records = load_records(data, vocabulary=vocabulary)
                 elif step == "model":
                     screener = Screener.load(uri)
                 else:
                     screening = screener.screen(
-                        records, as_of, capacity=capacity, disputed_from=queue
+                        records,
+                        as_of,
+                        capacity=capacity,
+                        disputed_from=queue,
+                        vocabulary=vocabulary,
                     )
             rid = run_id or default_run_id(
                 screening, data_fingerprint(data), capacity, screening.excluded_events
