@@ -118,7 +118,7 @@ def _members(
         return np.full(len(fam), -1, dtype=np.int64)
     members = records.members
     codes = pd.Index(records.families["family_id"].astype(str)).get_indexer(
-        members["family_id"].astype(str)
+        pd.Index(members["family_id"].astype(str))
     )
     is_child = members["role"].astype(str).to_numpy() == "child"
     rows = np.flatnonzero(is_child if role == "child" else ~is_child)
