@@ -206,3 +206,40 @@ def test_the_pyfunc_round_trip_keeps_the_vocabulary(model, records, vocabulary, 
     again = Screener(loaded, catalog=load_catalog()).screen(records, AS_OF, vocabulary=vocabulary)
     fid = str(_recent_new(records)["family_id"].iloc[0])
     assert "mfc_visit_n_90d" in set(again.explain(fid).contributions["feature"])
+
+
+def _example_script():
+    """The worked example's extract writer (``docs/examples/chelyabinsk_extracts.py``)."""
+    import importlib.util
+
+    from tests.paths import DOCS
+
+    spec = importlib.util.spec_from_file_location(
+        "chelyabinsk_extracts", DOCS / "examples" / "chelyabinsk_extracts.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_agency_extracts_with_the_new_types_ingest_back_with_the_pack(
+    population, vocabulary, tmp_path
+):
+    from risk.ingest import MappingError, ingest
+
+    write_population(*population, tmp_path / "pop")
+    mapping = _example_script().write_extracts(tmp_path / "pop", tmp_path / "extracts")
+    text = (tmp_path / "extracts" / "events" / "social_protection" / "2024.csv").read_bytes()
+    assert "МФЦ-ОКНО".encode("cp1251") in text
+    with pytest.raises(MappingError, match="unknown event type 'utility_disconnection_notice'"):
+        ingest(mapping, tmp_path / "refused")
+    ingest(mapping, tmp_path / "records", event_types=vocabulary.event_types)
+    got = load_records(tmp_path / "records", vocabulary=vocabulary).events
+    want = population[0].events
+    key = ["event_id"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(key, ignore_index=True),
+        want.sort_values(key, ignore_index=True),
+        check_dtype=False,
+    )
