@@ -1,4 +1,4 @@
-"""Training on records of a region's vocabulary: the model gets its types' features and keeps them."""
+"""Training on records of a region's vocabulary: the model gets and keeps its types' features."""
 
 from __future__ import annotations
 
