@@ -81,7 +81,10 @@ def register(app: typer.Typer) -> None:
             step(f"1/5 records: {data}")
         manifest = json.loads((data / "manifest.json").read_text("utf-8"))
         typer.echo(format_manifest(manifest))
-        records = load_records(data)
+        from risk import region_vocabulary
+
+        vocabulary = region_vocabulary(pack)  # the region's own record types, if any
+        records = load_records(data, vocabulary=vocabulary)
 
         step("2/5 training (MLflow store: " + tracking + ")")
         cfg = load_config()
@@ -93,6 +96,7 @@ def register(app: typer.Typer) -> None:
             truth_families=truth_families,
             n_boot=50,
             progress=lambda s: typer.echo(f"  … {s}"),
+            vocabulary=vocabulary,
         )
         import mlflow
 
@@ -120,7 +124,7 @@ def register(app: typer.Typer) -> None:
         screener = Screener.load(uri, region=pack)
         as_of = records.extraction_date + pd.Timedelta(days=1)
         queue = ReviewQueue(store)
-        screening = screener.screen(records, as_of, disputed_from=queue)
+        screening = screener.screen(records, as_of, disputed_from=queue, vocabulary=vocabulary)
         run_name = f"demo-{screener.model.version}-{as_of.date()}"
         enqueued = queue.enqueue(screening, run_name)
         scores = screening.scores

@@ -30,6 +30,12 @@ from risk._render import (
 from risk._screener import Screener
 from risk._screening import Screening
 from risk._services import CatalogError, ServiceCatalog, load_catalog
+from risk._vocabulary import (
+    VocabularyMismatch,
+    model_vocabulary,
+    region_vocabulary,
+    vocabulary_metadata,
+)
 
 __all__ = [
     "Calibration",
@@ -63,4 +69,8 @@ __all__ = [
     "percentage_points",
     "render_contribution",
     "validate_payload",
+    "VocabularyMismatch",
+    "model_vocabulary",
+    "region_vocabulary",
+    "vocabulary_metadata",
 ]

@@ -56,6 +56,8 @@ class Explanation:
         what the model cannot see.
     lookback_days : int
         The model's lookback (a recency beyond it means "no record").
+    units : dict of str to str
+        Unit of each feature the built-in registry lacks (a region's own record types).
 
     Examples
     --------
@@ -90,6 +92,7 @@ class Explanation:
     by_domain: pd.Series
     coverage: Mapping[str, bool] = field(default_factory=dict)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    units: Mapping[str, str] = field(default_factory=dict)
 
     def to_text(
         self,
@@ -163,7 +166,10 @@ class Explanation:
             lines.append(f"{name} ({total}):")
             for row in shown[shown["domain"] == domain].to_dict(orient="records"):
                 feature = str(row["feature"])
-                entry = {**row, "unit": FEATURES[feature].unit if feature in FEATURES else ""}
+                unit = (
+                    FEATURES[feature].unit if feature in FEATURES else self.units.get(feature, "")
+                )
+                entry = {**row, "unit": unit}
                 text = render_contribution(
                     entry,
                     lang,

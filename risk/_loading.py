@@ -11,8 +11,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from features import FEATURES
 from risk._model import ModelError, RiskModel
+from risk._vocabulary import model_specs
 
 #: Features of another role than ``risk`` that a model may still use (none: context features
 #: such as disability or low income serve needs and audits, never the score).
@@ -45,9 +45,10 @@ def check_model(model: RiskModel, allowed: Iterable[str] = ALLOWED_NON_RISK_FEAT
     ...
     risk._model.ModelError: model family-distress version local uses 1 context feature(s) that are never model input: low_income
     """  # noqa: E501
-    model.check_features(list(FEATURES))
+    specs = model_specs(model)  # the registry of the vocabulary the model was trained with
+    model.check_features(list(specs))
     allowed_set = set(allowed)
-    context = [f for f in model.features if FEATURES[f].role != "risk" and f not in allowed_set]
+    context = [f for f in model.features if specs[f].role != "risk" and f not in allowed_set]
     if context:
         raise ModelError(
             f"model {model.name} version {model.version} uses {len(context)} context feature(s) "

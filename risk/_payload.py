@@ -15,7 +15,7 @@ from typing import TypedDict, cast
 import numpy as np
 import pandas as pd
 
-from features import EVENT_TYPES, InputError
+from features import EVENT_TYPES, EventType, InputError
 
 #: Columns ``ScreeningLike.scores`` must have.
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -405,8 +405,12 @@ def timelines(
     as_of: pd.Timestamp,
     lookback_days: int,
     excluded_events: frozenset[str] = frozenset(),
+    event_types: Mapping[str, EventType] = EVENT_TYPES,
 ) -> dict[str, list[PayloadEvent]]:
-    """Each family's records in the lookback before ``as_of``, oldest first (disputed left out)."""
+    """Each family's records in the lookback before ``as_of``, oldest first (disputed left out).
+
+    ``event_types`` describes the records' types: the model's vocabulary, with a region's own.
+    """
     ev = events
     t = as_of.to_datetime64()
     lo = (as_of - pd.Timedelta(days=lookback_days)).to_datetime64()
@@ -426,7 +430,7 @@ def timelines(
         strict=True,
     )
     for fid, event_id, date, source, event_type, value in columns:
-        et = EVENT_TYPES.get(event_type)
+        et = event_types.get(event_type)
         out[fid].append(
             {
                 "event_id": event_id,

@@ -40,12 +40,13 @@ class RiskPyfunc(PythonModel):
 
 def synthetic_input_example(model: RiskModel, n: int = 3, seed: int = 0) -> pd.DataFrame:
     """Make up an input example: never a row of real data."""
-    from features import FEATURES
+    from risk._vocabulary import model_specs
 
+    specs = model_specs(model)  # with the region's own record types the model knows
     rng = np.random.default_rng(seed)
     cols = {}
     for name in model.features:
-        spec = FEATURES.get(name)
+        spec = specs.get(name)
         fill = float(spec.fill) if spec is not None else 0.0
         values = np.full(n, fill) if rng.random() < 0.7 else rng.integers(0, 4, n).astype(float)
         # A records model takes exactly the dtypes ``features.build_features`` emits; a model

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from features import Records, build_features
+from features import Records, Vocabulary, build_features
 from risk._errors import ScreeningError
 from risk._flags import CapacityLike, resolve_capacity
 from risk._loading import check_model, load_model
 from risk._model import Capacity, RiskModel
 from risk._screening import Screening
 from risk._services import ServiceCatalog
+from risk._vocabulary import check_covers, model_vocabulary
 
 if TYPE_CHECKING:
     from risk.regions import RegionPack
@@ -146,6 +147,7 @@ class Screener:
         capacity: CapacityLike | None = None,
         exclude_events: Iterable[str] = (),
         disputed_from: ReviewQueue | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> Screening:
         """Score every family of the screening population at ``as_of`` and flag the top ones.
 
@@ -164,6 +166,9 @@ class Screener:
             ``event_id`` of records to leave out (disputed records).
         disputed_from : ReviewQueue, optional
             Also leave out every record disputed in this review queue.
+        vocabulary : Vocabulary, optional
+            The vocabulary the records were loaded with (default: the model's own,
+            :func:`risk.model_vocabulary`); it must hold every event type the model knows.
 
         Returns
         -------
@@ -177,7 +182,10 @@ class Screener:
         risk.regions.RegionError
             Families live in districts the region lacks (each named, with its number of
             families).
+        VocabularyMismatch
+            ``vocabulary`` lacks event types the model was trained with (named).
         """
+        vocab = check_covers(vocabulary or model_vocabulary(self.model), self.model)
         if isinstance(exclude_events, str):
             raise ScreeningError(
                 f"exclude_events must be a collection of event ids, not the string "
@@ -208,6 +216,7 @@ class Screener:
             t,
             exclude_events=frozenset(excluded),
             lookback_days=self.model.lookback_days,
+            vocabulary=vocab,
         )
         return Screening(
             records=records,
@@ -217,6 +226,7 @@ class Screener:
             capacity=cap,
             catalog=self.catalog,
             excluded_events=frozenset(excluded),
+            vocabulary=vocab,
         )
 
     def _check_districts(self, records: Records) -> None:

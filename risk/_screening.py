@@ -18,7 +18,15 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from features import DOMAINS, FEATURES, SOURCES, Records, context_features
+from features import (
+    DOMAINS,
+    FEATURES,
+    SOURCES,
+    Records,
+    Vocabulary,
+    context_features,
+    feature_specs,
+)
 from risk._errors import UnknownFamily
 from risk._explanation import Explanation
 from risk._flags import assign_tiers
@@ -40,6 +48,7 @@ from risk._payload import (
     timelines,
 )
 from risk._services import ServiceCatalog
+from risk._vocabulary import model_vocabulary
 
 #: Columns of :meth:`Screening.summary`.
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -76,6 +85,8 @@ class Screening:
         The capacity the flags were computed with.
     excluded_events : frozenset of str
         Records left out (disputed).
+    vocabulary : Vocabulary
+        The records' event types (default: the model's); descriptions of features and records.
     """
 
     def __init__(
@@ -88,8 +99,11 @@ class Screening:
         capacity: Capacity,
         catalog: ServiceCatalog,
         excluded_events: frozenset[str] = frozenset(),
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self._records = records
+        self.vocabulary = vocabulary or model_vocabulary(model)
+        self._specs = feature_specs(self.vocabulary)
         self.features = features
         self.as_of = as_of
         self.model = model
@@ -215,7 +229,7 @@ class Screening:
         contrib = contrib_frame.to_numpy(dtype=np.float64)
         values = rows.loc[:, list(self.model.features)].to_numpy(dtype=np.float64)
         names = list(self.model.features)
-        specs = [FEATURES[f] for f in names]
+        specs = [self._specs[f] for f in names]
         n = len(names)
         # One long frame for the whole batch, each family's rows sorted by |contribution|, then
         # cut into per-family slices: building a frame per family costs milliseconds each.
@@ -251,6 +265,7 @@ class Screening:
                 by_domain=pd.Series(by_domain[i], index=domain_index, name="contribution"),
                 coverage={src: bool(coverage[i, k]) for k, src in enumerate(SOURCES)},
                 lookback_days=self.model.lookback_days,
+                units={f: sp.unit for f, sp in zip(names, specs, strict=True) if f not in FEATURES},
             )
         return np.asarray(family_ids, dtype=str), contrib, values
 
@@ -282,7 +297,7 @@ class Screening:
             np.zeros((0, len(names))),
         )
         k, n = len(ids), len(names)
-        domains = [FEATURES[f].domain for f in names]
+        domains = [self._specs[f].domain for f in names]
         return pd.DataFrame(
             {
                 "family_id": pd.array(np.repeat(ids, n), dtype="str"),
@@ -359,8 +374,9 @@ class Screening:
             as_of=self.as_of,
             lookback_days=self.model.lookback_days,
             excluded_events=self.excluded_events,
+            event_types=self.vocabulary.event_types,
         )
-        units = {f: FEATURES[f].unit for f in self.model.features}
+        units = {f: self._specs[f].unit for f in self.model.features}
         base_rate = self.base_rate
         out: dict[str, FlagPayload] = {}
         for fid in family_ids:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from features import EVENT_TYPES, InputError, Records
+from features import EVENT_TYPES, InputError, Records, Vocabulary
 from risk import _latent as lat
 from risk._profiles import get_profile
 from risk._synth_population import (
@@ -36,6 +36,7 @@ from risk._synth_population import (
 )
 from risk._synth_records import SURVEILLED_SOURCES, _assemble, _emissions, _Emitted, _values
 from risk._synth_truth import _potential, _truth, screening_population, write_population
+from risk._synth_vocabulary import vocabulary_events
 
 __all__ = ["SynthConfig", "Truth", "World", "as_of_dates", "generate", "write_population"]
 
@@ -70,11 +71,16 @@ class World:
     """
 
     def __init__(
-        self, config: SynthConfig, on_month: Callable[[int, int], None] | None = None
+        self,
+        config: SynthConfig,
+        on_month: Callable[[int, int], None] | None = None,
+        *,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         cfg = config.validate()
         self.config = cfg
         self._on_month = on_month
+        self._vocabulary = vocabulary
         prof = get_profile(cfg.profile)
         self._prof = prof
         # One stream per purpose, so that a knob changes only what it should: more police
@@ -299,6 +305,15 @@ class World:
             self._out_fam,
             self._out_month,
         )
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            from risk._vocabulary import region_vocabulary
+
+            vocabulary = region_vocabulary(cfg.profile)
+        # A region's own record types, drawn from the same latent path, after the built-in ones.
+        records = vocabulary_events(
+            records, vocabulary, self._state_history, self._months, cfg.seed
+        )
         truth = _truth(
             cfg,
             pop,
@@ -370,6 +385,7 @@ def generate(
     effect_months: int = 12,
     treatments: pd.DataFrame | None = None,
     on_month: Callable[[int, int], None] | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[Records, Truth]:
     """Generate a synthetic population with its records and its truth.
 
@@ -399,6 +415,9 @@ def generate(
         output is that of the generator without outreach, bit for bit.
     on_month : callable, optional
         Called as ``on_month(done, total)`` after each simulated month (progress bars).
+    vocabulary : Vocabulary, optional
+        Adds records of its own types at their ``synthetic_rate`` (``risk/_synth_vocabulary.py``).
+        Default: the vocabulary of the region pack named ``profile``.
 
     Returns
     -------
@@ -421,7 +440,7 @@ def generate(
         outreach_effect,
         effect_months,
     )
-    world = World(cfg, on_month)
+    world = World(cfg, on_month, vocabulary=vocabulary)
     if treatments is not None:
         missing = {"family_id", "start_date"} - set(treatments.columns)
         if missing:

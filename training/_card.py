@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from features import feature_specs
+from risk import model_vocabulary
 from training._data import TemporalSplit
 from training._gates import check_gates
 from training._monotone import monotone_card_section
@@ -105,12 +107,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _features_block(features: Sequence[str]) -> str:
+def _features_block(features: Sequence[str], specs: Mapping[str, Any] | None = None) -> str:
     from features import FEATURES
 
+    specs = FEATURES if specs is None else specs  # a model's own: with a region's record types
     by_domain: dict[str, list[str]] = {}
     for f in features:
-        domain = FEATURES[f].domain if f in FEATURES else "other"
+        domain = specs[f].domain if f in specs else "other"
         by_domain.setdefault(domain, []).append(f)
     counts = ", ".join(f"{d} {len(v)}" for d, v in sorted(by_domain.items()))
     body = "\n".join(
@@ -189,7 +192,8 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
             _table(("", ""), rows),
             *([f"**Notes on this run**\n\n{notes}"] if notes else []),
             "**LightGBM parameters**\n\n" + _table(("parameter", "value"), param_rows),
-            "**Features used**: " + _features_block(model.features),
+            "**Features used**: "
+            + _features_block(model.features, feature_specs(model_vocabulary(model))),
             '**Features excluded** by the model definition (they turn need into "risk"; see '
             "[What the default exclusions cost](#what-the-default-exclusions-cost)):\n\n"
             + _excluded_block(cfg.features.exclude),

@@ -122,6 +122,7 @@ def _register_train(app: typer.Typer) -> None:
         From records (``--data DIR``) or from any feature table (``--table FILE --label COL``).
         """
         from features import load_records
+        from risk import region_vocabulary
         from training import (
             load_config,
             load_truth,
@@ -175,7 +176,8 @@ def _register_train(app: typer.Typer) -> None:
             if given:
                 raise ValueError(f"{', '.join(given)} only apply with --table, not with --data")
             say(f"loading records from {data}")
-            records = load_records(data)
+            vocabulary = region_vocabulary(region)  # the pack's own record types, if any
+            records = load_records(data, vocabulary=vocabulary)
             if region is not None:
                 cfg = _with_region(cfg, region, records.families["district"])
             truth_snapshots, truth_families = load_truth(data)
@@ -190,6 +192,7 @@ def _register_train(app: typer.Typer) -> None:
                 compare_exclusions=compare_exclusions,
                 n_boot=n_boot,
                 progress=say,
+                vocabulary=vocabulary,
             )
         cfg = run.config
         say(f"logging to MLflow at {resolve_uri(tracking_uri)}")

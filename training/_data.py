@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features import InputError, Records, build_snapshots
+from features import InputError, Records, Vocabulary, build_snapshots
 
 
 class SplitError(InputError):
@@ -139,9 +139,10 @@ def labelled_snapshots(
     horizon_days: int,
     lookback_days: int,
     truth_snapshots: pd.DataFrame | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> Snapshots:
     """Build features at every date, attach labels and, when given, the truth."""
-    X = build_snapshots(records, list(dates), lookback_days=lookback_days)
+    X = build_snapshots(records, list(dates), lookback_days=lookback_days, vocabulary=vocabulary)
     assert isinstance(X.index, pd.MultiIndex)
     y = label_snapshots(records, X.index, horizon_days)
     truth = None

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features import Vocabulary
 from risk import Calibration, Capacity, RiskModel
 
 POLICE_365D = (
@@ -22,19 +23,23 @@ POLICE_365D = (
 )
 
 
-def model_features(exclude: Sequence[str]) -> tuple[str, ...]:
-    """Registry features with role ``risk``, minus ``exclude`` (context never enters)."""
-    from features import FEATURES
+def model_features(exclude: Sequence[str], vocabulary: Vocabulary | None = None) -> tuple[str, ...]:
+    """Registry features with role ``risk``, minus ``exclude`` (context never enters).
 
+    ``vocabulary`` adds the features of a region's own record types.
+    """
+    from features import feature_specs
+
+    specs = feature_specs(vocabulary)
     excluded = set(exclude)
     return tuple(
-        name for name, spec in FEATURES.items() if spec.role == "risk" and name not in excluded
+        name for name, spec in specs.items() if spec.role == "risk" and name not in excluded
     ) + tuple(
         # A context feature enters only when the definition stops excluding it on purpose
         # (the side-by-side "what the exclusions cost" model).
         name
         for name in ("low_income", "disabled_child", "disabled_parent")
-        if name in FEATURES and name not in excluded and FEATURES[name].role == "context"
+        if name in specs and name not in excluded and specs[name].role == "context"
     )
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import Records
-from risk import Capacity, RiskModel
+from features import Records, Vocabulary
+from risk import Capacity, RiskModel, vocabulary_metadata
 from risk.fairness import DEFAULT_ATTRIBUTES
 from risk.metrics import evaluate
 from risk.monitoring import reference_profile
@@ -121,6 +121,7 @@ def train(
     compare_exclusions: bool = True,
     n_boot: int = 200,
     progress: Progress | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> TrainingRun:
     """Train, calibrate and evaluate the model of ``config`` on ``records``.
 
@@ -138,6 +139,9 @@ def train(
         Bootstrap resamples for intervals.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    vocabulary : Vocabulary, optional
+        The records' event types (a region pack's); the model gets the features of its own
+        types and keeps their description in its metadata (``risk.model_vocabulary``).
     """
     say = progress or (lambda _stage: None)
     timer = StageTimer()
@@ -160,6 +164,7 @@ def train(
         horizon_days=m.horizon_days,
         lookback_days=m.lookback_days,
         truth_snapshots=truth_snapshots,
+        vocabulary=vocabulary,
     )
     lap("snapshots")
     tr, va, te = (
@@ -174,7 +179,7 @@ def train(
         per_district=dict(config.capacity.per_district),
         min_score=config.capacity.min_score,
     )
-    feats = model_features(config.features.exclude)
+    feats = model_features(config.features.exclude, vocabulary)
     common: dict[str, Any] = {
         "params": config.lightgbm.params,
         "num_boost_round": config.lightgbm.num_boost_round,
@@ -246,7 +251,7 @@ def train(
     included_feats: tuple[str, ...] = ()
     if compare_exclusions and config.features.exclude:
         say("fitting the comparison model with the exclusions included")
-        included_feats = model_features(())
+        included_feats = model_features((), vocabulary)
         fit_inc = fit_lightgbm(
             X[tr],
             y[tr],
@@ -271,7 +276,12 @@ def train(
         metrics[f"unconstrained_test_{key}"] = float(value)
     model = replace(
         fit.model,
-        metadata={"test_as_of": str(split.test.date()), **outcome_summary(evaluation, metrics)},
+        metadata={
+            "test_as_of": str(split.test.date()),
+            **outcome_summary(evaluation, metrics),
+            # The model's own record types, so that it scores and explains from itself alone.
+            **({"vocabulary": vocabulary_metadata(vocabulary)} if vocabulary else {}),
+        },
     )
     # What every scoring run's monitoring compares against: the test date's population.
     say("saving the monitoring reference")

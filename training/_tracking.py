@@ -73,8 +73,10 @@ def _params(run: TrainingRun, manifest: dict[str, Any] | None) -> dict[str, str]
 def _shap_summary(run: TrainingRun) -> Any:
     from matplotlib.figure import Figure
 
-    from features import FEATURES
+    from features import feature_specs
+    from risk import model_vocabulary
 
+    FEATURES = feature_specs(model_vocabulary(run.model))  # noqa: N806 - with the region's types
     mean_abs = run.shap_sample.abs().mean().sort_values(ascending=True).tail(20)
     fig = Figure(figsize=(8, 7), layout="constrained")
     ax = fig.add_subplot()

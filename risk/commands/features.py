@@ -11,7 +11,7 @@ from risk._io import write_atomically
 from risk.commands._common import user_errors
 
 
-def format_registry(lang: str = "en") -> str:
+def format_registry(lang: str = "en", region: str | None = None) -> str:
     """Render the feature registry as a plain-text table (name, role, domain, unit, description).
 
     Examples
@@ -19,11 +19,12 @@ def format_registry(lang: str = "en") -> str:
     >>> print(format_registry().splitlines()[0].split())
     ['name', 'role', 'domain', 'unit', 'description']
     """
-    from features import FEATURES
+    from features import feature_specs
+    from risk import region_vocabulary
 
     if lang not in ("en", "ru"):
         raise ValueError(f"--lang must be 'en' or 'ru'; got {lang!r}")
-    specs = list(FEATURES.values())
+    specs = list(feature_specs(region_vocabulary(region)).values())
     width = max(len("name"), *(len(s.name) for s in specs))
     dom = max(len(s.domain) for s in specs)
     unit = max(len(s.unit) for s in specs)
@@ -80,10 +81,19 @@ def register(app: typer.Typer) -> None:
                 "cluster storage URLs; --out is a Parquet directory).",
             ),
         ] = "pandas",
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack whose vocabulary.toml adds record types and their features "
+                "(default: built-in types only).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Build one row of features per family in the screening population as of a date."""
         if list_:
-            typer.echo(format_registry(lang))
+            typer.echo(format_registry(lang, region))
             return
         if data is None or as_of is None:
             raise typer.BadParameter("give --data DIR and --as-of DATE (or --list)")
@@ -98,11 +108,13 @@ def register(app: typer.Typer) -> None:
         import time
 
         from features import build_features, context_features, load_records
+        from risk import region_vocabulary
 
+        vocabulary = region_vocabulary(region)
         started = time.perf_counter()
-        records = load_records(data)
+        records = load_records(data, vocabulary=vocabulary)
         loaded = time.perf_counter()
-        frame = build_features(records, as_of, lookback_days=lookback_days)
+        frame = build_features(records, as_of, lookback_days=lookback_days, vocabulary=vocabulary)
         built = time.perf_counter()
         n_context = len(context_features())
         typer.echo(

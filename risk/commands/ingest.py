@@ -41,8 +41,18 @@ def register(app: typer.Typer) -> None:
                 help="Folder for rejects.csv, quality.json and quality.html; default OUT-report.",
             ),
         ] = None,
+        region: Annotated[
+            str | None,
+            typer.Option(
+                "--region",
+                help="Region pack, a folder or a shipped pack's name, whose vocabulary.toml adds "
+                "record types the mapping's codes may map to (default: built-in types only).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Turn agency extracts (CSV, xlsx, Parquet, SQL) into validated record tables."""
+        from risk import region_vocabulary
         from risk.ingest import RejectRateError
         from risk.ingest import ingest as run
 
@@ -56,6 +66,7 @@ def register(app: typer.Typer) -> None:
                 max_reject_rate=max_reject_rate,
                 report_dir=report_dir,
                 progress=progress,
+                event_types=region_vocabulary(region).event_types,
             )
         except RejectRateError:
             reports = report_dir or out.parent / f"{out.name}-report"

@@ -172,7 +172,7 @@ def register(app: typer.Typer) -> None:
         Scores are advisory: they order the queue of a human specialist and decide nothing.
         """
         from features import load_records
-        from risk import Screener
+        from risk import Screener, region_vocabulary
         from risk.regions import check_districts, load_region
 
         if engine not in ("pandas", "spark"):
@@ -187,7 +187,8 @@ def register(app: typer.Typer) -> None:
         with review_store(store) as queue:
             for step in progress(("records", "model", "screen"), desc="risk score", total=3):
                 if step == "records":
-                    records = load_records(data)
+                    vocabulary = region_vocabulary(pack)  # the pack's own record types
+                    records = load_records(data, vocabulary=vocabulary)
                     # A district the pack lacks would get no services and no capacity of its
                     # own: refuse it now, naming it, rather than screen with a silent gap.
                     check_districts(pack, records.families["district"])
@@ -195,7 +196,11 @@ def register(app: typer.Typer) -> None:
                     screener = Screener.load(uri, region=pack)
                 else:
                     screening = screener.screen(
-                        records, as_of, capacity=capacity, disputed_from=queue
+                        records,
+                        as_of,
+                        capacity=capacity,
+                        disputed_from=queue,
+                        vocabulary=vocabulary,
                     )
             rid = run_id or default_run_id(
                 screening, data_fingerprint(data), capacity, screening.excluded_events

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features import EVENT_TYPES, TABLES, EventType, InputError, Records
+from features import EVENT_TYPES, TABLES, EventType, InputError, Records, Vocabulary
 from risk.ingest._convert import REJECT_SCHEMA, Converted, convert
 from risk.ingest._mapping import Extract, load_mapping
 from risk.ingest._quality import (
@@ -141,7 +141,8 @@ def ingest(
         # memory of a million-family ingest is here.
         frames[name] = _to_pandas(merged.pop(name))
     records = Records(**frames, extraction_date=date)
-    records.validate()
+    # A region's own types are validated as its vocabulary, the same rules as load_records.
+    records.validate(Vocabulary(tuple(e for n, e in types.items() if n not in EVENT_TYPES)))
     all_rejects = pa.concat_tables(rejects) if rejects else REJECT_SCHEMA.empty_table()
     # The first GAP_WINDOW months have no history to be judged against.
     months = (

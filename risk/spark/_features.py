@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow as pa
 
-from features import DEFAULT_LOOKBACK_DAYS, FEATURES, Records, build_features
+from features import DEFAULT_LOOKBACK_DAYS, Records, Vocabulary, build_features
 from risk.spark._records import SparkRecords, arrow_schema, unstack, validated
 
 if TYPE_CHECKING:
@@ -37,12 +37,15 @@ def feature_schema() -> str:
     return _ddl(feature_columns())
 
 
-def feature_columns() -> list[tuple[str, str]]:
-    """Return ``(name, Spark SQL type)`` of the keys, then of each feature as typed by pandas."""
-    empty = build_features(Records.empty(), "2024-01-01")
+def feature_columns(vocabulary: Vocabulary | None = None) -> list[tuple[str, str]]:
+    """Return ``(name, Spark SQL type)`` of the keys, then of each feature as typed by pandas.
+
+    ``vocabulary`` adds the features of a region's own record types.
+    """
+    empty = build_features(Records.empty(), "2024-01-01", vocabulary=vocabulary)
     spark_type = {"int64": "bigint", "float64": "double"}
     columns = [(k, "string") for k in KEY_COLUMNS]
-    columns += [(name, spark_type[str(empty[name].dtype)]) for name in FEATURES]
+    columns += [(name, spark_type[str(empty[name].dtype)]) for name in empty.columns]
     return columns
 
 
@@ -57,15 +60,20 @@ def partition_features(
     as_of: pd.Timestamp,
     exclude_events: frozenset[str],
     lookback_days: int,
+    vocabulary: Vocabulary | None = None,
 ) -> pd.DataFrame:
     """Validate one partition's records and build its families' features (runs in a worker).
 
     Returns ``family_id``, ``district`` and every feature, one row per family of the partition
     in the screening population.
     """
-    records = validated(unstack(rows, extraction_date))
+    records = validated(unstack(rows, extraction_date), vocabulary)
     frame = build_features(
-        records, as_of, exclude_events=exclude_events, lookback_days=lookback_days
+        records,
+        as_of,
+        exclude_events=exclude_events,
+        lookback_days=lookback_days,
+        vocabulary=vocabulary,
     )
     fams = records.families
     district = pd.Series(fams["district"].to_numpy(), index=fams["family_id"].to_numpy())
@@ -84,6 +92,7 @@ def spark_features(
     *,
     exclude_events: Iterable[str] = (),
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    vocabulary: Vocabulary | None = None,
 ) -> DataFrame:
     """Build every registered feature on Spark, one pandas call per partition of families.
 
@@ -96,6 +105,8 @@ def spark_features(
     exclude_events : iterable of str
         ``event_id`` of disputed records to leave out.
     lookback_days : int
+    vocabulary : Vocabulary, optional
+        The records' event types (a region pack's); default the built-in ones.
 
     Returns
     -------
@@ -123,11 +134,12 @@ def spark_features(
             as_of=t,
             exclude_events=excluded,
             lookback_days=lookback_days,
+            vocabulary=vocabulary,
         )
         del parts
         yield from pa.Table.from_pandas(frame, schema=schema, preserve_index=False).to_batches()
 
-    columns = feature_columns()
+    columns = feature_columns(vocabulary)
     schema = arrow_schema(columns)
     stacked = records.rows.drop("part").repartition(records.partitions, "family_id")
     return stacked.mapInArrow(apply, schema=_ddl(columns))

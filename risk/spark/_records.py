@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features import TABLES, Records, RecordsError, Table
+from features import TABLES, Records, RecordsError, Table, Vocabulary
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -350,10 +350,10 @@ def _source_of(mapping: dict[str, str], column: str) -> str:
     return next(target for target, source in mapping.items() if source == column)
 
 
-def validated(records: Records) -> Records:
+def validated(records: Records, vocabulary: Vocabulary | None = None) -> Records:
     """Validate records in a worker; a broken rule travels to the driver as a marked message."""
     try:
-        return records.validate()
+        return records.validate(vocabulary)
     except RecordsError as exc:
         raise RuntimeError(f"{_MARK}<{json.dumps(_error_args(exc))}>") from None
 

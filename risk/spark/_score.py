@@ -27,6 +27,7 @@ from risk._model import Capacity, RiskModel
 from risk._pyfunc import save_risk_model
 from risk._screener import Screener
 from risk._screening import SCORE_COLUMNS, SUMMARY_COLUMNS, Screening
+from risk._vocabulary import model_vocabulary
 from risk.spark._features import spark_features
 from risk.spark._records import SparkRecords, reraising, unstack
 
@@ -194,7 +195,14 @@ def spark_screen(
         t = pd.Timestamp(as_of).normalize()  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise ScreeningError(f"as_of must be a date; got {as_of!r} ({exc})") from None
-    feats = spark_features(records, t, exclude_events=excluded, lookback_days=model.lookback_days)
+    vocabulary = model_vocabulary(model)  # the region's record types the model knows
+    feats = spark_features(
+        records,
+        t,
+        exclude_events=excluded,
+        lookback_days=model.lookback_days,
+        vocabulary=vocabulary,
+    )
 
     with tempfile.TemporaryDirectory(prefix="risk-spark-model-") as tmp:
         uri = model_udf_uri(model_uri, model, Path(tmp))
@@ -230,7 +238,11 @@ def spark_screen(
     rows = records.rows.join(F.broadcast(ids), "family_id").toArrow()
     flag_records = unstack(rows, records.extraction_date)
     flag_features = build_features(
-        flag_records, t, exclude_events=excluded, lookback_days=model.lookback_days
+        flag_records,
+        t,
+        exclude_events=excluded,
+        lookback_days=model.lookback_days,
+        vocabulary=vocabulary,
     )
     screening = SparkScreening(
         population_summary=population,
