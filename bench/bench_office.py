@@ -6,9 +6,12 @@ Each simulated person logs in through the app's login route and drives the page'
 over HTTP, exactly as the browser does (``gradio_api/queue/join`` then the event stream, one
 browser session each):
 
-* a specialist, ``--cycles`` times: the queue page (25 rows) → opens the top card of that page
+* a specialist, ``--cycles`` times: the queue page (25 rows) → opens one card of that page
   (the card with its charts, audited) → saves a decision in the same session;
 * a supervisor, ``--cycles`` times: opens the supervisor view.
+
+Between two actions a person reads for ``--think`` seconds on average (uniform from half to
+one and a half times it; 0: back to back, which measures the server saturated).
 
 Every person stops after ``--cycles`` rounds or at ``--seconds``, whichever comes first.
 Afterwards every decision the page acknowledged ("saved") must be in the store, each item
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shlex
 import subprocess
 import sys
@@ -138,8 +142,11 @@ def _server(url: str, ready: Any, stop: Any) -> None:
     """Serve the app over ``url`` in this (separate) process until ``stop`` is set."""
     queue = ReviewQueue(url)
     app, served = serve(queue, port=0, block=False, quiet=True)
+    started = time.process_time()
     ready.put((served, _event_ids(app)))
     stop.wait()
+    # CPU seconds the server spent serving (all its threads): the cost of the office's actions.
+    ready.put(time.process_time() - started)
     app.close(verbose=False)
     queue.close()
 
@@ -172,7 +179,12 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             times[key].append(time.perf_counter() - start)
         return out
 
+    def think(rng: random.Random) -> None:
+        if args.think > 0:
+            time.sleep(rng.uniform(0.5, 1.5) * args.think)
+
     def specialist(user: str) -> None:
+        rng = random.Random(user)
         browser = Browser(served, user, PASSWORD, fns)
         try:
             for _ in range(args.cycles):
@@ -184,8 +196,10 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 rows = (table or {}).get("data") or []
                 if not rows:
                     return
-                flag_id = int(rows[0][0])
+                flag_id = int(rng.choice(rows)[0])
+                think(rng)
                 timed("card_open", browser, "open_card", [flag_id])
+                think(rng)
                 result, _history, _head = timed(
                     "save_decision",
                     browser,
@@ -198,6 +212,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                         acknowledged.append((flag_id, user))
                     else:
                         refused.append(text)
+                think(rng)
         except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
             with lock:
                 errors.append(f"{user}: {exc}")
@@ -205,12 +220,14 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             browser.close()
 
     def supervisor(user: str) -> None:
+        rng = random.Random(user)
         browser = Browser(served, user, PASSWORD, fns)
         try:
             for _ in range(args.cycles):
                 if time.monotonic() >= deadline:
                     return
                 timed("supervisor_view", browser, "supervisor_view", [])
+                think(rng)
         except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
             with lock:
                 errors.append(f"{user}: {exc}")
@@ -228,12 +245,14 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         th.join()
     wall = time.perf_counter() - began
     stop.set()
+    server_cpu = float(ready.get(timeout=60))
     server.join(timeout=60)
     queue = ReviewQueue(url)
     stored = queue.decisions()
     pairs = set(zip(stored["flag_id"].astype(int), stored["user"].astype(str), strict=True))
     out: dict[str, Any] = {
         "wall_s": wall,
+        "server_cpu_s": server_cpu,
         "acknowledged": len(acknowledged),
         "refused": len(refused),
         "refused_not_conflict": sum(not any(m in r for m in CONFLICTS) for r in refused),
@@ -274,7 +293,9 @@ def _postgres(url: str) -> tuple[str, Any]:
 
 def _table(label: str, r: dict[str, Any]) -> list[str]:
     lines = [
-        f"**{label}**: {r['wall_s']:.0f} s wall; {r['acknowledged']} decisions saved, "
+        f"**{label}**: {r['wall_s']:.0f} s wall, server CPU {r['server_cpu_s']:.0f} s "
+        f"({1000 * r['server_cpu_s'] / max(1, sum(r[k]['n'] for k in TIMED)):.0f} ms per action); "
+        f"{r['acknowledged']} decisions saved, "
         f"{r['refused']} refused ({r['refused_not_conflict']} not a conflict), "
         f"{len(r['errors'])} errors; lost {r['lost']}, items decided twice "
         f"{r['duplicated_items']}, audit log verifies: {r['audit_ok']}.",
@@ -295,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--supervisors", type=int, default=5)
     p.add_argument("--cycles", type=int, default=5, help="rounds per person")
     p.add_argument("--seconds", type=float, default=300.0, help="stop starting rounds after")
+    p.add_argument("--think", type=float, default=3.0, help="mean seconds between actions")
     p.add_argument("--capacity", type=int, default=60, help="items flagged per district")
     p.add_argument("--results", type=Path, default=None)
     args = p.parse_args(argv)
@@ -316,12 +338,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         body = [
             f"{args.specialists} specialists and {args.supervisors} supervisors, "
-            f"{args.cycles} rounds each (at most {args.seconds:.0f} s), page events over HTTP. "
+            f"{args.cycles} rounds each (at most {args.seconds:.0f} s), {args.think:g} s between "
+            "actions on average, page events over HTTP. "
             f"`{command}`; {machine()}; `uptime` before: {load}.",
             "",
             *_table(label, result),
         ]
-        append_section(args.results, f"A busy office ({label})", "\n".join(body))
+        title = f"A busy office ({label}, {args.think:g} s between actions)"
+        append_section(args.results, title, "\n".join(body))
     bad = result["lost"] or result["duplicated_items"] or not result["audit_ok"]
     return 1 if bad or result["errors"] or result["refused_not_conflict"] else 0
 
