@@ -60,31 +60,45 @@ METRIC_KEYS: dict[str, str] = {
 _FONT = {"family": "system-ui, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif", "size": 12}
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 15}},
-        height=height,
-        # No named template: Plotly would build and deep-copy one for every figure, the
-        # largest cost of a card on a busy server; these few settings give the same look.
-        template=None,
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        font=_FONT,
-        margin={"l": 10, "r": 30, "t": 70, "b": 40},
-        hoverlabel={"align": "left"},
-    )
-    fig.update_xaxes(gridcolor="#ebf0f8", zerolinecolor="#ebf0f8", linecolor="#ebf0f8")
-    fig.update_yaxes(gridcolor="#ebf0f8", zerolinecolor="#ebf0f8")
-    return fig
+_GRID = "#ebf0f8"
 
 
-def _empty(fig: go.Figure, lang: Lang) -> go.Figure:
-    fig.add_annotation(
-        text=t(lang, "plot_no_data"), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+def _figure(
+    data: list[dict[str, Any]], layout: dict[str, Any], title: str, height: int
+) -> go.Figure:
+    """Build the figure in one pass from plain dicts, with the app's look.
+
+    Plotly's step-by-step updates and its named templates cost far more than the chart itself:
+    they were the largest share of opening a card on a busy server.
+    """
+    axes = {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, "automargin": True}
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**axes, **layout.get(axis, {})}
+    layout = {
+        "title": {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 15}},
+        "height": height,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": _FONT,
+        "margin": {"l": 10, "r": 30, "t": 70, "b": 40},
+        "hoverlabel": {"align": "left"},
+        **layout,
+    }
+    return go.Figure({"data": data, "layout": layout})
+
+
+def _vline(x: Any, **line: Any) -> dict[str, Any]:
+    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+            "line": line}  # fmt: skip
+
+
+def _no_data(lang: Lang) -> dict[str, Any]:
+    return {
+        "annotations": [{"text": t(lang, "plot_no_data"), "x": 0.5, "y": 0.5, "xref": "paper",
+                         "yref": "paper", "showarrow": False}],
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+    }  # fmt: skip
 
 
 def _logit(p: float) -> float:
@@ -149,7 +163,7 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     for i, row in enumerate(rows):
         row["y"], row["base"] = n - i, start
         start += row["value"]
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     for domain in [*DOMAIN_COLOURS, ""]:
         group = [
             r for r in rows if (r["domain"] if r["domain"] in DOMAIN_COLOURS else "") == domain
@@ -157,20 +171,25 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
         if not group:
             continue
         label = name(DOMAIN_NAMES, domain, lang) if domain else t(lang, "plot_other", n=len(rest))
-        fig.add_bar(
-            orientation="h",
-            y=[r["y"] for r in group],
-            x=[r["value"] for r in group],
-            base=[r["base"] for r in group],
-            marker={"color": DOMAIN_COLOURS.get(domain, OTHER_COLOUR), "line": {"width": 0}},
-            width=0.7,
-            name=label,
-            showlegend=bool(domain),
-            text=[format_log_odds(r["value"], lang) for r in group],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[[_wrap(r["hover"]), format_log_odds(r["value"], lang)] for r in group],
-            hovertemplate="%{customdata[0]}<br><b>%{customdata[1]}</b><extra></extra>",
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [r["y"] for r in group],
+                "x": [r["value"] for r in group],
+                "base": [r["base"] for r in group],
+                "marker": {"color": DOMAIN_COLOURS.get(domain, OTHER_COLOUR), "line": {"width": 0}},
+                "width": 0.7,
+                "name": label,
+                "showlegend": bool(domain),
+                "text": [format_log_odds(r["value"], lang) for r in group],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "customdata": [
+                    [_wrap(r["hover"]), format_log_odds(r["value"], lang)] for r in group
+                ],
+                "hovertemplate": "%{customdata[0]}<br><b>%{customdata[1]}</b><extra></extra>",
+            }
         )
     ends = [base, final, *(r["base"] + r["value"] for r in rows)]
     lo, hi = min(ends), max(ends)
@@ -178,33 +197,35 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     span = [lo - pad, hi + pad]
     ticks = [p for p in PROBABILITY_TICKS if span[0] <= _logit(p) <= span[1]]
     # An invisible trace on the top axis, so that Plotly draws it (probabilities of the log-odds).
-    fig.add_scatter(
-        x=span, y=[n, n], xaxis="x2", mode="markers", marker={"opacity": 0},
-        hoverinfo="skip", showlegend=False,
+    data.append(
+        {"type": "scatter", "x": span, "y": [n, n], "xaxis": "x2", "mode": "markers",
+         "marker": {"opacity": 0}, "hoverinfo": "skip", "showlegend": False}
     )  # fmt: skip
-    fig.add_vline(x=base, line={"color": "#555555", "width": 1, "dash": "dot"})
-    fig.add_vline(x=final, line={"color": "#111111", "width": 2})
-    for x, key, weight in ((base, "plot_base", "normal"), (final, "plot_final", "bold")):
-        fig.add_annotation(
-            x=x, y=n + 0.75, text=t(lang, key), showarrow=False,
-            font={"size": 11, "weight": weight}, yanchor="bottom",
-        )  # fmt: skip
-    fig.update_layout(
-        barmode="overlay",
-        xaxis={"range": span, "title": {"text": t(lang, "plot_logit")}, "zeroline": False},
-        xaxis2={
+    layout = {
+        "barmode": "overlay",
+        "shapes": [
+            _vline(base, color="#555555", width=1, dash="dot"),
+            _vline(final, color="#111111", width=2),
+        ],
+        "annotations": [
+            {"x": x, "y": n + 0.75, "text": t(lang, key), "showarrow": False,
+             "font": {"size": 11, "weight": weight}, "yanchor": "bottom"}
+            for x, key, weight in ((base, "plot_base", "normal"), (final, "plot_final", "bold"))
+        ],
+        "xaxis": {"range": span, "title": {"text": t(lang, "plot_logit")}, "zeroline": False},
+        "xaxis2": {
             "overlaying": "x", "side": "top", "range": span, "matches": "x",
             "tickvals": [_logit(p) for p in ticks], "ticktext": [percent(p, lang) for p in ticks],
             "title": {"text": t(lang, "plot_prob"), "font": {"size": 11}}, "showgrid": False,
         },
-        yaxis={
+        "yaxis": {
             "tickvals": [r["y"] for r in rows], "ticktext": [_wrap(r["label"]) for r in rows],
-            "range": [0.4, n + 1.3], "automargin": True, "showgrid": False,
+            "range": [0.4, n + 1.3], "showgrid": False,
         },
-        legend={"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
-    )  # fmt: skip
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
+    }  # fmt: skip
     lines = sum(len(textwrap.wrap(r["label"], LABEL_WIDTH)) or 1 for r in rows)
-    return _layout(fig, t(lang, "plot_waterfall"), 22 * lines + 14 * n + 240)
+    return _figure(data, layout, t(lang, "plot_waterfall"), 22 * lines + 14 * n + 240)
 
 
 def _month_ticks(first: date, last: date, lang: Lang) -> tuple[list[str], list[str]]:
@@ -236,20 +257,21 @@ def timeline(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     from babel.dates import format_date
 
     events = payload.get("timeline", [])
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     rows = [name(SOURCE_NAMES, s, lang) for s in SOURCE_NAMES]
     for source, row in zip(SOURCE_NAMES, rows, strict=True):
         mine = [e for e in events if e["source"] == source]
         if not mine:
             continue
-        fig.add_scatter(
-            x=[str(e["date"])[:10] for e in mine],
-            y=[row] * len(mine),
-            mode="markers",
-            name=f"{row} · {len(mine)}",
-            marker={"size": 10, "color": SOURCE_COLOURS.get(source, OTHER_COLOUR), "opacity": 0.8,
-                    "line": {"color": "white", "width": 1}},
-            customdata=[
+        data.append({
+            "type": "scatter",
+            "x": [str(e["date"])[:10] for e in mine],
+            "y": [row] * len(mine),
+            "mode": "markers",
+            "name": f"{row} · {len(mine)}",
+            "marker": {"size": 10, "color": SOURCE_COLOURS.get(source, OTHER_COLOUR),
+                       "opacity": 0.8, "line": {"color": "white", "width": 1}},
+            "customdata": [
                 [
                     format_date(date.fromisoformat(str(e["date"])[:10]), "long", locale=lang),
                     _wrap(str(e.get(f"description_{lang}") or e.get("event_type", ""))),
@@ -257,26 +279,30 @@ def timeline(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
                 ]
                 for e in mine
             ],
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>",
-        )  # fmt: skip
+            "hovertemplate": (
+                "%{customdata[0]}<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+            ),
+        })  # fmt: skip
+    layout: dict[str, Any] = _no_data(lang) if not events else {"annotations": []}
+    layout["shapes"] = []
     as_of = payload.get("as_of")
     dates = [date.fromisoformat(str(e["date"])[:10]) for e in events]
     if as_of:
         end = date.fromisoformat(str(as_of)[:10])
-        fig.add_vline(x=end.isoformat(), line={"color": "#111111", "width": 1, "dash": "dash"})
-        fig.add_annotation(
-            x=end.isoformat(), y=1.0, yref="paper", text=t(lang, "plot_as_of"),
-            showarrow=False, xanchor="right", yanchor="bottom", font={"size": 11},
+        layout["shapes"].append(_vline(end.isoformat(), color="#111111", width=1, dash="dash"))
+        layout["annotations"].append(
+            {"x": end.isoformat(), "y": 1.0, "yref": "paper", "text": t(lang, "plot_as_of"),
+             "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"size": 11}}
         )  # fmt: skip
         dates.append(end)
-    if not events:
-        fig = _empty(fig, lang)
     if dates:
         tickvals, ticktext = _month_ticks(min(dates), max(dates), lang)
-        fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], range=[-0.5, len(rows) - 0.5])
-    fig.update_layout(legend={"orientation": "h", "x": 0.0, "y": -0.15, "yanchor": "top"})
-    return _layout(fig, t(lang, "plot_timeline"), 340)
+        layout["xaxis"] = {**layout.get("xaxis", {}), "tickvals": tickvals, "ticktext": ticktext,
+                           "showgrid": True, "gridcolor": "#eeeeee"}  # fmt: skip
+    layout["yaxis"] = {**layout.get("yaxis", {}), "categoryorder": "array",
+                       "categoryarray": rows[::-1], "range": [-0.5, len(rows) - 0.5]}  # fmt: skip
+    layout["legend"] = {"orientation": "h", "x": 0.0, "y": -0.15, "yanchor": "top"}
+    return _figure(data, layout, t(lang, "plot_timeline"), 340)
 
 
 def _count_step(largest: int) -> int:
@@ -303,20 +329,21 @@ def counts_bar(counts: Mapping[str, int], title: str, lang: Lang) -> go.Figure:
     >>> list(fig.data[0].x), fig.layout.xaxis.dtick
     ([2, 1], 1)
     """
-    fig = go.Figure()
     height = 28 * max(len(counts), 1) + 150
     if not counts:
-        return _layout(_empty(fig, lang), title, height)
+        return _figure([], _no_data(lang), title, height)
     keys = list(counts)
     values = [int(counts[k]) for k in keys]
-    fig.add_bar(
-        orientation="h", y=keys, x=values, marker={"color": "#2f78b5"},
-        text=[number(v, lang) for v in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{text}<extra></extra>",
-    )  # fmt: skip
-    fig.update_xaxes(dtick=_count_step(max(values)), tickformat="d", rangemode="tozero")
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    return _layout(fig, title, height)
+    bar = {
+        "type": "bar", "orientation": "h", "y": keys, "x": values, "marker": {"color": "#2f78b5"},
+        "text": [number(v, lang) for v in values], "textposition": "outside",
+        "cliponaxis": False, "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }  # fmt: skip
+    layout = {
+        "xaxis": {"dtick": _count_step(max(values)), "tickformat": "d", "rangemode": "tozero"},
+        "yaxis": {"autorange": "reversed"},
+    }
+    return _figure([bar], layout, title, height)
 
 
 def fairness_ratios(
@@ -335,29 +362,36 @@ def fairness_ratios(
     >>> len(fairness_ratios(table, ["flag_rate"], (0.8, 1.25), "en").data[0].x)
     2
     """
-    fig = go.Figure()
     rows = [f"{a}: {g}" for a, g in zip(table["attribute"], table["group"], strict=True)]
     low, high = band
-    fig.add_vrect(x0=low, x1=high, fillcolor="#3f8f5a", opacity=0.12, line_width=0)
-    fig.add_vline(x=1.0, line={"color": "#111111", "width": 1})
+    shapes = [
+        {"type": "rect", "x0": low, "x1": high, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+         "fillcolor": "#3f8f5a", "opacity": 0.12, "line": {"width": 0}},
+        _vline(1.0, color="#111111", width=1),
+    ]  # fmt: skip
     symbols = ("circle", "diamond", "square")
+    data: list[dict[str, Any]] = []
     for i, metric in enumerate(metrics):
         ratios = table[f"{metric}_ratio"].astype(float).to_numpy()
         values = table[metric].astype(float).to_numpy()
-        label = t(lang, METRIC_KEYS.get(metric, metric)) if metric in METRIC_KEYS else metric
-        fig.add_scatter(
-            x=ratios, y=rows, mode="markers", name=label,
-            marker={"size": 11, "symbol": symbols[i % len(symbols)]},
-            customdata=[
+        label = t(lang, METRIC_KEYS[metric]) if metric in METRIC_KEYS else metric
+        data.append({
+            "type": "scatter", "x": [None if not np.isfinite(r) else float(r) for r in ratios],
+            "y": rows, "mode": "markers", "name": label,
+            "marker": {"size": 11, "symbol": symbols[i % len(symbols)]},
+            "customdata": [
                 [number(int(n), lang), "—" if not np.isfinite(v) else percent(float(v), lang),
                  "—" if not np.isfinite(r) else number(float(r), lang, 2)]
                 for n, v, r in zip(table["n"], values, ratios, strict=True)
             ],
-            hovertemplate=(
+            "hovertemplate": (
                 f"%{{y}}<br>{t(lang, 'col_n')}: %{{customdata[0]}}<br>{label}: "
                 "%{customdata[1]} (%{customdata[2]})<extra></extra>"
             ),
-        )  # fmt: skip
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(legend={"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"})
-    return _layout(fig, t(lang, "sup_fairness"), 26 * max(len(rows), 1) + 200)
+        })  # fmt: skip
+    layout = {
+        "shapes": shapes,
+        "yaxis": {"autorange": "reversed"},
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
+    }
+    return _figure(data, layout, t(lang, "sup_fairness"), 26 * max(len(rows), 1) + 200)
