@@ -64,7 +64,7 @@ _GRID = "#ebf0f8"
 
 
 def _figure(
-    data: list[dict[str, Any]], layout: dict[str, Any], title: str, height: int
+    data: list[dict[str, Any]], layout: dict[str, Any], title: str, height: int, lang: Lang
 ) -> go.Figure:
     """Build the figure in one pass from plain dicts, with the app's look.
 
@@ -82,6 +82,8 @@ def _figure(
         "font": _FONT,
         "margin": {"l": 10, "r": 30, "t": 70, "b": 40},
         "hoverlabel": {"align": "left"},
+        # Decimal and thousands separators of the axes' numbers, as ``number`` writes them.
+        "separators": ", " if lang == "ru" else ".,",
         **layout,
     }
     return go.Figure({"data": data, "layout": layout})
@@ -225,7 +227,7 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
         "legend": {"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
     }  # fmt: skip
     lines = sum(len(textwrap.wrap(r["label"], LABEL_WIDTH)) or 1 for r in rows)
-    return _figure(data, layout, t(lang, "plot_waterfall"), 22 * lines + 14 * n + 240)
+    return _figure(data, layout, t(lang, "plot_waterfall"), 22 * lines + 14 * n + 240, lang)
 
 
 def _month_ticks(first: date, last: date, lang: Lang) -> tuple[list[str], list[str]]:
@@ -302,7 +304,7 @@ def timeline(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     layout["yaxis"] = {**layout.get("yaxis", {}), "categoryorder": "array",
                        "categoryarray": rows[::-1], "range": [-0.5, len(rows) - 0.5]}  # fmt: skip
     layout["legend"] = {"orientation": "h", "x": 0.0, "y": -0.15, "yanchor": "top"}
-    return _figure(data, layout, t(lang, "plot_timeline"), 340)
+    return _figure(data, layout, t(lang, "plot_timeline"), 340, lang)
 
 
 def _count_step(largest: int) -> int:
@@ -331,7 +333,7 @@ def counts_bar(counts: Mapping[str, int], title: str, lang: Lang) -> go.Figure:
     """
     height = 28 * max(len(counts), 1) + 150
     if not counts:
-        return _figure([], _no_data(lang), title, height)
+        return _figure([], _no_data(lang), title, height, lang)
     keys = list(counts)
     values = [int(counts[k]) for k in keys]
     bar = {
@@ -343,7 +345,7 @@ def counts_bar(counts: Mapping[str, int], title: str, lang: Lang) -> go.Figure:
         "xaxis": {"dtick": _count_step(max(values)), "tickformat": "d", "rangemode": "tozero"},
         "yaxis": {"autorange": "reversed"},
     }
-    return _figure([bar], layout, title, height)
+    return _figure([bar], layout, title, height, lang)
 
 
 def fairness_ratios(
@@ -394,4 +396,4 @@ def fairness_ratios(
         "yaxis": {"autorange": "reversed"},
         "legend": {"orientation": "h", "x": 0.0, "y": -0.12, "yanchor": "top"},
     }
-    return _figure(data, layout, t(lang, "sup_fairness"), 26 * max(len(rows), 1) + 200)
+    return _figure(data, layout, t(lang, "sup_fairness"), 26 * max(len(rows), 1) + 200, lang)

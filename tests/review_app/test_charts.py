@@ -107,6 +107,9 @@ def test_counts_have_whole_ticks() -> None:
     fig = charts.counts_bar({"Referred": 3, "No outreach": 1}, "t", "ru")
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"
     assert charts.counts_bar({"a": 1234}, "t", "ru").data[0].text == ("1 234",)
+    # Axis numbers use the language's separators too (0,6 in Russian).
+    assert fig.layout.separators == ", "
+    assert charts.counts_bar({"a": 1}, "t", "en").layout.separators == ".,"
     assert [charts._count_step(n) for n in (1, 6, 7, 40, 1000)] == [1, 1, 2, 10, 200]
     empty = charts.counts_bar({}, "t", "en")
     assert not empty.data and empty.layout.annotations[0].text == "No data"
