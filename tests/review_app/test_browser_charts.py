@@ -21,7 +21,7 @@ __all__ = ["browser", "shots"]  # the fixtures, shared with test_browser
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_card_charts_are_interactive(
-    browser: object, served: Served, shots: Path, lang: str
+    browser: object, served: Served, shots: Path, lang: i18n.Lang
 ) -> None:
     context, page = _login(browser, served, "anna", lang, None)
     try:
@@ -51,7 +51,7 @@ def test_card_charts_are_interactive(
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_empty_fairness_table_says_so(
-    browser: object, served: Served, shots: Path, lang: str
+    browser: object, served: Served, shots: Path, lang: i18n.Lang
 ) -> None:
     assert served.queue.decisions().empty  # nothing decided in this module's store
     t = TEXT[lang]
