@@ -2,20 +2,19 @@
 
 Everything here reads the payload "as shown" when the run was enqueued (a
 :class:`risk.FlagPayload`: score, contributions, coverage, needs, services, timeline) and renders
-it in one language; each contribution reads as ``risk.render_contribution`` writes it. Figures are
-built without ``pyplot`` (no global state, safe across threads).
+it in one language; each contribution reads as ``risk.render_contribution`` writes it. Charts are
+Plotly figures the browser draws (``review_app._charts``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from review_app import _charts as charts
 from review_app._i18n import (
     DECISION_NAMES,
     DOMAIN_NAMES,
@@ -26,7 +25,6 @@ from review_app._i18n import (
     count,
     district_name,
     model_label,
-    month_label,
     name,
     number,
     percent,
@@ -43,31 +41,12 @@ from risk import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import plotly.graph_objects as go
 
-#: Contributions drawn one by one in the waterfall; the rest form one bar.
-TOP_FEATURES = 12
 #: Contributions listed as sentences; the rest are summed per domain.
 TOP_SENTENCES = 15
 #: Contributions smaller than this (in log-odds) are not worth a sentence.
 MIN_SENTENCE = 0.01
-
-DOMAIN_COLOURS: dict[str, str] = {
-    "material": "#d08c2c",
-    "health_disability": "#3f8f5a",
-    "parenting_relations": "#7a5ba8",
-    "child_development": "#2f78b5",
-    "safety": "#c0392b",
-}
-SOURCE_COLOURS: dict[str, str] = {
-    "social_protection": "#d08c2c",
-    "education": "#2f78b5",
-    "health": "#3f8f5a",
-    "police": "#c0392b",
-    "employment": "#8a6d3b",
-    "housing": "#7f8c8d",
-}
-
 
 # The registry's descriptions end with how "no data" is filled, e.g. "(none in the lookback —
 # lookback + 1, 1096 by default)": right for documentation, noise beside a family's value.
@@ -309,194 +288,35 @@ def timeline_rows(payload: Mapping[str, Any], lang: Lang) -> list[tuple[str, str
 # -- figures ------------------------------------------------------------------------------
 
 
-def _sigmoid(x: Any) -> Any:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
-
-
-def _logit(p: Any) -> Any:
-    q = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
-    return np.log(q / (1.0 - q))
-
-
-def _figure(width: float, height: float) -> Figure:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    fig.patch.set_facecolor("white")
-    return fig
-
-
-def _short(text: str, limit: int = 90) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
-    """Draw the explanation as a waterfall, from the regional average to the family's score.
-
-    The top ``TOP_FEATURES`` contributions are drawn one by one (coloured by need domain, with
-    the record value), the rest as one bar; the top axis reads the log-odds as probabilities.
+def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
+    """Draw the explanation as an interactive waterfall (see :func:`review_app._charts.waterfall`).
 
     Examples
     --------
-    >>> p = {"base_log_odds": -2.0, "log_odds": -1.0, "contributions": [
-    ...     {"feature": "a", "value": 3.0, "contribution": 0.7, "domain": "safety",
-    ...      "unit": "count", "description_ru": "А", "description_en": "A"},
-    ...     {"feature": "b", "value": 1.0, "contribution": 0.3, "domain": "material",
-    ...      "unit": "flag", "description_ru": "Б", "description_en": "B"}]}
-    >>> len(waterfall_figure(p, "en").axes[0].patches)
-    2
+    >>> p = {"base_log_odds": -2.0, "log_odds": -1.0, "contributions": []}
+    >>> waterfall_figure(p, "en").layout.title.text
+    'Contributions to the score (log-odds)'
     """
-    contributions: Sequence[PayloadContribution] = payload.get("contributions", [])
-    lookback = _lookback(payload)
-    top = list(contributions[:TOP_FEATURES])
-    rest = contributions[TOP_FEATURES:]
-    base = float(payload.get("base_log_odds", 0.0))
-    final = float(payload.get("log_odds", base + sum(c["contribution"] for c in contributions)))
-    labels = [
-        _short(render_contribution(c, lang, lookback_days=lookback, effect=False)) for c in top
-    ]
-    values = [float(c["contribution"]) for c in top]
-    colours = [DOMAIN_COLOURS.get(str(c.get("domain")), "#888888") for c in top]
-    if rest:
-        labels.append(t(lang, "plot_other", n=count(len(rest), "signals", lang)))
-        values.append(sum(float(c["contribution"]) for c in rest))
-        colours.append("#bbbbbb")
-    n = len(values)
-    fig = _figure(13.0, 0.36 * n + 2.0)
-    ax = fig.add_subplot()
-    start = base
-    for i, (v, colour) in enumerate(zip(values, colours, strict=True)):
-        y = n - i
-        ax.barh(y, v, left=start, color=colour, height=0.7, edgecolor="white")
-        ax.text(
-            start + v + (0.02 if v >= 0 else -0.02),
-            y,
-            format_log_odds(v, lang),
-            va="center",
-            ha="left" if v >= 0 else "right",
-            fontsize=8,
-            color="#333333",
-        )
-        if i + 1 < n:
-            ax.plot([start + v, start + v], [y - 0.35, y - 0.65], color="#999999", lw=0.8)
-        start += v
-    ax.axvline(base, color="#555555", lw=1, ls=":")
-    ax.axvline(final, color="#111111", lw=1.5)
-    ax.set_yticks(range(n, 0, -1), labels, fontsize=9)
-    ax.set_ylim(0.3, n + 0.8)
-    lo, hi = min(base, final), max(base, final)
-    running = base
-    for v in values:
-        running += v
-        lo, hi = min(lo, running), max(hi, running)
-    pad = 0.15 * (hi - lo or 1.0)
-    ax.set_xlim(lo - pad, hi + pad)
-    ax.set_xlabel(t(lang, "plot_logit"))
-    ax.set_title(t(lang, "plot_waterfall"), fontsize=11, loc="left")
-    ax.text(base, n + 0.55, t(lang, "plot_base"), fontsize=8, ha="center", color="#555555")
-    ax.text(final, n + 0.55, t(lang, "plot_final"), fontsize=8, ha="center", weight="bold")
-    top_axis = ax.secondary_xaxis(
-        "top",
-        functions=(
-            _sigmoid,
-            _logit,
-        ),
-    )
-    top_axis.set_xlabel(t(lang, "plot_prob"), fontsize=8)
-    top_axis.tick_params(labelsize=8)
-    ax.spines[["right"]].set_visible(False)
-    from matplotlib.patches import Patch
-
-    domains = [d for d in DOMAIN_COLOURS if any(c.get("domain") == d for c in top)]
-    ax.legend(
-        handles=[
-            Patch(color=DOMAIN_COLOURS[d], label=name(DOMAIN_NAMES, d, lang)) for d in domains
-        ],
-        loc="lower right",
-        fontsize=8,
-        frameon=False,
-    )
-    return fig
+    return charts.waterfall(payload, lang)
 
 
-def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> Figure:
-    """Draw the family's records in the lookback, one row per source, with the as-of date.
+def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
+    """Draw the family's records by source (see :func:`review_app._charts.timeline`).
 
     Examples
     --------
-    >>> p = {"as_of": "2025-06-30", "timeline": [{"event_id": "E1", "date": "2025-03-01",
-    ...     "source": "education", "event_type": "school_absence", "value": 7.0,
-    ...     "description_ru": "Пропуски", "description_en": "Absence"}]}
-    >>> len(timeline_figure(p, "ru").axes[0].collections)
-    1
+    >>> timeline_figure({"timeline": []}, "ru").layout.title.text
+    'Записи о семье по источникам'
     """
-    from matplotlib.dates import AutoDateLocator, date2num, num2date
-    from matplotlib.ticker import FuncFormatter
-
-    events = payload.get("timeline", [])
-    sources = list(SOURCE_NAMES)
-    fig = _figure(13.0, 2.8)
-    ax = fig.add_subplot()
-    for i, source in enumerate(sources):
-        dates = date2num([date.fromisoformat(e["date"]) for e in events if e["source"] == source])
-        if len(dates):
-            ax.scatter(
-                dates,
-                [len(sources) - i] * len(dates),
-                s=28,
-                color=SOURCE_COLOURS[source],
-                alpha=0.75,
-                edgecolors="white",
-                linewidths=0.5,
-            )
-            ax.text(
-                1.005,
-                (len(sources) - i - 0.5) / len(sources),
-                str(len(dates)),
-                transform=ax.transAxes,
-                fontsize=8,
-                va="center",
-                color="#555555",
-            )
-    as_of = payload.get("as_of")
-    if as_of:
-        d = float(date2num(date.fromisoformat(str(as_of)[:10])))
-        ax.axvline(d, color="#111111", lw=1, ls="--")
-        ax.text(d, len(sources) + 0.45, t(lang, "plot_as_of"), fontsize=8, ha="right")
-    labels = [name(SOURCE_NAMES, s, lang) for s in sources]
-    ax.set_yticks(range(len(sources), 0, -1), labels, fontsize=9)
-    ax.set_ylim(0.4, len(sources) + 0.8)
-    locator = AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    # Month names in the page's language (CLDR), not matplotlib's English ones.
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda x, _pos: month_label(num2date(x).date(), lang))
-    )
-    ax.grid(axis="x", color="#eeeeee")
-    ax.set_title(t(lang, "plot_timeline"), fontsize=11, loc="left")
-    ax.spines[["right", "top"]].set_visible(False)
-    return fig
+    return charts.timeline(payload, lang)
 
 
-def bar_figure(counts: Mapping[str, int], title: str, lang: Lang) -> Figure:
-    """Draw a horizontal bar chart of counts (decisions by outcome).
+def bar_figure(counts: Mapping[str, int], title: str, lang: Lang) -> go.Figure:
+    """Draw a horizontal bar chart of counts (see :func:`review_app._charts.counts_bar`).
 
     Examples
     --------
-    >>> len(bar_figure({"a": 2, "b": 1}, "t", "en").axes[0].patches)
-    2
+    >>> list(bar_figure({"a": 2, "b": 1}, "t", "en").data[0].x)
+    [2, 1]
     """
-    fig = _figure(7.0, 0.45 * max(len(counts), 1) + 1.2)
-    ax = fig.add_subplot()
-    if not counts:
-        ax.text(0.5, 0.5, t(lang, "plot_no_data"), ha="center", va="center")
-        ax.set_axis_off()
-        return fig
-    keys = list(counts)
-    ax.barh(range(len(keys), 0, -1), [counts[k] for k in keys], color="#2f78b5")
-    ax.set_yticks(range(len(keys), 0, -1), keys, fontsize=9)
-    for i, k in enumerate(keys):
-        ax.text(counts[k], len(keys) - i, f" {counts[k]}", va="center", fontsize=8)
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.spines[["right", "top"]].set_visible(False)
-    return fig
+    return charts.counts_bar(counts, title, lang)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from review_app import _charts as charts
 from review_app._card import bar_figure
 from review_app._i18n import (
     ATTRIBUTE_NAMES,
@@ -26,7 +27,7 @@ from review_app._service import SupervisorData
 from risk.review import GROUP_ATTRIBUTES, OUTREACH
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    import plotly.graph_objects as go
 
 _log = logging.getLogger(__name__)
 
@@ -114,8 +115,8 @@ def follow_up_table(late: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     )
 
 
-def outcome_figure(decisions: pd.DataFrame, lang: Lang) -> Figure:
-    """Decisions by outcome as a bar chart."""
+def outcome_figure(decisions: pd.DataFrame, lang: Lang) -> go.Figure:
+    """Decisions by outcome as an interactive bar chart (whole-number ticks)."""
     by = decisions["decision"].value_counts() if len(decisions) else pd.Series(dtype="int64")
     data = {name(DECISION_NAMES, str(k), lang): int(v) for k, v in by.items()}
     return bar_figure(data, t(lang, "sup_by_outcome"), lang)
@@ -179,7 +180,7 @@ def fairness_frame(decisions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Figure | None]:
+def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, go.Figure | None]:
     """Audit the combined human and model decisions by group with ``risk.fairness``.
 
     The audit's "flag" is outreach (support offered, referred, or declined by the family) and its
@@ -191,17 +192,17 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
     note : str
         What the numbers mean (or that there are too few decisions).
     table : pandas.DataFrame
-        One row per (attribute, group), localised, ratios to the reference group.
-    figure : matplotlib.figure.Figure or None
-        ``risk``'s audit plot of the ratios; None with too few decisions.
+        One row per (attribute, group), localised, ratios to the reference group; with too few
+        decisions no rows, under the same headers.
+    figure : plotly.graph_objects.Figure or None
+        The ratios to the reference group, drawn in the browser; None with too few decisions.
     """
     from risk.fairness import DEFAULT_BAND, AuditError, audit
-    from risk.plots import audit_plot
 
     low, high = DEFAULT_BAND
     note = t(lang, "sup_fairness_note", low=low, high=high)
     if len(decisions) < MIN_DECISIONS:
-        return t(lang, "sup_fairness_none"), pd.DataFrame(), None
+        return t(lang, "sup_fairness_none"), fairness_headers(lang), None
     frame = fairness_frame(decisions)
     try:
         table = audit(
@@ -215,7 +216,7 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
     except AuditError as exc:
         # The audit's reason (English, with column names) is for the logs, not the page.
         _log.info("fairness table left out: %s", exc)
-        return t(lang, "sup_fairness_none"), pd.DataFrame(), None
+        return t(lang, "sup_fairness_none"), fairness_headers(lang), None
     shown = pd.DataFrame(
         {
             t(lang, "col_attribute"): [name(ATTRIBUTE_NAMES, a, lang) for a in table["attribute"]],
@@ -239,8 +240,30 @@ def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Fi
             for a, g in zip(table["attribute"], table["group"], strict=True)
         ],
     )
-    figure = audit_plot(named, FAIRNESS_METRICS, lang=lang)
+    figure = charts.fairness_ratios(named, FAIRNESS_METRICS, (low, high), lang)
     return note, shown, figure
+
+
+#: Columns of the fairness table (keys of their labels).
+FAIRNESS_COLUMNS: tuple[str, ...] = (
+    "col_attribute",
+    "col_group",
+    "col_n",
+    "col_outreach",
+    "col_agreement",
+    "col_mean_score",
+)
+
+
+def fairness_headers(lang: Lang) -> pd.DataFrame:
+    """Return the fairness table with no rows: its real headers, for the empty state.
+
+    Examples
+    --------
+    >>> list(fairness_headers("en"))[:3]
+    ['Attribute', 'Group', 'Decisions']
+    """
+    return pd.DataFrame({t(lang, k): pd.Series(dtype=object) for k in FAIRNESS_COLUMNS})
 
 
 def _group_name(attribute: str, group: str, lang: Lang) -> str:
