@@ -165,8 +165,23 @@ def step(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Draw next month's states for all families at once."""
+    return step_from(states, combos, tables, rng.random((len(BINARY) + 1, len(states))))
+
+
+def step_from(
+    states: np.ndarray,
+    combos: np.ndarray,
+    tables: dict[str, np.ndarray],
+    u: np.ndarray,
+    up_scale: np.ndarray | None = None,
+) -> np.ndarray:
+    """Next month's states from given uniforms ``u`` (shape ``(7, n)``), as :func:`step` draws.
+
+    Taking the uniforms lets two paths of the same families (with and without outreach) share
+    their random numbers, so that they differ only by the intervention. ``up_scale`` multiplies
+    each family's probability of a distress level moving up (outreach lowers it).
+    """
     flat = combos * N_STATES + states
-    u = rng.random((len(BINARY) + 1, len(states)))
     flags = {}
     for i, name in enumerate(BINARY):
         p = tables[f"p_{name}"].ravel()[flat]
@@ -174,6 +189,8 @@ def step(
     L = states % N_LEVELS
     p_up = tables["p_up"].ravel()[flat]
     p_down = tables["p_down"].ravel()[flat]
+    if up_scale is not None:
+        p_up = p_up * up_scale
     move = np.where(u[-1] < p_up, 1, np.where(u[-1] < p_up + p_down, -1, 0))
     return encode(L + move, flags)
 

@@ -17,6 +17,19 @@ import pyarrow.compute as pc
 from risk._profiles import Profile, get_profile
 
 BURN_IN_MONTHS = 36
+#: Columns of :attr:`Truth.potential`.
+POTENTIAL: tuple[str, ...] = (
+    "family_id",
+    "as_of",
+    "label_with",
+    "label_without",
+    "distress_with",
+    "distress_without",
+    "label_q_with",
+    "label_q_without",
+    "distress_q_with",
+    "distress_q_without",
+)
 DAY = np.timedelta64(1, "D")
 
 
@@ -31,6 +44,11 @@ class SynthConfig:
     end: str = "2025-12-31"
     surveillance_bias: float = 1.0
     label_bias: float = 1.0
+    #: Fraction by which outreach lowers a supported family's monthly probabilities of its
+    #: distress rising a level and of a crisis being registered (0: outreach changes nothing).
+    outreach_effect: float = 0.3
+    #: Months that the lowered hazard lasts from the start of outreach.
+    effect_months: int = 12
 
     def validate(self) -> SynthConfig:
         """Raise ``ValueError`` naming the argument that is out of range."""
@@ -48,6 +66,14 @@ class SynthConfig:
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be a positive number; got {value}"
                 )
+        if not 0.0 <= self.outreach_effect <= 1.0:
+            raise ValueError(
+                f"--outreach-effect must be between 0 and 1; got {self.outreach_effect}"
+            )
+        if self.effect_months < 0 or int(self.effect_months) != self.effect_months:
+            raise ValueError(
+                f"--effect-months must be a whole number of months >= 0; got {self.effect_months}"
+            )
         return self
 
 
@@ -63,11 +89,20 @@ class Truth:
     snapshots : pandas.DataFrame
         ``family_id, as_of, p_true, label, distress`` for each quarterly as-of date and each
         family in the screening population at that date.
+    potential : pandas.DataFrame
+        Potential outcomes of the families that outreach reached (empty without outreach): for
+        each snapshot row of such a family, ``label_with``/``label_without`` (a registered outcome
+        in the 12 months after ``as_of``, with the outreach that happened and in the same world
+        without any outreach), ``distress_with``/``distress_without`` (a crisis month in those 12
+        months), and the same four over the next 3 months (``*_q_*``). Both paths share their
+        random numbers, so they differ only by the outreach; families absent from it have
+        identical paths.
     """
 
     families: pd.DataFrame
     snapshots: pd.DataFrame
     manifest: dict = field(default_factory=dict)
+    potential: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(POTENTIAL)))
 
 
 def as_of_dates(start: str | pd.Timestamp, end: str | pd.Timestamp) -> list[pd.Timestamp]:

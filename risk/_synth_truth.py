@@ -18,7 +18,7 @@ import pandas as pd
 from features import Records, write_table
 from risk import _latent as lat
 from risk._profiles import Profile
-from risk._synth_population import SynthConfig, Truth, _Population, as_of_dates
+from risk._synth_population import POTENTIAL, SynthConfig, Truth, _Population, as_of_dates
 
 
 def _truth(
@@ -58,8 +58,7 @@ def _truth(
         minors_t = pop.minor_counts(t)
         recent = np.zeros(pop.n, dtype=bool)
         recent[out_fam[(out_day >= t - np.timedelta64(365, "D")) & (out_day < t)]] = True
-        in_pop = (pop.registered_on < t) & (minors_t > 0) & ~recent
-        idx = np.flatnonzero(in_pop)
+        idx = screening_population(pop, t, recent, minors_t)
         st = state_history[m, idx].astype(np.int64)
         p_true = 1.0 - survive[combos[idx], st]
         label = np.zeros(pop.n, dtype=np.int8)
@@ -85,6 +84,54 @@ def _truth(
     snapshots["family_id"] = snapshots["family_id"].astype("str")
     manifest = _manifest(cfg, prof, pop, minors, records, snapshots)
     return Truth(families=families, snapshots=snapshots, manifest=manifest)
+
+
+def screening_population(
+    pop: _Population, t: np.datetime64, recent: np.ndarray, minors: np.ndarray | None = None
+) -> np.ndarray:
+    """Return the families screened at ``t``: registered, with a minor, no recent outcome."""
+    minors_t = pop.minor_counts(t) if minors is None else minors
+    return np.flatnonzero((pop.registered_on < t) & (minors_t > 0) & ~recent)
+
+
+Path_ = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _potential(
+    snapshots: pd.DataFrame,
+    index: pd.Index,
+    treated: np.ndarray,
+    months: np.ndarray,
+    factual: Path_,
+    without: Path_,
+) -> pd.DataFrame:
+    """Potential outcomes of the treated families at each of their snapshots.
+
+    ``factual`` and ``without`` are each ``(state history, outcome family, outcome month)`` of
+    one path. Outcome dates fall on days 2..28 of their month, so the label window
+    ``(as_of, as_of + 365 days]`` is the 12 months from the as-of month.
+    """
+    rows = snapshots[treated[index.get_indexer(pd.Index(snapshots["family_id"]))]]
+    fam = index.get_indexer(pd.Index(rows["family_id"]))
+    as_of = rows["as_of"].to_numpy().astype("datetime64[M]")
+    m = (as_of - months[0].astype("datetime64[M]")).astype(np.int64)
+    n_months = factual[0].shape[0]
+    out: dict[str, object] = {
+        "family_id": rows["family_id"].to_numpy(),
+        "as_of": rows["as_of"].to_numpy(),
+    }
+    for name, (history, of, om) in (("with", factual), ("without", without)):
+        events = np.zeros((n_months + 12, len(index)), dtype=bool)
+        events[om, of] = True
+        crisis = np.zeros((n_months + 12, len(index)), dtype=bool)
+        crisis[:n_months] = history % lat.N_LEVELS == lat.CRISIS
+        for suffix, span in (("", 12), ("_q", 3)):
+            window = m[None, :] + np.arange(span)[:, None]
+            out[f"label{suffix}_{name}"] = events[window, fam[None, :]].any(axis=0).astype(np.int8)
+            out[f"distress{suffix}_{name}"] = (
+                crisis[window, fam[None, :]].any(axis=0).astype(np.int8)
+            )
+    return pd.DataFrame(out)[list(POTENTIAL)].reset_index(drop=True)
 
 
 def _manifest(
@@ -150,7 +197,11 @@ def _manifest(
         "generator": "family-risk synth",
         "seed": cfg.seed,
         "profile": cfg.profile,
-        "parameters": asdict(cfg),
+        # Outreach parameters are the manifest's "outreach" section, written only when some
+        # family was treated: without outreach the output is the plain generator's, bit for bit.
+        "parameters": {
+            k: v for k, v in asdict(cfg).items() if k not in ("outreach_effect", "effect_months")
+        },
         "extraction_date": pd.Timestamp(cfg.end).date().isoformat(),
         "counts": {
             "families": int(len(records.families)),
@@ -181,6 +232,8 @@ def write_population(records: Records, truth: Truth, out: str | Path) -> Path:
     tmp.mkdir(exist_ok=True)
     write_table(truth.families, tmp / "families.parquet")
     write_table(truth.snapshots, tmp / "snapshots.parquet")
+    if len(truth.potential):
+        write_table(truth.potential, tmp / "potential_outcomes.parquet")
     truth_dir.mkdir(exist_ok=True)
     for f in tmp.iterdir():
         f.replace(truth_dir / f.name)

@@ -1,7 +1,7 @@
 """The synthetic population generator (``risk synth``)."""
 
 from risk._profiles import PROFILES, District, Profile, get_profile
-from risk._synth import SynthConfig, Truth, as_of_dates, generate, write_population
+from risk._synth import SynthConfig, Truth, World, as_of_dates, generate, write_population
 
 __all__ = [
     "PROFILES",
@@ -10,6 +10,7 @@ __all__ = [
     "get_profile",
     "SynthConfig",
     "Truth",
+    "World",
     "as_of_dates",
     "generate",
     "write_population",

@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "family_report",
     "escalate",
     "ingest",
+    "evaluate",
 )
 
 

@@ -39,11 +39,41 @@ def register(app: typer.Typer) -> None:
                 help="Multiplier on how often a low-income family's crisis is registered.",
             ),
         ] = 1.0,
+        outreach_effect: Annotated[
+            float,
+            typer.Option(
+                "--outreach-effect",
+                help="Fraction by which outreach lowers a treated family's monthly hazards of "
+                "rising distress and of a registered crisis (0: no effect). Acts only on the "
+                "families of --treatments.",
+            ),
+        ] = 0.3,
+        effect_months: Annotated[
+            int, typer.Option("--effect-months", help="Months the lowered hazard lasts.")
+        ] = 12,
+        treatments: Annotated[
+            Path | None,
+            typer.Option(
+                "--treatments",
+                help="Parquet or CSV table family_id, start_date: outreach given to these "
+                "families from these dates; the truth then holds their outcomes with and "
+                "without it (truth/potential_outcomes.parquet).",
+            ),
+        ] = None,
     ) -> None:
         """Generate records, truth/ and manifest.json for a synthetic population."""
+        import pandas as pd
         from tqdm.auto import tqdm
 
         from risk.synth import generate, write_population
+
+        given = None
+        if treatments is not None:
+            given = (
+                pd.read_csv(treatments)
+                if treatments.suffix == ".csv"
+                else pd.read_parquet(treatments)
+            )
 
         with tqdm(total=None, desc="simulating months", unit="month", disable=None) as bar:
 
@@ -59,6 +89,9 @@ def register(app: typer.Typer) -> None:
                 end=end,
                 surveillance_bias=surveillance_bias,
                 label_bias=label_bias,
+                outreach_effect=outreach_effect,
+                effect_months=effect_months,
+                treatments=given,
                 on_month=tick,
             )
         path = write_population(records, truth, out)

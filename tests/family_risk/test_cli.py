@@ -32,6 +32,7 @@ EXPECTED_COMMANDS = {
     "escalate",
     "ingest",
     "docs",
+    "evaluate",
     "demo",
 }
 

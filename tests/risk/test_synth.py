@@ -8,12 +8,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from family_risk.cli import app
 from features import load_records
 from risk import _latent as lat
-from risk.synth import SynthConfig, generate, write_population
+from risk.synth import SynthConfig, World, generate, write_population
 
 N = 3000
 
@@ -247,3 +248,52 @@ def test_cli_reports_bad_arguments_without_traceback(tmp_path) -> None:
     assert result.exit_code == 2
     assert "--families must be at least 1" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_zero_effect_leaves_the_world_bit_identical() -> None:
+    plain = generate(500, seed=4)
+    ids = plain[0].families["family_id"].head(40)
+    treatments = pd.DataFrame({"family_id": ids, "start_date": "2021-04-01"})
+    for effect in (0.0, 0.3):
+        records, truth = generate(500, seed=4, outreach_effect=effect, treatments=treatments)
+        same = effect == 0.0
+        assert (len(truth.potential) == 0) == same
+        if same:
+            assert_frame_equal(records.events, plain[0].events)
+            assert_frame_equal(records.outcomes, plain[0].outcomes)
+            assert_frame_equal(truth.snapshots, plain[1].snapshots)
+        else:
+            # Outreach changes only what happens from its start on.
+            early = records.events[records.events["event_date"] < "2021-04-01"]
+            plain_early = plain[0].events[plain[0].events["event_date"] < "2021-04-01"]
+            assert_frame_equal(early.reset_index(drop=True), plain_early.reset_index(drop=True))
+            assert not records.events.equals(plain[0].events)
+    assert "outreach" not in plain[1].manifest
+
+
+def test_world_treats_only_forward() -> None:
+    world = World(SynthConfig(300, seed=1))
+    world.advance("2021-04-01")
+    assert world.date == pd.Timestamp("2021-04-01")
+    with pytest.raises(ValueError, match="before the next month"):
+        world.treat(["F000001"], "2021-01-01")
+    with pytest.raises(ValueError, match="unknown family"):
+        world.treat(["nobody"], "2021-04-01")
+
+
+def test_synth_command_applies_treatments(tmp_path) -> None:
+    treated = tmp_path / "treated.csv"
+    pd.DataFrame({"family_id": ["F000001", "F000002"], "start_date": ["2022-01-01"] * 2}).to_csv(
+        treated, index=False
+    )
+    args = ["synth", "--families", "300", "--seed", "5", "--treatments", str(treated)]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    potential = pd.read_parquet(tmp_path / "a" / "truth" / "potential_outcomes.parquet")
+    assert set(potential["family_id"]) <= {"F000001", "F000002"}
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["outreach"]["families_treated"] == 2
+    result = CliRunner().invoke(
+        app, [*args, "--outreach-effect", "1.5", "--out", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 2 and "--outreach-effect must be between 0 and 1" in result.output
