@@ -34,6 +34,7 @@ EXPECTED_COMMANDS = {
     "docs",
     "evaluate",
     "demo",
+    "simulate",
 }
 
 #: The plugins that contribute them.
@@ -42,6 +43,7 @@ EXPECTED_PLUGINS = {
     "training": "training._cli:register",
     "review_app": "review_app._cli:register",
     "demo": "family_risk._demo:register",
+    "simulate": "family_risk._simulate:register",
 }
 
 runner = CliRunner()
