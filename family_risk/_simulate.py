@@ -181,10 +181,12 @@ def _review(
     accepted: list[str] = []
     today = datetime.now(UTC).date()
     items = queue.items(run_id=run_id)
-    for row in items.itertuples(index=False):
-        user = users[str(row.district)]
-        session = f"sim-{run_id}-{row.flag_id}"
-        item = queue.item(int(row.flag_id), user, session=session)
+    for flag_id, district in zip(
+        items["flag_id"].astype("int64").tolist(), items["district"].astype(str), strict=True
+    ):
+        user = users[district]
+        session = f"sim-{run_id}-{flag_id}"
+        item = queue.item(flag_id, user, session=session)
         agree = rng.random() < opts.agreement
         if item.family_id in under_outreach or not agree:
             queue.record_decision(
@@ -362,6 +364,7 @@ def run_simulation(
     sim = Simulation(final, truth, simulated_treatments(queue, run_dates), rank_table, plan)
     write_simulation(sim, out)
     queue.close()
+    assert model is not None  # quarters >= 1: the first quarter trained one
     return SimulationResult(
         out=out,
         store_url=store_url,

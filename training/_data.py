@@ -160,7 +160,7 @@ def labelled_snapshots(
 
 
 def treated_windows(
-    index: pd.MultiIndex, treatments: pd.DataFrame | None, horizon_days: int
+    index: pd.Index, treatments: pd.DataFrame | None, horizon_days: int
 ) -> np.ndarray:
     """Mark the snapshots whose label window outreach may have changed.
 
