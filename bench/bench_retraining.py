@@ -100,13 +100,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--families", type=int, default=6000)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--csv", type=Path, help="Also write one row per seed and model here.")
     args = parser.parse_args()
     start = time.perf_counter()
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             rows.extend(one_seed(seed, args.families, Path(tmp)))
     table = pd.DataFrame(rows)
+    if args.csv is not None:
+        table.to_csv(args.csv, index=False)
     mean = table.drop(columns="seed").groupby("model", sort=False).mean()
     print(f"{args.seeds} seeds, {args.families} families, {time.perf_counter() - start:.0f} s")
     cols = [

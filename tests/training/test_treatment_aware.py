@@ -132,4 +132,5 @@ def test_model_card_says_what_the_treatment_record_touched(censored_and_naive) -
         f"{int(m['treated_families']):,} families"
     )
     assert expected in card
+    assert "rated the families it had helped at" in card  # the simulation's finding
     assert "learned from" in render_model_card(runs["ignore"], date="2026-01-01")
