@@ -15,6 +15,7 @@ date. Its output is what ``risk evaluate`` reads (``risk.evaluation.read_simulat
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -400,7 +401,8 @@ def register(app: typer.Typer) -> None:
         ] = 0.6,
         rollout: Annotated[str, typer.Option("--rollout", help="all or pilots")] = "all",
         retrain: Annotated[
-            str, typer.Option("--retrain", help="never, or k: retrain every k quarters")
+            str,
+            typer.Option("--retrain", help="never, or K / every-K-quarters: retrain every K"),
         ] = "never",
         treatment: Annotated[
             str, typer.Option("--treatment", help="censor or ignore (the training's handling)")
@@ -415,8 +417,9 @@ def register(app: typer.Typer) -> None:
 
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         logging.getLogger("mlflow").setLevel(logging.WARNING)
-        if retrain != "never" and not retrain.isdigit():
-            raise InputError(f"--retrain must be 'never' or a number of quarters; got {retrain!r}")
+        every = re.fullmatch(r"(?:every-)?(\d+)(?:-quarters?)?", retrain)
+        if retrain != "never" and every is None:
+            raise InputError(f"--retrain must be 'never', K or every-K-quarters; got {retrain!r}")
         opts = SimulateOptions(
             region=region,
             quarters=quarters,
@@ -427,7 +430,7 @@ def register(app: typer.Typer) -> None:
             agreement=agreement,
             acceptance=acceptance,
             rollout=rollout,
-            retrain_every=None if retrain == "never" else int(retrain),
+            retrain_every=None if every is None else int(every.group(1)),
             treatment=treatment,
         )
         result = run_simulation(opts, out, store=store, say=typer.echo)

@@ -95,3 +95,11 @@ def test_bad_arguments_are_refused(tmp_path) -> None:
         run_simulation(SimulateOptions(acceptance=1.5), tmp_path)
     with pytest.raises(InputError, match=r"\[rollout\]"):
         run_simulation(SimulateOptions(region="novgorod", rollout="pilots"), tmp_path)
+
+
+def test_the_command_refuses_an_unknown_retraining_schedule(tmp_path) -> None:
+    from family_risk.cli import app
+
+    res = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), "--retrain", "often"])
+    assert res.exit_code == 2
+    assert "every-K-quarters" in res.output
