@@ -84,10 +84,14 @@ class ModelConfig:
     promotion: PromotionSection
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
     monitoring: Thresholds = field(default_factory=Thresholds)
+    #: ``[training] treatment``: what training does with the treatment record ("censor" drops
+    #: the label windows outreach may have changed; "ignore" learns from them as they are).
+    treatment: str = "censor"
 
 
 CALIBRATION_METHODS = ("platt",)
 RULES = ("low_income_and_police_365d",)
+TREATMENT_MODES = ("censor", "ignore")
 
 
 class _Reader:
@@ -246,6 +250,7 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
         ),
         raw=data,
         monitoring=monitoring,
+        treatment=r.one_of("training", "treatment", TREATMENT_MODES, "censor"),
     )
 
 

@@ -158,3 +158,58 @@ def labelled_snapshots(
         truth = t.reindex(key)
         truth.index = X.index
     return Snapshots(X=X, y=y, truth=truth)
+
+
+def treated_windows(
+    index: pd.Index, treatments: pd.DataFrame | None, horizon_days: int
+) -> np.ndarray:
+    """Mark the snapshots whose label window outreach may have changed.
+
+    A snapshot at ``T`` of a family is touched when the family's outreach started in
+    ``(T - horizon, T + horizon)``: inside the label window ``(T, T + horizon]`` it lowers
+    the outcomes still to come, and one started less than a horizon before ``T`` may still be
+    acting (how long an effect lasts is unknown to training, so it is taken as at most one
+    horizon). Offers that were declined (no ``outreach_started_at``) touch nothing.
+
+    Parameters
+    ----------
+    index : pandas.MultiIndex
+        (``as_of``, ``family_id``), as :func:`features.build_snapshots` returns it.
+    treatments : pandas.DataFrame or None
+        At least ``family_id`` and ``outreach_started_at`` (the review store's treatment
+        record); ``None`` or empty: nothing is touched.
+    horizon_days : int
+        The label horizon.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One per row of ``index``.
+
+    Examples
+    --------
+    >>> idx = pd.MultiIndex.from_product(
+    ...     [pd.to_datetime(["2022-01-01", "2023-01-01", "2024-06-01"]), ["f1", "f2"]],
+    ...     names=["as_of", "family_id"],
+    ... )
+    >>> tr = pd.DataFrame({"family_id": ["f1"], "outreach_started_at": ["2023-03-01"]})
+    >>> treated_windows(idx, tr, 365).reshape(3, 2).tolist()
+    [[False, False], [True, False], [False, False]]
+    """
+    touched = np.zeros(len(index), dtype=bool)
+    if treatments is None or treatments.empty:
+        return touched
+    started = pd.to_datetime(treatments["outreach_started_at"]).astype("datetime64[s]")
+    starts = pd.DataFrame({"family_id": treatments["family_id"].astype(str), "s": started})
+    starts = starts.dropna(subset=["s"])
+    rows = pd.DataFrame(
+        {
+            "row": np.arange(len(index)),
+            "family_id": index.get_level_values("family_id").astype(str),
+            "t": pd.DatetimeIndex(index.get_level_values("as_of")).astype("datetime64[s]"),
+        }
+    ).merge(starts, on="family_id")
+    horizon = pd.Timedelta(days=horizon_days)
+    hit = (rows["s"] > rows["t"] - horizon) & (rows["s"] < rows["t"] + horizon)
+    touched[rows.loc[hit, "row"].to_numpy()] = True
+    return touched

@@ -23,6 +23,7 @@ from training._data import (
     last_labelled_date,
     quarterly_dates,
     temporal_split,
+    treated_windows,
 )
 from training._fit import fit_lightgbm, fit_logreg, model_features, rule_score
 from training._monotone import constrained_params
@@ -122,6 +123,7 @@ def train(
     n_boot: int = 200,
     progress: Progress | None = None,
     vocabulary: Vocabulary | None = None,
+    treatments: pd.DataFrame | None = None,
 ) -> TrainingRun:
     """Train, calibrate and evaluate the model of ``config`` on ``records``.
 
@@ -142,6 +144,12 @@ def train(
     vocabulary : Vocabulary, optional
         The records' event types (a region pack's); the model gets the features of its own
         types and keeps their description in its metadata (``risk.model_vocabulary``).
+    treatments : DataFrame, optional
+        The review store's treatment record (``family_id``, ``outreach_started_at``). With
+        ``[training] treatment = "censor"`` (the default) the training and validation
+        snapshots whose label window outreach may have changed are left out
+        (:func:`training._data.treated_windows`); the test snapshot is kept whole. The metrics
+        ``treated_families``, ``treated_windows`` and ``censored_windows`` count them.
     """
     say = progress or (lambda _stage: None)
     timer = StageTimer()
@@ -172,6 +180,12 @@ def train(
         _rows(snap, (split.validation,)),
         _rows(snap, (split.test,)),
     )
+    touched = treated_windows(snap.X.index, treatments, m.horizon_days) & (tr | va)
+    if config.treatment == "censor":
+        # Outreach lowered these outcomes: as labels they would teach that a helped family's
+        # profile is safe. Dropping them keeps the rest unbiased when who was treated depends
+        # on the features (the score) and chance, not on anything the features miss.
+        tr, va = tr & ~touched, va & ~touched
     X, y = snap.X, snap.y.to_numpy()
     X_test = X[te]
     capacity = Capacity(
@@ -274,6 +288,9 @@ def train(
     metrics["best_iteration"] = float(fit.best_iteration)
     for key, value in (unconstrained or {}).items():
         metrics[f"unconstrained_test_{key}"] = float(value)
+    metrics["treated_windows"] = float(touched.sum())
+    metrics["treated_families"] = float(X.index.get_level_values("family_id")[touched].nunique())
+    metrics["censored_windows"] = float(touched.sum()) if config.treatment == "censor" else 0.0
     model = replace(
         fit.model,
         metadata={

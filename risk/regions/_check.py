@@ -47,7 +47,7 @@ MEMBER_ROLES: tuple[str, ...] = ("parent", "child", "")
 #: for 0.4), not rounding: the shipped Novgorod and Novosibirsk shares sum to 0.985.
 SHARE_TOLERANCE = 0.02
 
-_TABLES = ("region", "capacity", "districts", "synthetic", "review")
+_TABLES = ("region", "capacity", "districts", "synthetic", "review", "rollout")
 _REGION_KEYS = ("code", "name_ru", "name_en", "timezone")
 _CAPACITY_KEYS = ("default", "min_score")
 _DISTRICT_KEYS = ("code", "name_ru", "name_en", "capacity", "share", "urban_share")
@@ -85,6 +85,7 @@ def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
     synthetic = _synthetic(doc, region) if doc is not None else None
     review = read_review(doc, region) if doc is not None else None
     districts, codes = _districts(doc, region, synthetic=doc is not None and "synthetic" in doc)
+    rollout = _rollout(doc, region, codes) if doc is not None else ()
     services_problems = Problems(SERVICES_FILE)
     services = _services(
         folder / SERVICES_FILE, services_problems, codes, head["code"] if head else ""
@@ -108,7 +109,34 @@ def read_pack(folder: Path) -> tuple[list[RegionProblem], RegionPack | None]:
         vocabulary_types=types,
         path=folder,
         review=review,
+        rollout=rollout,
     )
+
+
+def _rollout(doc: Mapping[str, Any], problems: Problems, codes: Any) -> tuple[tuple[str, ...], ...]:
+    # [rollout] waves = [["code", ...], ...]: each a known district, each in one wave at most.
+    table = doc.get("rollout")
+    if table is None:
+        return ()
+    if not isinstance(table, Mapping):
+        problems.add("[rollout]", "must be a table")
+        return ()
+    check_unknown_keys(table, ("waves",), "[rollout]", problems)
+    waves = table.get("waves", [])
+    if not isinstance(waves, list) or not all(
+        isinstance(w, list) and w and all(isinstance(c, str) for c in w) for w in waves
+    ):
+        problems.add("[rollout].waves", "must be a list of non-empty lists of district codes")
+        return ()
+    known = set(codes or ())
+    seen: set[str] = set()
+    for code in (c for w in waves for c in w):
+        if code not in known:
+            problems.add("[rollout].waves", f"unknown district {code!r}")
+        elif code in seen:
+            problems.add("[rollout].waves", f"district {code!r} is in more than one wave")
+        seen.add(code)
+    return tuple(tuple(w) for w in waves)
 
 
 def _region_head(doc: Mapping[str, Any], problems: Problems) -> dict[str, str] | None:

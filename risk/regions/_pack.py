@@ -132,6 +132,9 @@ class RegionPack:
         The pack's folder.
     review : ReviewSettings or None
         The ``[review]`` table: the working calendar's country and the review deadlines.
+    rollout : tuple of tuple of str
+        ``[rollout] waves``: district codes of each wave of a staged rollout, in order (the
+        districts in no wave come last); empty when the pack gives none.
     """
 
     code: str
@@ -146,6 +149,7 @@ class RegionPack:
     vocabulary_types: tuple[str, ...]
     path: Path
     review: ReviewSettings | None = None
+    rollout: tuple[tuple[str, ...], ...] = ()
 
     def __repr__(self) -> str:
         return (

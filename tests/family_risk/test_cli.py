@@ -35,6 +35,7 @@ EXPECTED_COMMANDS = {
     "evaluate",
     "demo",
     "models",
+    "simulate",
 }
 
 #: The plugins that contribute them.
@@ -43,6 +44,7 @@ EXPECTED_PLUGINS = {
     "training": "training._cli:register",
     "review_app": "review_app._cli:register",
     "demo": "family_risk._demo:register",
+    "simulate": "family_risk._simulate:register",
 }
 
 runner = CliRunner()

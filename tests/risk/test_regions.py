@@ -325,8 +325,18 @@ CASES = {
         "[capacity]",
         "[capacty]",
         [
-            "region.toml: capacty: unknown key; keys are region, capacity, districts, synthetic",
+            "region.toml: capacty: unknown key; keys are region, capacity, districts, "
+            "synthetic, review, rollout",
             "region.toml: [capacity]: required table is missing",
+        ],
+    ),
+    "rollout names an unknown district or one twice": (
+        "region",
+        "[capacity]",
+        '[rollout]\nwaves = [["north", "nowhere"], ["north"]]\n\n[capacity]',
+        [
+            "region.toml: [rollout].waves: unknown district 'nowhere'",
+            "region.toml: [rollout].waves: district 'north' is in more than one wave",
         ],
     ),
     "no districts": (
