@@ -116,6 +116,16 @@ def _register_train(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        treatments_from: Annotated[
+            str | None,
+            typer.Option(
+                "--treatments-from",
+                help="With --data: review store whose treatment record (outreach started, "
+                "services delivered) keeps outreach from contaminating labels, as the model "
+                "definition's [training] treatment says (default: censor).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Train, calibrate, evaluate, audit and register a model; write its model card.
 
@@ -184,6 +194,16 @@ def _register_train(app: typer.Typer) -> None:
             manifest_file = data / "manifest.json"
             if manifest_file.exists():
                 manifest = json.loads(manifest_file.read_text("utf-8"))
+            treatments = None
+            if treatments_from is not None:
+                from risk.commands import review_store
+
+                with review_store(treatments_from) as queue:
+                    treatments = queue.treatment_record()
+                say(
+                    f"treatment record: {treatments['family_id'].nunique()} families reached "
+                    f"by outreach ({cfg.treatment})"
+                )
             run = train(
                 records,
                 cfg,
@@ -193,6 +213,7 @@ def _register_train(app: typer.Typer) -> None:
                 n_boot=n_boot,
                 progress=say,
                 vocabulary=vocabulary,
+                treatments=treatments,
             )
         cfg = run.config
         say(f"logging to MLflow at {resolve_uri(tracking_uri)}")
