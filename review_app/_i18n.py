@@ -178,6 +178,33 @@ _TEXT: dict[str, tuple[str, str]] = {
     # refusals
     "refused": ("Не сохранено", "Not saved"),
     "err_login": ("Войдите в систему.", "Please log in."),
+    "err_last_admin": (
+        "Нельзя отключить или лишить роли последнего действующего администратора.",
+        "The last active admin cannot be disabled or demoted.",
+    ),
+    "err_no_such_user": ("Такого пользователя нет.", "There is no such user."),
+    "err_user_exists": (
+        "Пользователь с таким именем уже есть.",
+        "A user with this name already exists.",
+    ),
+    "err_bad_user_name": (
+        "Имя для входа: от 1 до 128 букв, цифр или знаков «._@-», первая — буква или цифра.",
+        "Login name: 1 to 128 letters, digits or '._@-', starting with a letter or digit.",
+    ),
+    "err_bad_role": (
+        "Выберите роль: специалист, руководитель или администратор.",
+        "Pick a role: specialist, supervisor or administrator.",
+    ),
+    "err_blank_district": (
+        "Название района не может быть пустым.",
+        "A district's name cannot be blank.",
+    ),
+    "err_needs_district": (
+        "Специалисту и руководителю нужен хотя бы один район.",
+        "A specialist or a supervisor needs at least one district.",
+    ),
+    "err_short_password": ("Пароль: не менее {n} знаков.", "Password: at least {n} characters."),
+    "err_long_password": ("Пароль слишком длинный.", "The password is too long."),
     "err_access": ("Нет доступа к этой семье.", "No access to this family."),
     "err_conflict": (
         "Конфликт: карточка изменилась после того, как вы её открыли. Обновите её.",

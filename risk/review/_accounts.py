@@ -81,7 +81,7 @@ class Accounts:
 
         def body(conn: sa.Connection) -> User:
             if self._load_user(conn, name) is not None:
-                raise InvalidUser(f"user {name!r} already exists")
+                raise InvalidUser(f"user {name!r} already exists", reason="user_exists")
             conn.execute(
                 sa.insert(m.users).values(
                     name=name,
@@ -123,7 +123,7 @@ class Accounts:
         with self._read() as conn:
             found = self._load_user(conn, name)
         if found is None:
-            raise UnknownItem(f"unknown user {name!r}")
+            raise UnknownItem(f"unknown user {name!r}", reason="no_such_user")
         return found
 
     def users(self) -> pd.DataFrame:
@@ -341,7 +341,7 @@ class Accounts:
         def body(conn: sa.Connection) -> User:
             row = conn.execute(sa.select(m.users).where(m.users.c.name == name)).first()
             if row is None:
-                raise UnknownItem(f"unknown user {name!r}")
+                raise UnknownItem(f"unknown user {name!r}", reason="no_such_user")
             details = change(conn, row)
             if details is not None:
                 append(conn, [AuditEntry(actor, action, f"user {name}", details)])
@@ -361,7 +361,9 @@ class Accounts:
             .where(u.role == "admin", u.active == sa.true(), u.name != row.name)
         ).scalar_one()
         if not others:
-            raise InvalidUser(f"cannot {doing} {row.name!r}: the last active admin")
+            raise InvalidUser(
+                f"cannot {doing} {row.name!r}: the last active admin", reason="last_admin"
+            )
 
     def _set_active(self, name: str, active: bool, actor: str) -> User:
         def change(conn: sa.Connection, row: Any) -> dict[str, Any] | None:
@@ -500,7 +502,7 @@ class Accounts:
         a = m.audit_log.c
         with self._read() as conn:
             if self._load_user(conn, name) is None:
-                raise UnknownItem(f"unknown user {name!r}")
+                raise UnknownItem(f"unknown user {name!r}", reason="no_such_user")
             rows = conn.execute(
                 sa.select(a.seq, a.at, a.actor, a.action, a.subject, a.details_json)
                 .where(sa.or_(a.actor == name, a.subject == f"user {name}"))

@@ -96,7 +96,8 @@ def validate_user(name: str, password: str, role: str, districts: Iterable[str])
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidUser(
             f"user {name!r}: name must be 1-128 letters, digits or '._@-', starting with a "
-            "letter or digit"
+            "letter or digit",
+            reason="bad_user_name",
         )
     ds = validate_grant(name, role, districts)
     validate_password(name, password)
@@ -121,14 +122,21 @@ def validate_grant(name: str, role: str, districts: Iterable[str]) -> frozenset[
     risk.review._errors.InvalidUser: user 'anna': a supervisor needs at least one district
     """
     if role not in ROLES:
-        raise InvalidUser(f"user {name!r}: role must be one of {', '.join(ROLES)}; got {role!r}")
+        raise InvalidUser(
+            f"user {name!r}: role must be one of {', '.join(ROLES)}; got {role!r}",
+            reason="bad_role",
+        )
     if isinstance(districts, str):
         districts = [districts]
     ds = frozenset(d.strip() for d in districts)
     if any(not d for d in ds):
-        raise InvalidUser(f"user {name!r}: district names must not be blank")
+        raise InvalidUser(
+            f"user {name!r}: district names must not be blank", reason="blank_district"
+        )
     if role != "admin" and not ds:
-        raise InvalidUser(f"user {name!r}: a {role} needs at least one district")
+        raise InvalidUser(
+            f"user {name!r}: a {role} needs at least one district", reason="needs_district"
+        )
     return ds
 
 
@@ -143,10 +151,15 @@ def validate_password(name: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(
             f"user {name!r}: password must be at least {MIN_PASSWORD_LENGTH} characters; "
-            f"got {len(password)}"
+            f"got {len(password)}",
+            reason="short_password",
+            params={"n": MIN_PASSWORD_LENGTH},
         )
     if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
-        raise InvalidUser(f"user {name!r}: password must be at most {MAX_PASSWORD_BYTES} bytes")
+        raise InvalidUser(
+            f"user {name!r}: password must be at most {MAX_PASSWORD_BYTES} bytes",
+            reason="long_password",
+        )
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:

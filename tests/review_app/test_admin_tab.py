@@ -95,7 +95,8 @@ def test_refusals_are_in_the_interface_language(queue: ReviewQueue, lang: Lang) 
     assert ("нет в регионе" if lang == "ru" else "not in the region") in result
     assert queue.get_user("anna").districts == {"shimsky"}
     result, _, _ = panel.do_disable("root", None, None, None, root)
-    assert "last active admin" in result and queue.is_active("root")
+    last = "последнего действующего администратора" if lang == "ru" else "last active admin"
+    assert last in result and queue.is_active("root")
     result, _, _ = panel.do_disable("anna", None, None, None, _request("anna"))
     assert result.endswith(
         "Это могут только администраторы." if lang == "ru" else "Only administrators can do this."
