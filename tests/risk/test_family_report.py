@@ -221,7 +221,13 @@ def test_what_was_used_decided_and_offered(store, records, family, lang):
     html = render_html(report)
     assert svc[f"name_{lang}"] in html.replace("&quot;", '"').replace("&#x27;", "'")
     assert ("152-ФЗ" if lang == "ru" else "152-FZ") in html
-    assert report.follow_ups is None and "после предложения" not in html
+    # The offer opened a follow-up in the store: the report says it is under way.
+    (follow_up,) = report.follow_ups or ()
+    assert follow_up.status == ("идёт" if lang == "ru" else "under way")
+    assert follow_up.closed_on is None and follow_up.outcome is None
+    assert (
+        "Что было после предложения" if lang == "ru" else "What happened after the offer"
+    ) in html
 
 
 def test_rationale_is_escaped(store, records, family):
