@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from features import Records, build_snapshots, risk_features
+from features import Records, Vocabulary, build_snapshots, risk_features
 from risk import Calibration, Capacity, RiskModel
 
 
@@ -23,13 +23,15 @@ def train_small_model(
     num_leaves: int = 15,
     rounds: int = 40,
     unlabelled_are_negative: bool = False,
+    vocabulary: Vocabulary | None = None,
 ) -> RiskModel:
     """LightGBM on snapshots at ``train_dates``, Platt scaling of its margin.
 
     ``truth`` is the population's ``truth/snapshots.parquet``. A snapshot without a truth row
-    fails unless ``unlabelled_are_negative``.
+    fails unless ``unlabelled_are_negative``. ``vocabulary``: the records' event types (a
+    region pack's); the model uses the built-in types' features only.
     """
-    snaps = build_snapshots(records, list(train_dates))
+    snaps = build_snapshots(records, list(train_dates), vocabulary=vocabulary)
     truth = truth.assign(as_of=pd.to_datetime(truth["as_of"]).astype("datetime64[s]"))
     label = truth.set_index(["as_of", "family_id"])["label"].reindex(snaps.index)
     if unlabelled_are_negative:

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from family_risk.cli import app
 from features import Records, load_records
-from risk import Capacity, ModelError, Screener, ScreeningError, ServiceCatalog
+from risk import Capacity, ModelError, Screener, ScreeningError, ServiceCatalog, region_vocabulary
 from risk.regions import RegionError, RegionPack, load_region
 from risk.review import ReviewQueue
 from tests.paths import SAMPLE
@@ -247,10 +247,11 @@ def test_chelyabinsk_end_to_end(tmp_path) -> None:
     )
     assert made.exit_code == 0, made.output
     pack = load_region("chelyabinsk")
-    records = load_records(data)
+    vocabulary = region_vocabulary(pack)  # the pack's own record types are in the records
+    records = load_records(data, vocabulary=vocabulary)
     assert set(records.families["district"]) <= set(pack.district_codes)
     truth = pd.read_parquet(data / "truth" / "snapshots.parquet")
-    model = train_small_model(records, truth, TRAIN_DATES, MODEL_CAPACITY)
+    model = train_small_model(records, truth, TRAIN_DATES, MODEL_CAPACITY, vocabulary=vocabulary)
     model.save(tmp_path / "model")
     store = f"sqlite:///{tmp_path / 'review.db'}"
     result = CliRunner().invoke(
@@ -260,7 +261,7 @@ def test_chelyabinsk_end_to_end(tmp_path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "capacity: region pack 'chelyabinsk': 25 per district (" in result.output
-    screening = Screener(model, region=pack).screen(records, AS_OF)
+    screening = Screener(model, region=pack).screen(records, AS_OF, vocabulary=vocabulary)
     assert_services_from_own_district(screening, pack)
     with ReviewQueue(store) as queue:
         assert len(queue.items()) == len(screening.flagged_ids)
