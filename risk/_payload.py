@@ -300,7 +300,7 @@ def validate_payload(payload: object, *, family_id: str | None = None) -> FlagPa
     Traceback (most recent call last):
     ...
     risk._payload.PayloadError: payload of family F1 lacks the key district
-    >>> p = example_payload("F1")
+    >>> p = example_payload("F1", district="north")
     >>> validate_payload(p) is p
     True
     >>> validate_payload({**p, "capacity": "12"}, family_id="F1")
@@ -326,7 +326,7 @@ def validate_payload(payload: object, *, family_id: str | None = None) -> FlagPa
     return typed
 
 
-def example_payload(family_id: str = "F1", *, district: str = "velikiy_novgorod") -> FlagPayload:
+def example_payload(family_id: str = "F1", *, district: str) -> FlagPayload:
     """Return a small valid payload without contributions, services or records (for examples).
 
     Examples
