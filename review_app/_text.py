@@ -20,7 +20,7 @@ import string
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _ESCAPED = {c: "\\" + c for c in string.punctuation if c not in _HTML} | _HTML
 _TABLE = str.maketrans(_ESCAPED)
-_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]+\s*")
+_WHITE = re.compile(r"\s+")
 
 
 def escape_text(text: object) -> str:
@@ -51,5 +51,7 @@ def escape_text(text: object) -> str:
     >>> escape_text("Мама согласилась\nна встречу")
     'Мама согласилась на встречу'
     """
-    one_line = _LINE_BREAKS.sub(" ", str(text))
+    # Every run of white space (tabs too) becomes one space and the ends are trimmed: leading
+    # white space would turn the text into a Markdown code block.
+    one_line = _WHITE.sub(" ", str(text)).strip()
     return one_line.translate(_TABLE)

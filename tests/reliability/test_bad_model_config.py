@@ -202,13 +202,21 @@ def test_config_errors_name_file_section_and_key(
 
 
 def test_an_unknown_alias_names_the_uri_and_the_aliases_that_exist(
-    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    client = mlflow.MlflowClient(uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
+    # An earlier test's training may have set MLflow's process-wide URIs: this test's store only.
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    request.addfinalizer(
+        lambda: (mlflow.set_tracking_uri(before[0]), mlflow.set_registry_uri(before[1]))
+    )
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
     client.create_registered_model("family-distress")
     version = client.create_model_version("family-distress", source=str(model_dir))
     client.set_registered_model_alias("family-distress", "champion", version.version)

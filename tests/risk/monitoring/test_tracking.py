@@ -61,7 +61,7 @@ def test_a_logged_run_reads_back_and_holds_no_family_row(
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     record = _record(records, screening, reference, model)
     rid = log_scoring_run(record, tracking_uri=uri)
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     run = client.get_run(rid)
     assert run.info.run_name == "score-2024-07-01-01234567"
     assert client.get_experiment(run.info.experiment_id).name == EXPERIMENT
