@@ -137,8 +137,9 @@ def scoring_run_record(
             p,
             None if drift is None else drift.score_psi,
         ),
-        "plots/volumes_heatmap.png": volumes_heatmap_png(integrity.table),
     }
+    if not integrity.table.empty:  # an empty population has no volumes to draw
+        figures["plots/volumes_heatmap.png"] = volumes_heatmap_png(integrity.table)
     if drift is not None:
         tables["drift/drift.csv"] = drift.table
         figures["plots/feature_psi.png"] = psi_bars_png(drift.table, psi_warn, psi_alert)
