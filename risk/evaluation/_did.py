@@ -47,6 +47,10 @@ class DidResult:
     pretrend_p: float
 
 
+class RolloutNotEstimable(InputError):
+    """The rollout gives no comparison: every district started at once (or none is left)."""
+
+
 def _cells(
     y: np.ndarray, seen: np.ndarray, group: np.ndarray, w: np.ndarray, n_periods: int
 ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
@@ -137,7 +141,7 @@ def callaway_santanna(
     ).astype(float)
     keys, att, sizes = _cells(y, seen, group, weights, n_periods)
     if not keys:
-        raise InputError("staggered rollout: no cohort has a not-yet-treated comparison")
+        raise RolloutNotEstimable("staggered rollout: no cohort has a not-yet-treated comparison")
     truth_att = None
     if truth_outcome is not None:
         d, seen_d = matrix(truth_outcome)

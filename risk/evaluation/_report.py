@@ -27,9 +27,14 @@ def format_estimates(ev: Evaluation) -> str:
             "'truth' is each design's estimand computed from the potential outcomes"
         )
     rd = next(e for e in ev.estimates if e.design.startswith("RD"))
-    lines.append(
-        f"density test at the cut-off (rddensity): p = {rd.checks['density_p']:.3f}; "
+    rollout = (
         f"pre-trends of the rollout (joint Wald): p = {ev.did.pretrend_p:.3f}"
+        if ev.did is not None
+        else "staggered rollout not estimable: every district started at once, so no "
+        "district is a comparison for another"
+    )
+    lines.append(
+        f"density test at the cut-off (rddensity): p = {rd.checks['density_p']:.3f}; {rollout}"
     )
     return "\n".join(lines)
 
@@ -97,6 +102,10 @@ def event_study_plot(ev: Evaluation) -> Figure:
     """Effect by quarters since a district started (pre-trends left of 0)."""
     fig = _figure()
     ax = fig.add_subplot()
+    if ev.did is None:
+        ax.text(0.5, 0.5, "no staggered rollout: no event study", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     es = ev.did.event_study
     ax.errorbar(
         es["event_time"],

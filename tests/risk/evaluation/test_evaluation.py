@@ -14,6 +14,7 @@ from risk.evaluation import (
     read_simulation,
     rollout_schedule,
     simulate_outreach,
+    write_report,
     write_simulation,
 )
 from risk.regions import load_region
@@ -127,3 +128,18 @@ def test_evaluate_command_names_a_missing_table(tmp_path) -> None:
     result = CliRunner().invoke(app, ["evaluate", "--data", str(tmp_path)])
     assert result.exit_code == 2
     assert "treatments.parquet is missing" in result.output
+
+
+def test_all_districts_at_once_still_gives_the_discontinuity(tmp_path) -> None:
+    # Every district starts in the same quarter: no district is a comparison for another, so
+    # the rollout design is not estimable, but the regression discontinuity still is.
+    at_once = {code: 1 for code in load_region("novosibirsk").district_codes}
+    sim = simulate_outreach(1500, seed=5, rollout=at_once, quarters=4, outreach_effect=0.3)
+    ev = evaluate(sim, n_boot=19)
+    assert ev.did is None
+    designs = {e.design for e in ev.estimates}
+    assert any(d.startswith("RD") for d in designs)
+    assert not any("rollout" in d.lower() for d in designs)
+    report = tmp_path / "report.html"
+    write_report(ev, report)
+    assert "not estimable" in report.read_text("utf-8")
