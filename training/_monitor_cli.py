@@ -42,6 +42,21 @@ def register_monitor(app: typer.Typer) -> None:
                 "(default: models/family_distress.toml).",
             ),
         ] = None,
+        scores: Annotated[
+            Path | None,
+            typer.Option(
+                "--scores",
+                help="A run's scores (risk score --out) whose horizon has passed: its realised "
+                "precision, recall and calibration by district and group against what was "
+                "expected. Needs --data.",
+            ),
+        ] = None,
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                "--data", help="Records holding the outcomes of --scores' horizon (Parquet)."
+            ),
+        ] = None,
     ) -> None:
         """Show the scoring runs side by side; exit 3 when a monitoring threshold is crossed."""
         import pandas as pd
@@ -86,5 +101,38 @@ def register_monitor(app: typer.Typer) -> None:
                     figures[f"Latest run ({latest['run_name']}): {Path(name).stem}"] = png
             out.write_text(render_html(runs, breaches, thresholds, figures), "utf-8")
             typer.echo(f"wrote {out}")
+        if scores is not None:
+            _realised(scores, data, load_config(config).model.horizon_days)
         if any(b.level == "alert" for b in breaches):
             raise typer.Exit(code=THRESHOLD_EXIT)
+
+
+def _realised(scores: Path, data: Path | None, horizon_days: int) -> None:
+    """Print a matured run's realised performance against what its scores expected."""
+    import pandas as pd
+
+    from features import load_records
+    from risk.monitoring import matured_labels, realised_performance
+
+    if data is None:
+        raise typer.BadParameter("--scores needs --data: the records holding the outcomes")
+    frame = pd.read_parquet(scores)
+    # Only the outcomes and the families are read: no need to validate every event again.
+    records = load_records(data, validate=False)
+    labels = matured_labels(
+        records.outcomes,
+        frame["family_id"],
+        frame["as_of"].iloc[0],
+        horizon_days=horizon_days,
+        extraction_date=records.extraction_date,
+    )
+    settlement = records.families.set_index("family_id")["settlement"]
+    table = realised_performance(frame, labels, groups={"settlement": settlement})
+    typer.echo(
+        f"realised against expected, run as of {pd.Timestamp(frame['as_of'].iloc[0]).date()} "
+        f"({int(labels.sum())} of {len(labels)} families with an outcome in the horizon):"
+    )
+    shown = ["by", "group", "flagged", "expected_precision", "precision_low", "precision_high"]
+    shown += ["realised_precision", "precision_within", "expected_recall", "realised_recall"]
+    shown += ["recall_within", "ece"]
+    typer.echo(table.loc[:, shown].to_string(index=False, float_format=lambda x: f"{x:.3f}"))

@@ -27,6 +27,7 @@ from risk.monitoring._performance import (
     EXPECTED_COLUMNS,
     REALISED_COLUMNS,
     expected_performance,
+    matured_labels,
     realised_performance,
 )
 from risk.monitoring._plots import runs_trend_png
@@ -89,6 +90,7 @@ __all__ = [
     "quantile_bins",
     "read_run_figures",
     "read_scoring_runs",
+    "matured_labels",
     "realised_performance",
     "reference_profile",
     "render_html",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from features import InputError
 from risk.metrics import ece
 
 #: Columns of :func:`expected_performance`.
@@ -192,3 +193,43 @@ def realised_performance(
     )
     out["recall_within"] = out["realised_recall"].between(out["recall_low"], out["recall_high"])
     return out
+
+
+def matured_labels(
+    outcomes: pd.DataFrame,
+    family_ids: pd.Series,
+    as_of: str | pd.Timestamp,
+    *,
+    horizon_days: int,
+    extraction_date: str | pd.Timestamp,
+) -> pd.Series:
+    """Label each scored family: any registered outcome in ``(as_of, as_of + horizon]``.
+
+    A run's labels exist only once its horizon has passed: the records must have been
+    extracted on or after ``as_of + horizon_days``.
+
+    Raises
+    ------
+    risk.InputError
+        The horizon has not passed by the records' extraction date (both dates named).
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"family_id": ["a", "b"],
+    ...                     "outcome_date": pd.to_datetime(["2024-03-01", "2026-01-01"])})
+    >>> matured_labels(out, pd.Series(["a", "b", "c"]), "2024-01-01", horizon_days=365,
+    ...                extraction_date="2025-12-31").tolist()
+    [1, 0, 0]
+    """
+    start = pd.Timestamp(as_of)
+    end = start + pd.Timedelta(days=horizon_days)
+    if pd.Timestamp(extraction_date) < end:
+        raise InputError(
+            f"the run as of {start.date()} has a horizon to {end.date()}, after the records' "
+            f"extraction date {pd.Timestamp(extraction_date).date()}: its labels have not "
+            "matured yet"
+        )
+    dates = pd.to_datetime(outcomes["outcome_date"])
+    inside = outcomes.loc[(dates > start) & (dates <= end), "family_id"].astype(str)
+    ids = family_ids.astype(str)
+    return pd.Series(ids.isin(set(inside)).astype(int).to_numpy(), index=ids.to_numpy())

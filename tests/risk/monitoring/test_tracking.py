@@ -206,3 +206,29 @@ def test_risk_monitor_needs_a_tracking_uri_and_a_date(monkeypatch, tmp_path):
 def test_on_degraded_takes_warn_or_fail(model_dir, tmp_path):
     result = _score(CliRunner(), SAMPLE, AS_OF, model_dir, tmp_path, "--on-degraded", "stop")
     assert result.exit_code == 2 and "--on-degraded must be 'warn' or 'fail'" in result.output
+
+
+def test_risk_monitor_holds_a_matured_run_against_what_it_expected(model_dir, tmp_path):
+    runner = CliRunner()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    scores = tmp_path / "scores.parquet"
+    scored = _score(runner, SAMPLE, "2024-01-01", model_dir, tmp_path, "--out", str(scores))
+    assert scored.exit_code == 0, scored.output
+    shown = runner.invoke(
+        app, ["monitor", "--tracking-uri", uri, "--scores", str(scores), "--data", str(SAMPLE)]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "realised against expected, run as of 2024-01-01" in shown.output
+    assert "realised_precision" in shown.output and "settlement" in shown.output
+    # A run whose horizon has not passed by the extraction date has no labels yet.
+    late = tmp_path / "late.parquet"
+    assert (
+        _score(runner, SAMPLE, "2025-06-30", model_dir, tmp_path, "--out", str(late)).exit_code == 0
+    )
+    refused = runner.invoke(
+        app, ["monitor", "--tracking-uri", uri, "--scores", str(late), "--data", str(SAMPLE)]
+    )
+    assert refused.exit_code == 2
+    assert "labels have not matured" in refused.output and "2025-12-31" in refused.output
+    needs_data = runner.invoke(app, ["monitor", "--tracking-uri", uri, "--scores", str(scores)])
+    assert needs_data.exit_code == 2 and "--scores needs --data" in needs_data.output
