@@ -208,10 +208,18 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
 
 
 def blind_spots(payload: Mapping[str, Any], lang: Lang) -> str:
-    """Render what the model cannot see: sources with no records for this family."""
+    """Render what the model cannot see: missing agency feeds, and sources with no records.
+
+    A feed that went silent in the family's district before the run (the payload's
+    ``missing_sources``, from the run's input check) comes first: a missing feed must never
+    look like low risk.
+    """
     coverage: Mapping[str, bool] = payload.get("coverage", {})
     missing = [name(SOURCE_NAMES, s, lang) for s, seen in coverage.items() if not seen]
     body = t(lang, "blind_some", sources=", ".join(missing)) if missing else t(lang, "blind_none")
+    feeds = [name(SOURCE_NAMES, str(s), lang) for s in payload.get("missing_sources", [])]
+    if feeds:
+        body = "**" + t(lang, "feed_missing", sources=", ".join(feeds)) + "**\n\n" + body
     return "### " + t(lang, "blind_head") + "\n" + body
 
 

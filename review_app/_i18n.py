@@ -137,6 +137,14 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Отсутствие записей не означает отсутствия трудностей.",
         "No records in the lookback from: {sources}. No records does not mean no difficulties.",
     ),
+    "feed_missing": (
+        "⚠ Данные неполные: в районе семьи перед этой оценкой перестали поступать или резко "
+        "сократились записи из источников: {sources}. Оценка сделана без них и может быть "
+        "занижена.",
+        "⚠ Incomplete data: before this run, records from {sources} went silent or fell "
+        "sharply in the family's district. The estimate was made without them and may be too "
+        "low.",
+    ),
     "needs_head": ("Потребности", "Needs"),
     "services_head": ("Услуги, доступные в районе", "Services available in the district"),
     "services_none": ("Подходящих услуг в каталоге нет.", "No matching services in the catalog."),

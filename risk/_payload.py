@@ -124,6 +124,9 @@ class FlagPayload(TypedDict):
     needs: list[str]
     services: list[PayloadService]
     timeline: list[PayloadEvent]
+    #: Agency feeds that went silent or collapsed in the family's district before this run
+    #: (``risk.monitoring``): its score was made without them, and its card says so.
+    missing_sources: list[str]
 
 
 #: The keys of a :class:`FlagPayload`, in order.
@@ -271,6 +274,7 @@ _FIELDS[FlagPayload] = {
     "needs": ("list", _is_str),
     "services": ("list", PayloadService),
     "timeline": ("list", PayloadEvent),
+    "missing_sources": ("list", _is_str),
 }
 
 
@@ -326,7 +330,7 @@ def validate_payload(payload: object, *, family_id: str | None = None) -> FlagPa
     return typed
 
 
-def example_payload(family_id: str = "F1", *, district: str) -> FlagPayload:
+def example_payload(family_id: str = "F1", *, district: str = "north") -> FlagPayload:
     """Return a small valid payload without contributions, services or records (for examples).
 
     Examples
@@ -365,6 +369,7 @@ def example_payload(family_id: str = "F1", *, district: str) -> FlagPayload:
         "needs": [],
         "services": [],
         "timeline": [],
+        "missing_sources": [],
     }
 
 

@@ -13,6 +13,7 @@ column, and nothing here acts on a family. Flags only become items of a human re
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import numpy as np
@@ -145,6 +146,8 @@ class Screening:
         self._context = features.loc[:, list(self._context_names)].to_numpy(dtype=np.float64)
         self._explanations: dict[str, Explanation] = {}
         self._payloads: dict[str, FlagPayload] | None = None
+        # Agency feeds missing per district before this run (``note_missing_sources``).
+        self._missing_sources: dict[str, list[str]] = {}
         self._flag_contrib: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         flagged = self.flagged_ids
         if flagged:
@@ -417,8 +420,19 @@ class Screening:
                 "needs": self.needs(fid),
                 "services": services,
                 "timeline": events[fid],
+                "missing_sources": list(self._missing_sources.get(str(self._district[pos]), [])),
             }
         return out
+
+    def note_missing_sources(self, by_district: Mapping[str, Sequence[str]]) -> None:
+        """Record the agency feeds that went silent or collapsed, per district, before this run.
+
+        The payload of every family of such a district names them, so that its card says the
+        score was made without them: a missing feed must never look like low risk. The input
+        check of ``risk.monitoring`` finds them (``missing_sources_by_district``).
+        """
+        self._missing_sources = {str(d): [str(x) for x in s] for d, s in by_district.items()}
+        self._payloads = None  # payloads already built did not say it
 
     def payload(self, family_id: str) -> FlagPayload:
         """Return what a specialist is shown about one screened family (JSON-serialisable).

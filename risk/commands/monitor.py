@@ -102,11 +102,13 @@ def monitor_scoring_run(
     on_degraded: str,
     tracking_uri: str | None,
     enabled: bool = True,
-) -> None:
+) -> dict[str, list[str]]:
     """Check a scoring run's inputs, log the run, and stop it when degraded and asked to.
 
     Called by ``risk score`` after screening and before enqueueing. The run is logged first, so a
     run refused as degraded (``--on-degraded fail``, exit 2) is still on record in MLflow.
+    Returns the sources missing per district (empty when the run is not degraded), which the
+    screening's payloads then name on the families' cards.
     """
     from risk.monitoring import (
         EXPERIMENT,
@@ -122,7 +124,7 @@ def monitor_scoring_run(
         raise typer.BadParameter(f"--on-degraded must be 'warn' or 'fail'; got {on_degraded!r}")
     if not enabled:
         typer.echo("monitoring: off (--no-monitor): inputs not checked, run not logged")
-        return
+        return {}
     reference = find_reference(model_uri)
     scores = screening.scores
     region, names = region_of(set(scores["district"].astype(str)))
@@ -162,10 +164,9 @@ def monitor_scoring_run(
         log_scoring_run(record, tracking_uri=uri)
         typer.echo(f"monitoring logged: MLflow experiment {EXPERIMENT}, run {record.name}")
     if not integrity.degraded:
-        return
-    missing = "; ".join(
-        f"{d}: {', '.join(s)}" for d, s in missing_sources_by_district(integrity).items()
-    )
+        return {}
+    by_district = missing_sources_by_district(integrity)
+    missing = "; ".join(f"{d}: {', '.join(s)}" for d, s in by_district.items())
     if on_degraded == "fail":
         typer.secho(
             f"error: degraded run ({missing}); nothing enqueued (--on-degraded fail)",
@@ -175,7 +176,8 @@ def monitor_scoring_run(
         raise typer.Exit(code=2)
     typer.secho(
         f"warning: degraded run ({missing}): flags still go to specialists; the cards of "
-        "families in these districts must say that a source is missing",
+        "families in these districts say that a source is missing",
         fg=typer.colors.YELLOW,
         err=True,
     )
+    return by_district

@@ -209,10 +209,12 @@ def register(app: typer.Typer) -> None:
             # enqueued when the run is degraded and --on-degraded is fail.
             from risk.commands.monitor import monitor_scoring_run
 
-            monitor_scoring_run(
+            missing = monitor_scoring_run(
                 records, screening, model_uri=uri, run_id=rid, on_degraded=on_degraded,
                 tracking_uri=tracking_uri, enabled=not no_monitor,
             )  # fmt: skip
+            # A missing feed must never look like low risk: the cards say which is missing.
+            screening.note_missing_sources(missing)
             if out is not None:
                 scores_file = out if out.suffix else out.with_suffix(".parquet")
                 explained = scores_file.with_name(f"{scores_file.stem}.explanations.parquet")

@@ -310,6 +310,7 @@ def _payload(
         needs=needs,
         services=services,
         timeline=timeline,
+        missing_sources=[],
     )
     return validate_payload(payload)
 

@@ -19,7 +19,7 @@ def test_the_checks_and_the_types_name_the_same_keys() -> None:
     for typed, fields in _FIELDS.items():
         assert tuple(fields) == tuple(typed.__annotations__), typed.__name__
     assert risk.FlagPayload is FlagPayload
-    assert tuple(FlagPayload.__annotations__)[-1] == "timeline"
+    assert tuple(FlagPayload.__annotations__)[-2:] == ("timeline", "missing_sources")
 
 
 def test_a_valid_payload_is_returned_unchanged() -> None:

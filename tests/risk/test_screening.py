@@ -34,7 +34,7 @@ PAYLOAD_KEYS = {
     "family_id", "district", "settlement", "as_of", "model_name", "model_version", "score",
     "log_odds", "base_log_odds", "base_rate", "tier", "rank_in_district", "capacity",
     "lookback_days", "composition", "contributions", "by_domain", "coverage", "needs", "services",
-    "timeline",
+    "timeline", "missing_sources",
 }  # fmt: skip
 
 

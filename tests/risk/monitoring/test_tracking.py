@@ -1,5 +1,6 @@
 """Scoring runs logged to a local MLflow store, read back by ``risk monitor``."""
 
+import json
 import re
 from pathlib import Path
 
@@ -161,6 +162,20 @@ def test_risk_score_logs_each_run_and_risk_monitor_alerts_on_a_degraded_one(
     assert warned.exit_code == 0, warned.output
     assert "flags still go to specialists" in warned.output
     assert "(already present: 0)" in warned.output  # the refused run enqueued nothing
+    # Every card of the degraded district says the police feed is missing; no other does.
+    from review_app._card import blind_spots
+    from risk.review import ReviewQueue
+
+    with ReviewQueue(f"sqlite:///{tmp_path / 'queue.db'}") as queue, queue._engine.begin() as c:
+        rows = c.exec_driver_sql("SELECT payload_json FROM flag_payloads").scalars().all()
+    # The warned run's items (the store also holds the earlier runs of the sample).
+    payloads = [p for p in map(json.loads, rows) if p["as_of"] == AS_OF]
+    assert payloads
+    for p in payloads:
+        expected = ["police"] if p["district"] == "borovichsky" else []
+        assert p["missing_sources"] == expected, p["district"]
+    shown_ru = [blind_spots(p, "ru") for p in payloads if p["district"] == "borovichsky"]
+    assert shown_ru and all("Данные неполные" in text and "Полиция" in text for text in shown_ru)
 
     report = tmp_path / "report.html"
     shown = runner.invoke(app, ["monitor", *tracking, "--out", str(report)])
