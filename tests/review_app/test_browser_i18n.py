@@ -4,6 +4,7 @@ keeps the open card, the safety banner's callout, times in the region's time zon
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, timedelta
 
 import pytest
@@ -81,11 +82,19 @@ def test_the_safety_banner_is_a_callout_in_both_languages(
 ) -> None:
     context, page = _login(browser, served, "anna", lang, None)
     try:
-        banner = page.locator("#banner:visible, #banner-en:visible").first
-        style = banner.evaluate(
-            "e => { const s = getComputedStyle(e);"
-            " return [s.borderLeftWidth, s.borderLeftStyle, s.backgroundColor]; }"
-        )
+        # The page may re-render the banner just after login: read the visible one until it is
+        # stable (a detached element has no computed style), for at most 5 s.
+        style: list[str] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            banner = page.locator("#banner:visible, #banner-en:visible").first
+            style = banner.evaluate(
+                "e => { const s = getComputedStyle(e);"
+                " return [s.borderLeftWidth, s.borderLeftStyle, s.backgroundColor]; }"
+            )
+            if style == ["4px", "solid", "rgb(255, 247, 224)"]:
+                break
+            page.wait_for_timeout(100)
         assert style == ["4px", "solid", "rgb(255, 247, 224)"]
     finally:
         context.close()
