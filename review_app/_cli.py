@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from risk.regions import RegionPack
 
 from risk.commands import open_review_store, quiet_libraries, user_errors
 
@@ -71,10 +74,10 @@ def register(app: typer.Typer) -> None:
             raise ValueError(f"--escalate-every must be 0 or more minutes; got {escalate_every}")
         queue = open_review_store(store)
         queue.migrate()
-        deadlines = _use_region(region)
-        from risk.regions import load_region
+        from risk.regions import DEFAULT_REGION, load_region
 
-        pack = load_region() if region is None else load_region(region)
+        pack = load_region(region or DEFAULT_REGION)  # read once: names, services, calendar
+        deadlines = _use_region(pack)
         typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
         from datetime import timedelta
 
@@ -99,18 +102,19 @@ def register(app: typer.Typer) -> None:
                 scheduler.shutdown(wait=False)
 
 
-def _use_region(region: str | None) -> dict[str, Any]:
+def _use_region(region: RegionPack | str | None) -> dict[str, Any]:
     """Make the app count working days and deadlines as the region's pack says.
 
+    ``region``: a loaded pack, or a pack's folder or shipped name (None: the default pack).
     Returns the sweep's calendar and deadlines. ``serve`` builds its own service, so the pack's
     calendar and SLA are set as the service's defaults.
     """
     from review_app._admin import Administration
     from review_app._service import ReviewService
-    from risk.regions import DEFAULT_REGION, load_region
+    from risk.regions import DEFAULT_REGION, RegionPack, load_region
     from risk.review import WorkingCalendar
 
-    pack = load_region(region or DEFAULT_REGION)
+    pack = region if isinstance(region, RegionPack) else load_region(region or DEFAULT_REGION)
     calendar = WorkingCalendar.for_region(pack)
     Administration.default_districts = tuple(pack.district_codes)
     ReviewService.default_calendar = calendar
