@@ -128,7 +128,13 @@ def measure(records_dir: Path, model_dir: Path, as_of: str, repeats: int) -> dic
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        explainer = shap.TreeExplainer(model.booster)
+        if model.reference is None:
+            explainer = shap.TreeExplainer(model.booster)
+        else:  # the same explanation as the screener's: against the typical family
+            typical = np.array([[model.reference[f] for f in model.features]])
+            explainer = shap.TreeExplainer(
+                model.booster, data=typical, feature_perturbation="interventional"
+            )
         shap_s, _ = _best(lambda: explainer.shap_values(rows), repeats)
     payload_s, _ = _best(lambda: screening._payloads_for(flagged), 1)
     return {

@@ -41,7 +41,9 @@ class Explanation:
     ----------
     family_id : str
     base_log_odds : float
-        The log-odds of the average family (the calibrated expected margin).
+        The log-odds of the family the contributions are measured against: the typical family
+        (each signal at its median over the training population) or, for a model without
+        one, the average family (the calibrated expected margin).
     log_odds : float
         The family's calibrated log-odds: ``base_log_odds + contributions.contribution.sum()``.
     score : float
@@ -58,6 +60,8 @@ class Explanation:
         The model's lookback (a recency beyond it means "no record").
     units : dict of str to str
         Unit of each feature the built-in registry lacks (a region's own record types).
+    baseline : {"typical", "average"}
+        Which family ``base_log_odds`` is (see :attr:`risk.RiskModel.baseline`).
 
     Examples
     --------
@@ -72,16 +76,16 @@ class Explanation:
     ...         "description_en": ["School days missed without a valid reason in the last 90 days",
     ...                            "One parent or guardian in the family"]}),
     ...     by_domain=pd.Series({"child_development": 1.8, "parenting_relations": -0.3}),
-    ...     coverage={"education": True, "police": False})
+    ...     coverage={"education": True, "police": False}, baseline="typical")
     >>> print(e.to_text("en"))
-    Estimate 18.2% (average family 4.7%). The estimate orders a review queue; it decides nothing.
+    Estimate 18.2% (typical family 4.7%). The estimate orders a review queue; it decides nothing.
     Child development and education (+14.7 percentage points):
       - School days missed without a valid reason in the last 90 days: 23 days → raises the estimate by 14.7 percentage points
     Parenting and relationships (-4.9 percentage points):
       - One parent or guardian in the family: no → lowers the estimate by 4.9 percentage points
     No records from: Police (the model cannot see them).
     >>> print(e.to_text("en", exact=True).splitlines()[0])
-    Estimate 18.2% (log-odds -1.50; average family 4.7%, log-odds -3.00). The estimate orders a review queue; it decides nothing.
+    Estimate 18.2% (log-odds -1.50; typical family 4.7%, log-odds -3.00). The estimate orders a review queue; it decides nothing.
     """  # noqa: E501
 
     family_id: str
@@ -93,6 +97,7 @@ class Explanation:
     coverage: Mapping[str, bool] = field(default_factory=dict)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     units: Mapping[str, str] = field(default_factory=dict)
+    baseline: str = "average"
 
     def to_text(
         self,
@@ -115,7 +120,7 @@ class Explanation:
         min_abs : float
             Leave out features whose contribution is smaller than this in absolute value.
         exact : bool
-            Add the exact figures: log-odds of the family, the average family and each
+            Add the exact figures: log-odds of the family, the typical (or average) family and each
             contribution, and each trend's value (by default only words and percentage points).
 
         Raises
@@ -134,21 +139,18 @@ class Explanation:
             format_log_odds(self.log_odds, lang),
             format_log_odds(self.base_log_odds, lang),
         )
+        typical = self.baseline == "typical"
         if ru:
-            figures = (
-                f"логит {log_odds}; средняя семья {base_p}, логит {base}"
-                if exact
-                else f"средняя семья {base_p}"
-            )
+            who = "типичная семья" if typical else "средняя семья"
+            figures = f"логит {log_odds}; {who} {base_p}, логит {base}" if exact else f"{who} {base_p}"
             lines = [
                 f"Оценка {pct} ({figures}). Оценка упорядочивает очередь на рассмотрение и "
                 "ничего не решает."
             ]
         else:
+            who = "typical family" if typical else "average family"
             figures = (
-                f"log-odds {log_odds}; average family {base_p}, log-odds {base}"
-                if exact
-                else f"average family {base_p}"
+                f"log-odds {log_odds}; {who} {base_p}, log-odds {base}" if exact else f"{who} {base_p}"
             )
             lines = [
                 f"Estimate {pct} ({figures}). The estimate orders a review queue; it decides "

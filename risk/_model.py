@@ -2,8 +2,18 @@
 
 The displayed log-odds is an affine map of the booster's margin,
 ``log_odds = intercept + slope * margin``, fitted on the validation snapshot (Platt scaling on
-the margin). Because the map is affine, the booster's TreeSHAP contributions scaled by ``slope``
-plus a base of ``intercept + slope * expected_margin`` add up to the displayed log-odds exactly.
+the margin). Because the map is affine, Shapley contributions of the margin scaled by ``slope``
+plus a base of ``intercept + slope * margin(baseline)`` add up to the displayed log-odds exactly.
+
+What a contribution is measured against: a model trained since the reference was kept carries
+a **typical family** (``reference``: each input's median over the training population) and its
+contributions are the exact Shapley values of the margin against that one family (interventional
+TreeSHAP with a single background row). Each says how much the family's own value of a signal,
+instead of the typical family's, moves its log-odds. Under a monotone constraint that answer
+has the constraint's sign: a family with more of a problem than the typical family is never
+shown that problem as lowering its estimate, which the average-family baseline of path-dependent
+TreeSHAP cannot promise. A model without a reference (saved before it was kept) is explained
+against the average family with LightGBM's own TreeSHAP, as before.
 
 The model is saved as a directory holding ``booster.txt`` (LightGBM's own text format: loading it
 runs no code) and ``model.json`` (features, calibration, horizon, capacity, version).
@@ -82,6 +92,9 @@ class RiskModel:
         Registered name and version (``"local"`` when not registered).
     metadata : dict
         Anything else worth keeping (training run id, metrics, base rate).
+    reference : dict of str to float, optional
+        The typical family the contributions are measured against: each feature's median
+        over the training population (see the module's docstring). None: the average family.
     """
 
     booster: Any
@@ -93,6 +106,27 @@ class RiskModel:
     name: str = "family-distress"
     version: str = "local"
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    reference: Mapping[str, float] | None = None
+    _explainer: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.reference is None:
+            return
+        missing = [f for f in self.features if f not in self.reference]
+        extra = [f for f in self.reference if f not in self.features]
+        if missing or extra:
+            raise ModelError(
+                "the reference family must give exactly the model's features; "
+                f"missing: {', '.join(missing[:5]) or 'none'}; unknown: {', '.join(extra[:5]) or 'none'}"
+            )
+        bad = [f for f, v in self.reference.items() if not np.isfinite(float(v))]
+        if bad:
+            raise ModelError(f"the reference family's value is not a number for: {', '.join(bad[:5])}")
+
+    @property
+    def baseline(self) -> str:
+        """What contributions are measured against: ``"typical"`` or ``"average"`` family."""
+        return "average" if self.reference is None else "typical"
 
     def _check_features(self, X: pd.DataFrame) -> list[np.ndarray]:
         """Return the feature columns as numbers; raise on a missing or inexact one.
@@ -157,17 +191,50 @@ class RiskModel:
     def contributions(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """Exact per-feature contributions to the calibrated log-odds.
 
+        Against the typical family (:attr:`reference`) when the model has one, else against
+        the average family (see the module's docstring).
+
         Returns
         -------
         (contributions, base)
-            A frame (rows of ``X``, columns = model features) and the base log-odds per row;
-            ``contributions.sum(axis=1) + base`` equals :meth:`log_odds` to rounding.
+            A frame (rows of ``X``, columns = model features) and the base log-odds per row
+            (the baseline family's); ``contributions.sum(axis=1) + base`` equals
+            :meth:`log_odds` to rounding.
         """
-        raw = np.asarray(self.booster.predict(self._matrix(X), pred_contrib=True))
+        matrix = self._matrix(X)
         slope = self.calibration.slope
-        contrib = pd.DataFrame(raw[:, :-1] * slope, index=X.index, columns=list(self.features))
-        base = self.calibration.intercept + slope * raw[:, -1]
+        if self.reference is None:
+            raw = np.asarray(self.booster.predict(matrix, pred_contrib=True))
+            values, base_margin = raw[:, :-1], raw[:, -1]
+        else:
+            explainer = self._typical_explainer()
+            values = np.asarray(explainer.shap_values(matrix, check_additivity=False))
+            values = values.reshape(len(matrix), len(self.features)).astype(np.float64)
+            base_margin = np.full(len(matrix), float(np.ravel(explainer.expected_value)[-1]))
+            values = _exact_sums(values, self.margin(X) - base_margin)
+        contrib = pd.DataFrame(values * slope, index=X.index, columns=list(self.features))
+        base = self.calibration.intercept + slope * base_margin
         return contrib, base
+
+    def _typical_explainer(self) -> Any:
+        """shap's interventional TreeSHAP against the one reference row, built once per model."""
+        if not self._explainer:
+            import warnings
+
+            assert self.reference is not None
+            row = np.array([[float(self.reference[f]) for f in self.features]])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # shap's notes on its own internals
+                import shap
+
+                explainer = shap.TreeExplainer(
+                    self.booster,
+                    data=row,
+                    feature_perturbation="interventional",
+                    model_output="raw",
+                )
+            self._explainer.append(explainer)
+        return self._explainer[0]
 
     # ---- persistence -------------------------------------------------------------------------
 
@@ -193,6 +260,8 @@ class RiskModel:
             },
             "metadata": _jsonable(dict(self.metadata)),
         }
+        if self.reference is not None:
+            meta["reference"] = {f: float(self.reference[f]) for f in self.features}
         (out / "model.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -233,6 +302,7 @@ class RiskModel:
                 name=str(meta["name"]),
                 version=str(meta["version"]),
                 metadata=meta.get("metadata", {}),
+                reference=meta.get("reference"),
             )
         except KeyError as exc:
             raise ModelError(f"{meta_file}: key {exc} is missing") from exc
@@ -247,6 +317,26 @@ class RiskModel:
 
         return replace(self, version=str(version), name=name or self.name)
 
+    def with_reference(self, X: pd.DataFrame) -> RiskModel:
+        """Return a copy whose typical family is each feature's median over the rows of ``X``.
+
+        Examples
+        --------
+        >>> import lightgbm as lgb
+        >>> X = pd.DataFrame({"n": [0.0, 1, 2, 3, 9] * 20, "m": [1.0, 0] * 50})
+        >>> booster = lgb.train({"verbose": -1, "min_data_in_leaf": 5},
+        ...                     lgb.Dataset(X, (X["n"] > 2).astype(int)), 3)
+        >>> RiskModel(booster, ("n", "m")).with_reference(X).reference
+        {'n': 2.0, 'm': 0.5}
+        """
+        from dataclasses import replace
+
+        matrix = self._matrix(X)
+        if not len(matrix):
+            raise ModelError("the reference family needs at least one row")
+        medians = np.nanmedian(matrix, axis=0)
+        return replace(self, reference=dict(zip(self.features, map(float, medians), strict=True)))
+
     def check_features(self, registry: Sequence[str]) -> None:
         """Raise :class:`ModelError` naming what differs from the installed feature registry."""
         unknown = [f for f in self.features if f not in registry]
@@ -255,6 +345,26 @@ class RiskModel:
                 f"model {self.name} version {self.version} uses {len(unknown)} feature(s) the "
                 f"installed registry does not have: {', '.join(unknown[:10])}"
             )
+
+
+def _exact_sums(values: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Make each row of ``values`` add up to ``total`` exactly, keeping every sign.
+
+    shap accumulates in single precision: its rows miss the margin by up to about 1e-6 on a few
+    hundred trees. That residual is spread over a row's contributions in proportion to their
+    size: a zero stays zero, and a sign could only change if the residual exceeded the sum of
+    the row's sizes.
+
+    Examples
+    --------
+    >>> _exact_sums(np.array([[0.3, -0.1, 0.0]]), np.array([0.2000004])).round(7).tolist()
+    [[0.3000003, -0.0999999, 0.0]]
+    """
+    residual = total - values.sum(axis=1)
+    size = np.abs(values)
+    weight = size.sum(axis=1)
+    share = np.divide(size, weight[:, None], out=np.zeros_like(size), where=weight[:, None] > 0)
+    return values + residual[:, None] * share
 
 
 #: Types of the keys of ``model.json`` (a dotted key is nested).
@@ -272,6 +382,7 @@ _META_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "version": str,
     "metadata": dict,
+    "reference": dict,
 }
 
 

@@ -109,7 +109,10 @@ class FlagPayload(TypedDict):
     model_version: str
     score: float
     log_odds: float
+    #: The log-odds of the family the contributions are measured against (``baseline``).
     base_log_odds: float
+    #: ``"typical"`` (each signal at its training median) or ``"average"`` family.
+    baseline: str
     #: Mean score of the screened population.
     base_rate: float
     tier: str
@@ -158,6 +161,10 @@ def _is_number(x: object) -> str | None:
     if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x):
         return None
     return "a finite number"
+
+
+def _is_baseline(x: object) -> str | None:
+    return None if x in ("typical", "average") else "'typical' or 'average'"
 
 
 def _is_optional_number(x: object) -> str | None:
@@ -262,6 +269,7 @@ _FIELDS[FlagPayload] = {
     "score": _is_number,
     "log_odds": _is_number,
     "base_log_odds": _is_number,
+    "baseline": _is_baseline,
     "base_rate": _is_number,
     "tier": _is_str,
     "rank_in_district": _is_int,
@@ -349,6 +357,7 @@ def example_payload(family_id: str = "F1", *, district: str = "north") -> FlagPa
         "score": 0.3,
         "log_odds": -0.85,
         "base_log_odds": -0.85,
+        "baseline": "typical",
         "base_rate": 0.05,
         "tier": "priority",
         "rank_in_district": 1,

@@ -269,6 +269,7 @@ class Screening:
                 coverage={src: bool(coverage[i, k]) for k, src in enumerate(SOURCES)},
                 lookback_days=self.model.lookback_days,
                 units={f: sp.unit for f, sp in zip(names, specs, strict=True) if f not in FEATURES},
+                baseline=self.model.baseline,
             )
         return np.asarray(family_ids, dtype=str), contrib, values
 
@@ -400,6 +401,7 @@ class Screening:
                 "score": float(self._score[pos]),
                 "log_odds": float(self._log_odds[pos]),
                 "base_log_odds": float(e.base_log_odds),
+                "baseline": e.baseline,
                 "base_rate": base_rate,
                 "tier": str(self._tier[pos]),
                 "rank_in_district": int(self._rank[pos]),

@@ -108,7 +108,7 @@ def fit_lightgbm(
         lookback_days=lookback_days,
         capacity=capacity,
         name=name,
-    )
+    ).with_reference(X_train)  # contributions are measured against the typical family
     return FitResult(
         model=model,
         best_iteration=int(booster.best_iteration or booster.current_iteration()),

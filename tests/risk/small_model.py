@@ -25,7 +25,7 @@ def train_small_model(
     unlabelled_are_negative: bool = False,
     vocabulary: Vocabulary | None = None,
 ) -> RiskModel:
-    """LightGBM on snapshots at ``train_dates``, Platt scaling of its margin.
+    """LightGBM on snapshots at ``train_dates``, Platt scaling of its margin, a typical family.
 
     ``truth`` is the population's ``truth/snapshots.parquet``. A snapshot without a truth row
     fails unless ``unlabelled_are_negative``. ``vocabulary``: the records' event types (a
@@ -48,4 +48,5 @@ def train_small_model(
     margin = booster.predict(X, raw_score=True).reshape(-1, 1)
     fit = LogisticRegression(C=np.inf).fit(margin, label.to_numpy())
     calibration = Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0]))
-    return RiskModel(booster, names, calibration, capacity=capacity)
+    model = RiskModel(booster, names, calibration, capacity=capacity)
+    return model.with_reference(snaps.loc[:, list(names)])

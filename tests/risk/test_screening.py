@@ -32,7 +32,7 @@ AS_OF = "2024-07-01"
 CAPACITY = Capacity(default=5, per_district={"velikiy_novgorod": 12}, min_score=0.05)
 PAYLOAD_KEYS = {
     "family_id", "district", "settlement", "as_of", "model_name", "model_version", "score",
-    "log_odds", "base_log_odds", "base_rate", "tier", "rank_in_district", "capacity",
+    "log_odds", "base_log_odds", "baseline", "base_rate", "tier", "rank_in_district", "capacity",
     "lookback_days", "composition", "contributions", "by_domain", "coverage", "needs", "services",
     "timeline", "missing_sources",
 }  # fmt: skip
@@ -163,23 +163,44 @@ def test_contributions_add_up_to_the_log_odds(screening):
 
 @pytest.mark.filterwarnings("ignore::UserWarning:shap.*")
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:shap.*")
-def test_contributions_equal_shap_tree_explainer(screening, model):
+def test_contributions_equal_shap_against_the_typical_family(screening, model):
     import shap
 
+    assert model.baseline == "typical"
     fids = some_families(screening)
     X = screening.features.loc[fids, list(model.features)].to_numpy(dtype=np.float64)
-    explainer = shap.TreeExplainer(model.booster)
-    values = explainer.shap_values(X)
-    values = values[-1] if isinstance(values, list) else values  # older shap: [neg, pos]
-    expected = np.asarray(values) * model.calibration.slope
-    expected_base = model.calibration.intercept + model.calibration.slope * float(
-        np.ravel(explainer.expected_value)[-1]
+    typical = np.array([[model.reference[f] for f in model.features]])
+    explainer = shap.TreeExplainer(
+        model.booster, data=typical, feature_perturbation="interventional", model_output="raw"
     )
+    expected = np.asarray(explainer.shap_values(X)) * model.calibration.slope
+    # The base is the typical family's own calibrated log-odds.
+    frame = pd.DataFrame(typical, columns=list(model.features))
+    expected_base = float(model.log_odds(frame)[0])
     for i, fid in enumerate(fids):
         e = screening.explain(fid)
+        assert e.baseline == "typical"
         got = e.contributions.set_index("feature").loc[list(model.features), "contribution"]
         np.testing.assert_allclose(got.to_numpy(), expected[i], rtol=0, atol=1e-6)
         assert abs(e.base_log_odds - expected_base) <= 1e-6
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:shap.*")
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning:shap.*")
+def test_a_model_without_a_typical_family_is_explained_against_the_average_one(screening, model):
+    import dataclasses
+
+    import shap
+
+    average = dataclasses.replace(model, reference=None)
+    assert average.baseline == "average"
+    fids = some_families(screening)
+    rows = screening.features.loc[fids, list(model.features)]
+    contrib, base = average.contributions(rows)
+    explainer = shap.TreeExplainer(model.booster)
+    values = np.asarray(explainer.shap_values(rows.to_numpy(dtype=np.float64)))
+    np.testing.assert_allclose(contrib.to_numpy(), values * model.calibration.slope, atol=1e-6)
+    np.testing.assert_allclose(contrib.sum(axis=1) + base, average.log_odds(rows), atol=1e-6)
 
 
 def test_explanation_frame_shape_and_order(screening, model):
@@ -370,16 +391,27 @@ def test_load_errors_name_what_is_wrong(model, tmp_path):
     model.save(tmp_path / "odd")
     meta = json.loads((tmp_path / "odd" / "model.json").read_text("utf-8"))
     meta["features"][3] = "school_absence_days_ever"
+    typical = list(meta["reference"].items())
+    meta["reference"] = dict(typical)
+    del meta["reference"][typical[3][0]]
+    meta["reference"]["school_absence_days_ever"] = typical[3][1]
     (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelError, match="registry does not have: school_absence_days_ever"):
         Screener.load(tmp_path / "odd")
     meta["features"][3] = "low_income"
+    meta["reference"]["low_income"] = meta["reference"].pop("school_absence_days_ever")
     (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelError, match="context feature.*never model input: low_income"):
         Screener.load(tmp_path / "odd")
     meta["features"] = list(model.features)[:-1]
+    meta["reference"] = {f: model.reference[f] for f in meta["features"]}
     (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelError, match=r"booster takes \d+ inputs"):
+        Screener.load(tmp_path / "odd")
+    meta["features"] = list(model.features)
+    meta["reference"] = {**model.reference, model.features[0]: float("nan")}
+    (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelError, match=f"reference family's value is not a number for: {model.features[0]}"):
         Screener.load(tmp_path / "odd")
 
 

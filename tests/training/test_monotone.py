@@ -79,35 +79,51 @@ def _problem_signals(run: TrainingRun) -> list[tuple[str, int]]:
 
 
 def _violations(run: TrainingRun) -> dict[str, int]:
-    """Rows where a problem signal beyond the median contributes less than at the median.
+    """Families whose problem signal, beyond the population's median, lowers their estimate.
 
-    For each problem signal, families on its problem side of the population's median
-    (above it; below it for days since the last record) are moved to the median, all else
-    equal. Their exact contribution must not be lower with their own value than with the
-    median one: having more of the problem never counts less than having the usual amount.
+    The population's median is the model's typical family (each input's median over the
+    training rows), which the contributions are measured against. For each problem signal,
+    a family beyond it on the problem side (above it; below it for days since the last record)
+    must have a contribution of that signal that is not negative: having more of a problem than
+    the typical family never reads "lowers".
     """
     model, X = run.model, run.shap_values_sample
+    assert model.reference is not None
     contrib, _ = model.contributions(X)
     out = {}
     for feature, direction in _problem_signals(run):
+        beyond = ((X[feature] - model.reference[feature]) * direction > 0).to_numpy()
+        negative = contrib[feature].to_numpy()[beyond] < -1e-9
+        if negative.any():
+            out[feature] = int(negative.sum())
+    return out
+
+
+def test_no_problem_signal_beyond_the_median_lowers_a_score(sample_run: TrainingRun) -> None:
+    assert _problem_signals(sample_run)
+    X, model = sample_run.shap_values_sample, sample_run.model
+    assert model.reference is not None
+    # The check is not empty: many families are beyond the median of some problem signal.
+    beyond = sum(
+        int(((X[f] - model.reference[f]) * d > 0).sum()) for f, d in _problem_signals(sample_run)
+    )
+    assert beyond > len(X)
+    assert _violations(sample_run) == {}
+
+
+def test_more_of_a_problem_never_counts_less(sample_run: TrainingRun) -> None:
+    # All else equal, moving a problem signal from the median to the family's own value never
+    # lowers the score.
+    model, X = sample_run.model, sample_run.shap_values_sample
+    for feature, direction in _problem_signals(sample_run):
         median = float(np.median(X[feature]))
         beyond = (X[feature] - median) * direction > 0
         if not beyond.any():
             continue
         at_median = X[beyond].copy()
         at_median[feature] = median
-        moved, _ = model.contributions(at_median)
-        worse = contrib.loc[beyond, feature].to_numpy() < moved[feature].to_numpy() - 1e-9
-        # and the score itself never drops for more of the problem
-        worse |= model.predict_proba(X[beyond]) < model.predict_proba(at_median) - 1e-12
-        if worse.any():
-            out[feature] = int(worse.sum())
-    return out
-
-
-def test_more_of_a_problem_never_counts_less(sample_run: TrainingRun) -> None:
-    assert _problem_signals(sample_run)
-    assert _violations(sample_run) == {}
+        drop = model.predict_proba(X[beyond]) < model.predict_proba(at_median) - 1e-12
+        assert not drop.any(), feature
 
 
 def test_without_constraints_the_property_does_not_hold(sample_run: TrainingRun) -> None:
@@ -138,6 +154,8 @@ def test_without_constraints_the_property_does_not_hold(sample_run: TrainingRun)
         capacity=sample_run.model.capacity,
         name="free",
     )
+    # The typical family is the training population's median, input by input.
+    assert fit.model.reference == {f: float(np.median(X[f])) for f in fit.model.features}
     free = dataclasses.replace(sample_run, model=fit.model)
     assert _violations(free)
 

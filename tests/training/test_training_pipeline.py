@@ -56,7 +56,12 @@ def test_calibration_keeps_contributions_exact(run) -> None:
     X = run.shap_values_sample
     contrib, base = run.model.contributions(X)
     np.testing.assert_allclose(contrib.sum(axis=1) + base, run.model.log_odds(X), atol=1e-6)
-    explainer = shap.TreeExplainer(run.model.booster)
+    # Against the typical family: each feature's median over the training rows.
+    assert run.model.baseline == "typical"
+    typical = np.array([[run.model.reference[f] for f in run.model.features]])
+    explainer = shap.TreeExplainer(
+        run.model.booster, data=typical, feature_perturbation="interventional", model_output="raw"
+    )
     sv = explainer.shap_values(X.to_numpy(np.float64))
     np.testing.assert_allclose(contrib.to_numpy(), sv * run.model.calibration.slope, atol=1e-6)
 
