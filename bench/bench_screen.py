@@ -81,7 +81,7 @@ def train_quick_model(records_dir: Path, out: Path) -> Path:
         Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0])),
         capacity=Capacity(default=25, min_score=0.05),
         version="bench",
-    )
+    ).with_reference(snaps.loc[:, list(names)])  # explained as trained models are
     model.save(out)
     return out
 
