@@ -39,6 +39,7 @@ from review_app._i18n import (
     use_region,
     when,
 )
+from review_app._language import preferred_language
 from review_app._refusals import error, refusal, refused, session_of
 from review_app._service import Card, ReviewService
 from review_app._text import escape_text
@@ -589,7 +590,8 @@ def build_app(
     queue : ReviewQueue
         The review queue; its users log in, its rules decide what is allowed.
     lang : {"ru", "en"}
-        Language shown first (each user can switch).
+        Language of a page whose address (``?lang=``) and browser ask for neither Russian
+        nor English (see :mod:`review_app._language`); each user can switch.
     catalog : risk services catalog, optional
         Services for the decision form's "whole district" list, and the services a decision
         may offer; default the region's.
@@ -666,5 +668,14 @@ def build_app(
                 ui.queue_outputs(),
                 api_visibility="private",
             )
+
+        def opening_language(request: gr.Request) -> str:
+            return preferred_language(
+                request.query_params.get("lang"), request.headers.get("accept-language"), default
+            )
+
+        # Open in the person's language: the address's, else the browser's (as Gradio's login
+        # page does), else the server's. A different one than the default fires the switch.
+        app.load(opening_language, None, language, api_visibility="private")
         define_api(service, default)
     return app

@@ -36,7 +36,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
-        lang: Annotated[str, typer.Option("--lang", help="Language shown first: ru or en.")] = "ru",
+        lang: Annotated[
+            str,
+            typer.Option(
+                "--lang",
+                help="ru or en: for a browser that asks for neither (the app follows the browser's language, or ?lang= in the address).",
+            ),
+        ] = "ru",
         region: Annotated[
             str | None,
             typer.Option(

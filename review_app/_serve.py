@@ -270,7 +270,7 @@ def serve(
     host, port : str, int
         Where to listen (loopback by default; port 0 picks a free one).
     lang : {"ru", "en"}
-        Language shown first.
+        Language of a page whose address and browser ask for neither Russian nor English.
     catalog : risk services catalog, optional
         See :func:`review_app.build_app`.
     model_uri : str, optional

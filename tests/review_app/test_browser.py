@@ -29,6 +29,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+MY_QUEUE = {"ru": "Моя очередь", "en": "My queue"}
 TEXT = {
     "ru": {
         "decision": "Направлено в другое ведомство",
@@ -90,8 +91,11 @@ def _login(browser: object, served: Served, user: str, lang: str, shots: Path | 
     inputs.nth(1).fill(USERS[user][0])
     page.keyboard.press("Enter")
     page.locator("#language").wait_for()
-    if lang == "en":
-        page.locator("#language").get_by_text("English").click()
+    # The app opens in the browser's language by itself (no click on the switch).
+    page.get_by_role("tab", name=MY_QUEUE[lang]).first.wait_for()
+    page.get_by_role("tab", name=MY_QUEUE["en" if lang == "ru" else "ru"]).first.wait_for(
+        state="hidden"
+    )
     page.locator(".queue-table:visible [data-testid='cell-0-0']").wait_for()
     return context, page
 
