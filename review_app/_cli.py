@@ -40,7 +40,10 @@ def register(app: typer.Typer) -> None:
             str,
             typer.Option(
                 "--lang",
-                help="ru or en: for a browser that asks for neither (the app follows the browser's language, or ?lang= in the address).",
+                help=(
+                    "ru or en: for a browser that asks for neither (the app follows the "
+                    "browser's language, or ?lang= in the address)."
+                ),
             ),
         ] = "ru",
         region: Annotated[

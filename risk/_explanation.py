@@ -142,16 +142,18 @@ class Explanation:
         typical = self.baseline == "typical"
         if ru:
             who = "типичная семья" if typical else "средняя семья"
-            figures = f"логит {log_odds}; {who} {base_p}, логит {base}" if exact else f"{who} {base_p}"
+            figures = f"{who} {base_p}"
+            if exact:
+                figures = f"логит {log_odds}; {who} {base_p}, логит {base}"
             lines = [
                 f"Оценка {pct} ({figures}). Оценка упорядочивает очередь на рассмотрение и "
                 "ничего не решает."
             ]
         else:
             who = "typical family" if typical else "average family"
-            figures = (
-                f"log-odds {log_odds}; {who} {base_p}, log-odds {base}" if exact else f"{who} {base_p}"
-            )
+            figures = f"{who} {base_p}"
+            if exact:
+                figures = f"log-odds {log_odds}; {who} {base_p}, log-odds {base}"
             lines = [
                 f"Estimate {pct} ({figures}). The estimate orders a review queue; it decides "
                 "nothing."

@@ -117,11 +117,14 @@ class RiskModel:
         if missing or extra:
             raise ModelError(
                 "the reference family must give exactly the model's features; "
-                f"missing: {', '.join(missing[:5]) or 'none'}; unknown: {', '.join(extra[:5]) or 'none'}"
+                f"missing: {', '.join(missing[:5]) or 'none'}; "
+                f"unknown: {', '.join(extra[:5]) or 'none'}"
             )
         bad = [f for f, v in self.reference.items() if not np.isfinite(float(v))]
         if bad:
-            raise ModelError(f"the reference family's value is not a number for: {', '.join(bad[:5])}")
+            raise ModelError(
+                f"the reference family's value is not a number for: {', '.join(bad[:5])}"
+            )
 
     @property
     def baseline(self) -> str:
@@ -217,7 +220,7 @@ class RiskModel:
         return contrib, base
 
     def _typical_explainer(self) -> Any:
-        """shap's interventional TreeSHAP against the one reference row, built once per model."""
+        """Build (once per model) shap's interventional TreeSHAP against the reference row."""
         if not self._explainer:
             import warnings
 

@@ -16,8 +16,10 @@ FORM = {
 }
 
 
-def _open(browser: object, served: Served, lang: str, path: str = "/"):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale=LOCALE[lang], viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+def _open(chromium: object, served: Served, lang: str, path: str = "/"):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        locale=LOCALE[lang], viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(served.url.rstrip("/") + path)

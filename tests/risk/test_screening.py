@@ -411,7 +411,9 @@ def test_load_errors_name_what_is_wrong(model, tmp_path):
     meta["features"] = list(model.features)
     meta["reference"] = {**model.reference, model.features[0]: float("nan")}
     (tmp_path / "odd" / "model.json").write_text(json.dumps(meta), "utf-8")
-    with pytest.raises(ModelError, match=f"reference family's value is not a number for: {model.features[0]}"):
+    with pytest.raises(
+        ModelError, match=f"reference family's value is not a number for: {model.features[0]}"
+    ):
         Screener.load(tmp_path / "odd")
 
 
