@@ -38,7 +38,7 @@ def preferred_language(query: str | None, accept_language: str | None, default: 
     'ru'
     """
     if query in LANGS:
-        return query  # type: ignore[return-value]
+        return query
     ranked: list[tuple[float, int, str]] = []
     for i, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")

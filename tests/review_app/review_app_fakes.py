@@ -298,6 +298,7 @@ def _payload(
         score=float(row["score"]),
         log_odds=float(row["log_odds"]),
         base_log_odds=base,
+        baseline="average",
         base_rate=base_rate,
         tier=str(row["tier"]),
         rank_in_district=int(row["rank_in_district"]),
