@@ -134,7 +134,7 @@ class _LanguageUI:
         self.waterfall = gr.Plot(show_label=False, visible=False)
         with gr.Row():
             with gr.Column(scale=3):
-                self.explain = gr.Markdown("")
+                self.explain = gr.Markdown("", elem_classes="card-explain")
             with gr.Column(scale=2):
                 self.blind = gr.Markdown("")
                 self.services = gr.Markdown("")
@@ -148,7 +148,10 @@ class _LanguageUI:
                 [(name(DECISION_NAMES, d, L), d) for d in DECISIONS], label=t(L, "decision")
             )
             with gr.Row():
+                # Gradio shows a checkbox's value as its tooltip: the values are the services'
+                # names, never their ids; ``suggested_ids`` maps them back for the open card.
                 self.suggested = gr.CheckboxGroup([], label=t(L, "suggested"))
+                self.suggested_ids = gr.State({})
                 self.extra = gr.Dropdown([], multiselect=True, label=t(L, "catalog"))
             self.rationale = gr.Textbox(
                 label=t(L, "rationale", n=MIN_RATIONALE_LENGTH),
@@ -231,6 +234,7 @@ class _LanguageUI:
                 self.card_state,
                 self.decision,
                 self.suggested,
+                self.suggested_ids,
                 self.extra,
                 self.rationale,
                 self.agreement,
@@ -304,6 +308,7 @@ class _LanguageUI:
             self.dispute_reason,
             self.dispute_result,
             self.tabs,
+            self.suggested_ids,
         ]
 
     def supervisor_outputs(self) -> list[Any]:
@@ -399,14 +404,14 @@ class _LanguageUI:
             raise error(exc, L) from None
         p = c.payload
         district = str(c.item.district)
-        suggested = [
-            (card.service_label(s, L), str(s["service_id"])) for s in p.get("services", [])
-        ]
-        suggested_ids = {sid for _, sid in suggested}
+        suggested_ids = _unique_labels(
+            [(card.service_label(s, L), str(s["service_id"])) for s in p.get("services", [])]
+        )
+        suggested = [(label, label) for label in suggested_ids]
         extra = [
             (ru if L == "ru" else en, sid)
             for sid, ru, en in self.catalog.district(district)
-            if sid not in suggested_ids
+            if sid not in suggested_ids.values()
         ]
         awaiting = c.item.status in AWAITING
         events = self._dispute_choices(p, str(c.item.family_id))
@@ -431,6 +436,7 @@ class _LanguageUI:
             gr.update(value=""),
             "",
             gr.Tabs(selected="card"),
+            suggested_ids,
         ]
 
     def _service_names(self, payload: Mapping[str, Any], district: str) -> dict[str, str]:
@@ -444,6 +450,7 @@ class _LanguageUI:
         state: tuple[int, str, str] | None,
         decision: str | None,
         suggested: list[str] | None,
+        suggested_ids: Mapping[str, str] | None,
         extra: list[str] | None,
         rationale: str | None,
         agreement: str | None,
@@ -459,7 +466,9 @@ class _LanguageUI:
         if agreement not in ("agree", "disagree"):
             return [refused(t(L, "err_pick_agreement"), L), *no_change]
         flag_id = int(state[0])
-        services = list(dict.fromkeys([*(suggested or []), *(extra or [])]))
+        ids = suggested_ids or {}
+        picked = [ids.get(label, label) for label in suggested or []]
+        services = list(dict.fromkeys([*picked, *(extra or [])]))
         try:
             session = session_of(request)
             d = self.service.record_decision(
@@ -549,6 +558,24 @@ class _LanguageUI:
             fair_plot,
             sup.follow_up_table(data.late_follow_ups, L),
         ]
+
+
+def _unique_labels(choices: list[tuple[str, str]]) -> dict[str, str]:
+    """Map each label to its id, numbering a label shown twice ("Name (2)").
+
+    Examples
+    --------
+    >>> _unique_labels([("Psychologist", "a"), ("Lawyer", "b"), ("Psychologist", "c")])
+    {'Psychologist': 'a', 'Lawyer': 'b', 'Psychologist (2)': 'c'}
+    """
+    out: dict[str, str] = {}
+    for label, sid in choices:
+        shown, n = label, 1
+        while shown in out:
+            n += 1
+            shown = f"{label} ({n})"
+        out[shown] = sid
+    return out
 
 
 def _card_head(c: Card, lang: Lang) -> str:

@@ -194,16 +194,21 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
             )
         out.append("\n".join(lines))
     if exact:
-        head = t(lang, "exact_head")
+        # The summary is only the words "Exact figures": no number shows until it is opened.
         if log_odds is not None:
             base = float(payload.get("base_log_odds", float("nan")))
-            head += " — " + t(
+            totals = t(
                 lang,
                 "exact_totals",
                 log_odds=format_log_odds(log_odds, lang),
                 base=format_log_odds(base, lang) if base == base else "—",
             )
-        out.append(f"<details><summary>{head}</summary>\n\n" + "\n".join(exact) + "\n\n</details>")
+            exact.insert(0, totals[:1].upper() + totals[1:] + ".\n")
+        out.append(
+            f"<details><summary>{t(lang, 'exact_head')}</summary>\n\n"
+            + "\n".join(exact)
+            + "\n\n</details>"
+        )
     return "\n\n".join(out)
 
 

@@ -49,7 +49,7 @@ def test_after_a_decision_the_header_and_queue_show_the_stored_status(
     state, head = opened[0], opened[1]
     status = "status: " if lang == "en" else "статус: "
     assert f"{status}{name(STATUS_NAMES, 'open', lang)}" in head
-    result, _, after = ui.save_decision(state, "referred", [], [], RATIONALE, "agree", request)
+    result, _, after = ui.save_decision(state, "referred", [], {}, [], RATIONALE, "agree", request)
     assert queue.item(flag, "anna").status == "decided"
     assert f"{status}{name(STATUS_NAMES, 'decided', lang)}" in after
     assert f"{status}{name(STATUS_NAMES, 'open', lang)}" not in after
@@ -64,7 +64,7 @@ def test_a_refused_decision_leaves_the_header_as_it_was(queue: ReviewQueue) -> N
     request = _request("anna")
     flag = int(queue.items(status="open", districts=["valdaysky"])["flag_id"].iloc[0])
     state = ui.open_card(flag, request)[0]
-    result, _, head = ui.save_decision(state, "referred", [], [], "too short", "agree", request)
+    result, _, head = ui.save_decision(state, "referred", [], {}, [], "too short", "agree", request)
     assert "Not saved" in result
     assert head == gr.update()
     assert queue.item(flag, "anna").status == "open"
