@@ -65,8 +65,10 @@ def test_the_card_explains_in_words_with_the_figures_one_click_away(
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_the_tier_filter_offers_the_queued_tiers(
-    browser: object, served: Served, lang: str
-) -> None:  # noqa: F811
+    browser: object,  # noqa: F811
+    served: Served,
+    lang: str,
+) -> None:
     context, page = _login(browser, served, "anna", lang, None)
     try:
         page.get_by_label(TIER[lang]).first.click()
