@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.review_app.review_app_fakes import USERS, Served
-from tests.review_app.test_browser import browser, shots  # noqa: F401 - fixtures
-from tests.review_app.test_state_browser import login_as
+from tests.review_app.test_browser import browser, login_as, shots  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 

@@ -76,8 +76,16 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _login(browser: object, served: Served, user: str, lang: str, shots: Path | None):  # type: ignore[no-untyped-def]
-    context = browser.new_context(  # type: ignore[attr-defined]
+def login_as(  # type: ignore[no-untyped-def]
+    chromium: object,
+    served: Served,
+    user: str,
+    password: str,
+    lang: str,
+    shots: Path | None = None,
+):
+    """Log ``user`` in from a browser set to ``lang``; the app opens in it by itself."""
+    context = chromium.new_context(  # type: ignore[attr-defined]
         viewport={"width": 1440, "height": 1000}, locale="ru-RU" if lang == "ru" else "en-US"
     )
     page = context.new_page()
@@ -88,14 +96,19 @@ def _login(browser: object, served: Served, user: str, lang: str, shots: Path | 
     if shots is not None:
         page.screenshot(path=str(shots / f"login_{lang}.png"))
     inputs.nth(0).fill(user)
-    inputs.nth(1).fill(USERS[user][0])
+    inputs.nth(1).fill(password)
     page.keyboard.press("Enter")
     page.locator("#language").wait_for()
-    # The app opens in the browser's language by itself (no click on the switch).
+    # No click on the switch: the page must open in the browser's language.
     page.get_by_role("tab", name=MY_QUEUE[lang]).first.wait_for()
     page.get_by_role("tab", name=MY_QUEUE["en" if lang == "ru" else "ru"]).first.wait_for(
         state="hidden"
     )
+    return context, page
+
+
+def _login(browser: object, served: Served, user: str, lang: str, shots: Path | None):  # type: ignore[no-untyped-def]
+    context, page = login_as(browser, served, user, USERS[user][0], lang, shots)
     page.locator(".queue-table:visible [data-testid='cell-0-0']").wait_for()
     return context, page
 

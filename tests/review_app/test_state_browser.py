@@ -5,30 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.review_app.review_app_fakes import USERS, Served
-from tests.review_app.test_browser import TEXT, browser  # noqa: F401 - the browser fixture
+from tests.review_app.test_browser import TEXT, browser, login_as  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
 
 STATUS = {"ru": ("статус: открыт", "статус: решено"), "en": ("status: open", "status: decided")}
-
-
-def login_as(chromium: object, served: Served, user: str, password: str, lang: str):  # type: ignore[no-untyped-def]
-    """Log ``user`` in and switch to ``lang``; return the browser context and page."""
-    context = chromium.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 1440, "height": 1000}, locale="ru-RU" if lang == "ru" else "en-US"
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(served.url)
-    inputs = page.locator("input")
-    inputs.nth(1).wait_for()
-    inputs.nth(0).fill(user)
-    inputs.nth(1).fill(password)
-    page.keyboard.press("Enter")
-    page.locator("#language").wait_for()
-    if lang == "en":
-        page.locator("#language").get_by_text("English").click()
-    return context, page
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
