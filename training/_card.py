@@ -185,6 +185,13 @@ def _model_details(run: TrainingRun, version: str | None, run_id: str | None, da
             "of the margin that keeps TreeSHAP contributions exact",
         ),
         (
+            "Explanations",
+            "exact Shapley contributions against a typical family (each input's median over "
+            "the training population, kept with the model)"
+            if model.reference is not None
+            else "exact TreeSHAP contributions against the average family",
+        ),
+        (
             "Predicts",
             f"`{model.metadata['label']}` = 1 (the label column of a user-supplied feature table)"
             if _from_table(run)

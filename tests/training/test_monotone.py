@@ -170,3 +170,4 @@ def test_the_card_shows_the_cost_in_auc(sample_run: TrainingRun) -> None:
     )
     assert "Precision at capacity (test)" in section
     assert "`academic_failure` (n_90d, n_365d, n_1095d)" in section
+    assert "| Explanations | exact Shapley contributions against a typical family" in card
