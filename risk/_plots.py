@@ -8,7 +8,7 @@ Titles and axis labels come in English or Russian (``lang``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,71 +16,15 @@ from numpy.typing import ArrayLike
 
 from risk._metrics import ece as _ece
 from risk._metrics import pr_auc as _pr_auc
+from risk.messages import LANGS, RISK, Lang
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-Lang = Literal["ru", "en"]
-
+# Titles and labels: keys ``plot.*`` of risk's message catalogues (risk.messages), by language.
 _TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "reliability": "Reliability diagram ({n_bins} equal-mass bins)",
-        "mean_predicted": "Mean predicted probability",
-        "observed": "Observed frequency",
-        "perfect": "Perfectly calibrated",
-        "pr": "Precision-recall curve",
-        "precision": "Precision",
-        "recall": "Recall",
-        "prevalence": "Prevalence {value:.3f}",
-        "histogram": "Distribution of scores",
-        "score": "Score (predicted probability)",
-        "density": "Density",
-        "families": "Families",
-        "all": "All",
-        "label_0": "No outcome",
-        "label_1": "Outcome",
-        "audit": "Fairness audit: ratio to the reference group",
-        "ratio": "Ratio to reference (band {low}–{high} shaded)",
-        "reference": "ref",
-        "flag_rate": "flag rate",
-        "prevalence_metric": "prevalence",
-        "ppv": "PPV",
-        "tpr": "TPR",
-        "fpr": "FPR",
-        "fnr": "FNR",
-        "roc_auc": "AUC",
-        "ece": "ECE",
-        "mean_score": "mean score",
-    },
-    "ru": {
-        "reliability": "Диаграмма надёжности ({n_bins} равных по численности интервалов)",
-        "mean_predicted": "Средняя предсказанная вероятность",
-        "observed": "Наблюдаемая частота",
-        "perfect": "Идеальная калибровка",
-        "pr": "Кривая точность–полнота",
-        "precision": "Точность",
-        "recall": "Полнота",
-        "prevalence": "Доля исходов {value:.3f}",
-        "histogram": "Распределение оценок",
-        "score": "Оценка (предсказанная вероятность)",
-        "density": "Плотность",
-        "families": "Семьи",
-        "all": "Все",
-        "label_0": "Без исхода",
-        "label_1": "Исход",
-        "audit": "Аудит справедливости: отношение к опорной группе",
-        "ratio": "Отношение к опорной группе (полоса {low}–{high} закрашена)",
-        "reference": "опорная",
-        "flag_rate": "доля отмеченных",
-        "prevalence_metric": "доля исходов",
-        "ppv": "PPV",
-        "tpr": "TPR",
-        "fpr": "FPR",
-        "fnr": "FNR",
-        "roc_auc": "AUC",
-        "ece": "ECE",
-        "mean_score": "средняя оценка",
-    },
+    lang: {key: texts[i] for key, texts in RISK.pairs("plot.").items()}
+    for i, lang in enumerate(LANGS)
 }
 
 #: Ratios above this are drawn clipped, with their value written at the end of the bar.

@@ -11,6 +11,9 @@ with these functions, so a value, a cut-off or a word is decided once:
 * a trend is said in words: more or fewer records than usual in the last 90 days;
 * how much a signal moves the family's estimate is said in percentage points; the exact
   log-odds are one option away (``exact=True``).
+
+The words and units are in risk's message catalogues (``risk/locales/<lang>/LC_MESSAGES/risk.po``,
+keys ``unit.*`` and ``word.*``; :mod:`risk.messages`).
 """
 
 from __future__ import annotations
@@ -19,19 +22,14 @@ import math
 import re
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_decimal
 
 from features import DEFAULT_LOOKBACK_DAYS
 from risk._errors import ScreeningError
-
-#: A language of the explanation text.
-Lang = Literal["ru", "en"]
-
-#: The languages the explanation is written in.
-LANGS: tuple[Lang, ...] = ("ru", "en")
+from risk.messages import LANGS, RISK, Lang
 
 # The registry's descriptions end with how "no data" is filled, e.g. "(none in the lookback —
 # lookback + 1, 1096 by default)": right for documentation, noise beside a family's value.
@@ -42,60 +40,10 @@ _FILL_NOTE = re.compile(r"\s*\([^()]* — [^()]*\)\s*$")
 # registry's unit says "how many", this says "how many of what".
 _COUNT_NOUNS: dict[str, str] = {"n_children": "children"}
 
-# Unit words by CLDR plural category ("other" is Russian's form for fractions).
-_UNIT_FORMS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "days": (
-        {"one": "день", "few": "дня", "many": "дней", "other": "дня"},
-        {"one": "day", "other": "days"},
-    ),
-    "records": (
-        {"one": "запись", "few": "записи", "many": "записей", "other": "записи"},
-        {"one": "record", "other": "records"},
-    ),
-    "children": (
-        {"one": "ребёнок", "few": "ребёнка", "many": "детей", "other": "ребёнка"},
-        {"one": "child", "other": "children"},
-    ),
-    "years": (
-        {"one": "год", "few": "года", "many": "лет", "other": "года"},
-        {"one": "year", "other": "years"},
-    ),
-    "months": (
-        {"one": "месяц", "few": "месяца", "many": "месяцев", "other": "месяца"},
-        {"one": "month", "other": "months"},
-    ),
-    "roubles": (
-        {"one": "рубль", "few": "рубля", "many": "рублей", "other": "рубля"},
-        {"one": "rouble", "other": "roubles"},
-    ),
-    "points": (
-        {"one": "п. п.", "few": "п. п.", "many": "п. п.", "other": "п. п."},
-        {"one": "percentage point", "other": "percentage points"},
-    ),
-}
-_WORDS: dict[str, tuple[str, str]] = {
-    "raises": ("повышает", "raises"),
-    "lowers": ("понижает", "lowers"),
-    "raises_by": ("повышает оценку на {pp}", "raises the estimate by {pp}"),
-    "lowers_by": ("понижает оценку на {pp}", "lowers the estimate by {pp}"),
-    "yes": ("да", "yes"),
-    "no": ("нет", "no"),
-    "no_record": ("нет записей за период наблюдения", "no record in the lookback"),
-    "more": (
-        "записей за последние 90 дней больше обычного",
-        "more records than usual in the last 90 days",
-    ),
-    "fewer": (
-        "записей за последние 90 дней меньше обычного",
-        "fewer records than usual in the last 90 days",
-    ),
-    "usual": (
-        "записей за последние 90 дней столько же, сколько обычно",
-        "as many records as usual",
-    ),
-    "per 90 days": ("за 90 дней", "per 90 days"),
-    "log_odds": ("логит {x}", "log-odds {x}"),
-}
+# Unit words by CLDR plural category ("other" is Russian's form for fractions), one mapping per
+# language of LANGS: the keys ``unit.<unit>.<category>`` of risk's catalogues (risk.messages).
+_UNIT_FORMS: dict[str, tuple[dict[str, str], ...]] = RISK.plural_forms("unit.")
+_WORDS: dict[str, tuple[str, ...]] = RISK.pairs("word.")
 
 
 def _check_lang(lang: str) -> Lang:
@@ -252,7 +200,7 @@ def format_value(
     if unit == "flag":
         return _word("yes" if x > 0 else "no", lang)
     if unit == "per 90 days":
-        return f"{_number(x, lang, '+#,##0.0;-#,##0.0')} {_word(unit, lang)}"
+        return f"{_number(x, lang, '+#,##0.0;-#,##0.0')} {_word('per_90_days', lang)}"
     number = _number(x, lang, "#,##0" if x.is_integer() else "#,##0.0")
     said = value_unit(feature, unit)
     if said not in _UNIT_FORMS:

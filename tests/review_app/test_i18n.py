@@ -12,6 +12,7 @@ import pytest
 import risk.review
 from review_app import _i18n as i18n
 from review_app._refusals import refusal, technical
+from risk.messages import RISK
 from risk.review import AccessDenied, InvalidDecision, ReviewError
 from risk.review._decisions import check_decision
 
@@ -19,13 +20,31 @@ REVIEW = Path(risk.review.__file__).parent
 APP = Path(i18n.__file__).parent
 
 
-def test_every_key_has_both_languages_and_no_empty_text() -> None:
+#: Every message catalogue of the project: the app's and risk's (explanations, family report,
+#: evaluation figures).
+CATALOGUES = (i18n.CATALOGUES, RISK)
+PACKAGES = ("features", "risk", "training", "review_app", "family_risk")
+
+
+def test_every_catalogue_of_the_project_is_complete_and_consistent() -> None:
+    # Each PO file of the packages is one of the catalogues checked here...
+    root = APP.parent
+    files = {p for pkg in PACKAGES for p in (root / pkg).glob("locales/*/LC_MESSAGES/*.po")}
+    assert files == {c.path(lang) for c in CATALOGUES for lang in c.langs}
+    # ... and none has a key missing in a language, an empty text, placeholders that differ
+    # between languages (a sentence never loses a figure in translation), a fuzzy entry or a
+    # counted word without its language's CLDR plural categories.
+    for catalogues in CATALOGUES:
+        problems = catalogues.problems()
+        assert problems == [], "\n".join(problems)
+
+
+def test_every_key_reads_in_both_languages() -> None:
     for key in i18n.text_keys():
         ru, en = (i18n.t(lang, key) for lang in i18n.LANGS)
         assert ru.strip() and en.strip(), key
-        # The same placeholders in both: a sentence never loses a figure in translation.
-        fields = [set(re.findall(r"{(\w+)}", text)) for text in (ru, en)]
-        assert fields[0] == fields[1], key
+    assert set(i18n.COUNTED) == {"working_days", "signals"}
+    assert [i18n.count(5, "signals", lang) for lang in i18n.LANGS] == ["5 признаков", "5 signals"]
 
 
 def _raised_reasons() -> set[str]:
