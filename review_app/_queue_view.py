@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from review_app._i18n import (
@@ -57,24 +59,63 @@ def statuses(choice: str) -> str | tuple[str, ...]:
     return AWAITING if choice in ("", AWAITING_CHOICE) else choice
 
 
-def queue_table(rows: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """Render a queue page as the user reads it: names, percentages, SLA marks."""
+def queue_table(rows: pd.DataFrame, lang: Lang) -> dict[str, list[Any]]:
+    """Render a queue page as the user reads it: names, percentages, SLA marks.
+
+    Returns what ``gr.Dataframe`` shows, as ``{"headers": [...], "data": [[...], ...]}`` (plain
+    Python values: a page is 25 rows, and a second DataFrame only to be turned back into lists
+    cost more than the rest of the page's rendering).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> page = pd.DataFrame({"flag_id": [7], "family_id": ["F-1"], "district": ["north"],
+    ...     "tier": ["priority"], "score": [0.42], "status": ["open"], "age_days": [3],
+    ...     "overdue": [False], "version": [1], "created_at": [datetime(2025, 6, 2)]})
+    >>> table = queue_table(page, "en")
+    >>> len(table["headers"]), table["data"][0][:2], table["data"][0][5]
+    (8, [7, 'F-1'], 3)
+    """
     L = lang
-    return pd.DataFrame(
-        {
-            t(L, "col_flag"): rows["flag_id"].astype("int64").to_numpy(),
-            t(L, "col_family"): rows["family_id"].astype(str).to_numpy(),
-            t(L, "col_district"): [district_name(d, L) for d in rows["district"].astype(str)],
-            t(L, "col_tier"): [name(TIER_NAMES, x, L) for x in rows["tier"]],
-            t(L, "col_score"): [percent(float(x), L) for x in rows["score"]],
-            t(L, "col_age"): rows["age_days"].astype("int64").to_numpy(),
-            t(L, "col_sla"): [
-                t(L, "overdue") if o else (t(L, "in_time") if s in AWAITING else "")
-                for o, s in zip(rows["overdue"], rows["status"], strict=True)
-            ],
-            t(L, "col_status"): [name(STATUS_NAMES, x, L) for x in rows["status"]],
-        }
+    in_time, overdue = t(L, "in_time"), t(L, "overdue")
+    headers = [
+        t(L, c)
+        for c in (
+            "col_flag",
+            "col_family",
+            "col_district",
+            "col_tier",
+            "col_score",
+            "col_age",
+            "col_sla",
+            "col_status",
+        )
+    ]
+    columns = zip(
+        rows["flag_id"].tolist(),
+        rows["family_id"].tolist(),
+        rows["district"].tolist(),
+        rows["tier"].tolist(),
+        rows["score"].tolist(),
+        rows["age_days"].tolist(),
+        rows["overdue"].tolist(),
+        rows["status"].tolist(),
+        strict=True,
     )
+    data = [
+        [
+            int(flag),
+            str(family),
+            district_name(str(district), L),
+            name(TIER_NAMES, tier, L),
+            percent(float(score), L),
+            int(age),
+            overdue if late else (in_time if status in AWAITING else ""),
+            name(STATUS_NAMES, status, L),
+        ]
+        for flag, family, district, tier, score, age, late, status in columns
+    ]
+    return {"headers": headers, "data": data}
 
 
 def queue_summary(found: QueuePage, page_size: int, sla_working_days: int, lang: Lang) -> str:

@@ -313,8 +313,8 @@ class ReviewService:
     ) -> QueuePage:
         """One page of the user's queue: their districts only, by tier then score.
 
-        Paging, filters and counts run in the store (``ReviewQueue.items`` with ``limit`` and
-        ``offset``, ``ReviewQueue.count_items``): only the page's rows are read.
+        The page and its counts come from the store in one read transaction
+        (``ReviewQueue.page``): only the page's rows are read.
 
         Parameters
         ----------
@@ -332,21 +332,23 @@ class ReviewService:
         if page_size < 1:
             raise InvalidDecision(f"page_size must be at least 1; got {page_size}")
         user = self.user(username)
-        filters = self._filters(user, district=district, tier=tier, status=status)
         at = now or _utcnow()
-        total = self.queue.count_items(**filters)
-        n_pages = max(1, -(-total // page_size))
-        page = min(max(1, int(page)), n_pages)
-        rows = self.queue.items(
-            **filters, order="queue", limit=page_size, offset=(page - 1) * page_size
+        found = self.queue.page(
+            user.name,
+            status=_statuses(status),
+            districts=None if not district else [district],
+            tier=tier or None,
+            page=int(page),
+            page_size=page_size,
+            overdue_before=overdue_cutoff(at, self.sla_working_days, self.holidays),
         )
-        rows = self._with_age(rows, at)
+        rows = self._with_age(found.items, at)
         return QueuePage(
             rows=rows[list(PAGE_COLUMNS)],
-            total=total,
-            overdue=self._count_overdue(filters, at) if total else 0,
-            page=page,
-            n_pages=n_pages,
+            total=found.total,
+            overdue=found.overdue,
+            page=found.page,
+            n_pages=found.n_pages,
         )
 
     def list_queue(

@@ -58,7 +58,7 @@ from risk.review._policy import (
     working_days,
 )
 from risk.review._queue import ReviewQueue, verify_audit_log
-from risk.review._reading import ITEM_COLUMNS, ORDERS, FamilyRecord, ReviewItem
+from risk.review._reading import ITEM_COLUMNS, ORDERS, FamilyRecord, ItemPage, ReviewItem
 from risk.review._screening import ScreeningLike
 from risk.review._supervision import DECIDED_ATTRIBUTE_COLUMNS, Escalated
 from risk.review._users import (
@@ -103,6 +103,7 @@ __all__ = [
     "FamilyRecord",
     "InvalidDecision",
     "InvalidUser",
+    "ItemPage",
     "LoginPolicy",
     "ReviewError",
     "ReviewItem",

@@ -1,7 +1,7 @@
 """The review queue: a facade over the store session and one collaborator per concern.
 
 Where each method lives: intake (``_intake``: enqueue, runs), reading (``_reading``: items,
-count_items, item), deciding (``_deciding``: record_decision, decisions), supervision and the
+count_items, page, item), deciding (``_deciding``: record_decision, decisions), supervision and the
 SLA (``_supervision``: decided_attributes, escalate_overdue, sweep, reassign, notes),
 follow-ups and the treatment record (``_followup``), disputes (``_disputes``),
 accounts (``_accounts``: users and logins) and the audit trail (``_auditlog``). All of them
@@ -29,7 +29,14 @@ from risk.review._errors import StoreUnavailable
 from risk.review._followup import FollowUps, FollowUpStep
 from risk.review._intake import EnqueueResult, Intake
 from risk.review._policy import DEFAULT_FIRST_CONTACT_WORKING_DAYS, DEFAULT_SLA_WORKING_DAYS
-from risk.review._reading import FamilyRecord, Order, Reading, ReviewItem, family_record
+from risk.review._reading import (
+    FamilyRecord,
+    ItemPage,
+    Order,
+    Reading,
+    ReviewItem,
+    family_record,
+)
 from risk.review._screening import ScreeningLike
 from risk.review._session import Session
 from risk.review._store import resolve_url, safe_url
@@ -287,6 +294,43 @@ class ReviewQueue:
             tier=tier,
             created_before=created_before,
             user=user,
+        )
+
+    def page(
+        self,
+        user: User | str,
+        *,
+        status: str | Iterable[str] | None = None,
+        districts: Iterable[str] | None = None,
+        tier: str | Iterable[str] | None = None,
+        page: int = 1,
+        page_size: int = 25,
+        overdue_before: datetime,
+    ) -> ItemPage:
+        """One page of ``user``'s queue (queue order) with its counts, in one read transaction.
+
+        What :meth:`items` (``order="queue"``, ``limit``, ``offset``) and :meth:`count_items`
+        return with the same filters, read together: ``total`` items, ``overdue`` of them
+        (escalated, or open and enqueued before ``overdue_before``, e.g. ``overdue_cutoff``),
+        and the page asked for, clipped to the last (``page`` and ``n_pages``).
+
+        Examples
+        --------
+        >>> from datetime import datetime
+        >>> q = ReviewQueue("sqlite://")
+        >>> _ = q.add_user("anna", "correct horse", "specialist", ["north"])
+        >>> found = q.page("anna", page=3, overdue_before=datetime(2025, 1, 1))
+        >>> found.total, found.overdue, found.page, found.n_pages, found.items.empty
+        (0, 0, 1, 1, True)
+        """
+        return self._reading.page(
+            status=status,
+            districts=districts,
+            tier=tier,
+            user=user,
+            page=page,
+            page_size=page_size,
+            overdue_before=overdue_before,
         )
 
     def item(self, flag_id: int, user: User | str, *, session: str | None = None) -> ReviewItem:

@@ -96,6 +96,29 @@ class _Filters:
         )
 
 
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of queue items with the counts beside it, read in one transaction.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        The page's items (``ITEM_COLUMNS``), in queue order.
+    total : int
+        Items matching the filters (what :meth:`Reading.count_items` counts).
+    overdue : int
+        How many of them are overdue: escalated, or open and enqueued before the cutoff.
+    page, n_pages : int
+        This page (from 1, clipped to the last) and the number of pages (at least 1).
+    """
+
+    items: pd.DataFrame
+    total: int
+    overdue: int
+    page: int
+    n_pages: int
+
+
 def _strings(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -114,6 +137,23 @@ def _item_select() -> sa.Select[Any]:
     return sa.select(
         *(getattr(f, c) for c in ITEM_COLUMNS[:13]), m.runs.c.model_version, m.runs.c.as_of
     ).join_from(m.flags, m.runs, m.flags.c.run_id == m.runs.c.run_id)
+
+
+def _filtered(
+    q: sa.Select[Any], where: _Filters, districts: tuple[str, ...] | None
+) -> sa.Select[Any]:
+    f = m.flags.c
+    if where.run_id is not None:
+        q = q.where(f.run_id == where.run_id)
+    if where.statuses is not None:
+        q = q.where(f.status.in_(where.statuses))
+    if districts is not None:
+        q = q.where(f.district.in_(districts))
+    if where.tiers is not None:
+        q = q.where(f.tier.in_(where.tiers))
+    if where.created_before is not None:
+        q = q.where(f.created_at < where.created_before)
+    return q
 
 
 class Reading:
@@ -179,6 +219,49 @@ class Reading:
 
         return self.session.read_as(body, user)
 
+    def page(
+        self,
+        *,
+        status: str | Iterable[str] | None,
+        districts: Iterable[str] | None,
+        tier: str | Iterable[str] | None,
+        user: User | str,
+        page: int,
+        page_size: int,
+        overdue_before: datetime,
+    ) -> ItemPage:
+        """Read a page of items in queue order, their count and how many are overdue.
+
+        One read transaction: the acting user is loaded once, one aggregate query counts the
+        items and the overdue ones (``is_overdue``: escalated, or open and enqueued before
+        ``overdue_before``), and the page, clipped to the last, is read with ``limit``.
+        """
+        where = _Filters.of(None, status, districts, tier, None)
+        if int(page_size) < 1:
+            raise ReviewError(f"page_size must be at least 1; got {page_size}")
+        f = m.flags.c
+        late = sa.or_(
+            f.status == "escalated",
+            sa.and_(f.status == "open", f.created_at < _utc(overdue_before)),
+        )
+
+        def body(conn: sa.Connection) -> ItemPage:
+            acting = self.session.acting_user(conn, user, "list queue")
+            allowed = self._allowed_to(acting, where, "list queue")
+            counted: tuple[Any, ...] = (sa.func.count(), sa.func.sum(sa.case((late, 1), else_=0)))
+            counts = sa.select(*counted).select_from(m.flags)
+            row = conn.execute(_filtered(counts, where, allowed)).one()
+            total, overdue = int(row[0]), int(row[1] or 0)
+            n_pages = max(1, -(-total // int(page_size)))
+            at = min(max(1, int(page)), n_pages)
+            q = _filtered(_item_select(), where, allowed)
+            q = q.order_by(_tier_rank(), f.score.desc(), f.flag_id)
+            rows = conn.execute(q.offset((at - 1) * int(page_size)).limit(int(page_size))).all()
+            items = _frame(rows, ITEM_COLUMNS, ints=("flag_id", "rank_in_district", "version"))
+            return ItemPage(items, total, overdue, at, n_pages)
+
+        return self.session.read_checked(body)
+
     def _where(
         self,
         conn: sa.Connection,
@@ -188,26 +271,22 @@ class Reading:
         doing: str,
     ) -> sa.Select[Any]:
         """Apply the filters, and the acting user's districts (asking for others is refused)."""
-        allowed = where.districts
-        if user is not None:
-            acting = self.session.acting_user(conn, user, doing)
-            if allowed is not None:
-                for d in allowed:
-                    self.session.check_access(acting, d, doing)
-            else:
-                allowed = tuple(sorted(acting.districts))
-        f = m.flags.c
-        if where.run_id is not None:
-            q = q.where(f.run_id == where.run_id)
-        if where.statuses is not None:
-            q = q.where(f.status.in_(where.statuses))
-        if allowed is not None:
-            q = q.where(f.district.in_(allowed))
-        if where.tiers is not None:
-            q = q.where(f.tier.in_(where.tiers))
-        if where.created_before is not None:
-            q = q.where(f.created_at < where.created_before)
-        return q
+        return _filtered(q, where, self._allowed(conn, where, user, doing))
+
+    def _allowed(
+        self, conn: sa.Connection, where: _Filters, user: User | str | None, doing: str
+    ) -> tuple[str, ...] | None:
+        """Districts to list: those asked for (each checked) or all of the acting user's."""
+        if user is None:
+            return where.districts
+        return self._allowed_to(self.session.acting_user(conn, user, doing), where, doing)
+
+    def _allowed_to(self, acting: User, where: _Filters, doing: str) -> tuple[str, ...]:
+        if where.districts is None:
+            return tuple(sorted(acting.districts))
+        for d in where.districts:
+            self.session.check_access(acting, d, doing)
+        return where.districts
 
     def item(self, flag_id: int, user: User | str, session: str | None = None) -> ReviewItem:
         """One item with its payload (access checked, the view audited, with its session)."""

@@ -155,14 +155,17 @@ class Session:
             append(conn, [entry])
 
     def load_user(self, conn: sa.Connection, name: str) -> User | None:
-        """Load the user ``name`` as stored now (None: no such user)."""
-        row = conn.execute(sa.select(m.users.c.role).where(m.users.c.name == name)).first()
-        if row is None:
+        """Load the user ``name`` as stored now (None: no such user), in one query."""
+        u, d = m.users.c, m.user_districts.c
+        rows = conn.execute(
+            sa.select(u.role, d.district)
+            .select_from(m.users.outerjoin(m.user_districts, d.user_name == u.name))
+            .where(u.name == name)
+        ).all()
+        if not rows:
             return None
-        ds = conn.execute(
-            sa.select(m.user_districts.c.district).where(m.user_districts.c.user_name == name)
-        ).scalars()
-        return User(name=name, role=str(row.role), districts=frozenset(ds))
+        districts = frozenset(str(r.district) for r in rows if r.district is not None)
+        return User(name=name, role=str(rows[0].role), districts=districts)
 
     def acting_user(self, conn: sa.Connection, user: User | str | None, doing: str) -> User:
         """Load the acting user as stored now (never trust a ``User`` object's own fields)."""

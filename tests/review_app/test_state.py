@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 import pytest
 
+from review_app import _queue_view as qv
 from review_app._app import _LanguageUI
 from review_app._catalog import DistrictServices
-from review_app._i18n import STATUS_NAMES, Lang, name
+from review_app._i18n import STATUS_NAMES, TIER_NAMES, Lang, district_name, name, percent, t
 from review_app._service import ReviewService
 from risk import load_catalog
-from risk.review import ReviewQueue, ScreeningLike
+from risk.review import AWAITING, ReviewQueue, ScreeningLike
 from tests.review_app.review_app_fakes import make_queue
 
 RATIONALE = "The family agreed to meet; referred to the school psychologist."
@@ -54,9 +57,43 @@ def test_after_a_decision_the_header_and_queue_show_the_stored_status(
     assert f"{status}{name(STATUS_NAMES, 'decided', lang)}" in after
     assert f"{status}{name(STATUS_NAMES, 'open', lang)}" not in after
     awaiting = ui.show_queue("valdaysky", "", "awaiting", 1, request)[1]
-    assert flag not in awaiting.iloc[:, 0].tolist()
+    assert flag not in [row[0] for row in awaiting["data"]]
     decided = ui.show_queue("valdaysky", "", "decided", 1, request)[1]
-    assert flag in decided.iloc[:, 0].tolist()
+    assert flag in [row[0] for row in decided["data"]]
+
+
+def _table_as_a_dataframe(rows: pd.DataFrame, L: Lang) -> pd.DataFrame:
+    """The queue table as it was built before it became lists (what the page showed)."""
+    return pd.DataFrame(
+        {
+            t(L, "col_flag"): rows["flag_id"].astype("int64").to_numpy(),
+            t(L, "col_family"): rows["family_id"].astype(str).to_numpy(),
+            t(L, "col_district"): [district_name(d, L) for d in rows["district"].astype(str)],
+            t(L, "col_tier"): [name(TIER_NAMES, x, L) for x in rows["tier"]],
+            t(L, "col_score"): [percent(float(x), L) for x in rows["score"]],
+            t(L, "col_age"): rows["age_days"].astype("int64").to_numpy(),
+            t(L, "col_sla"): [
+                t(L, "overdue") if o else (t(L, "in_time") if s in AWAITING else "")
+                for o, s in zip(rows["overdue"], rows["status"], strict=True)
+            ],
+            t(L, "col_status"): [name(STATUS_NAMES, x, L) for x in rows["status"]],
+        }
+    )
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+@pytest.mark.parametrize("status", ["awaiting", "decided", "open"])
+def test_the_queue_table_sends_the_page_what_the_dataframe_sent(
+    queue: ReviewQueue, lang: Lang, status: str
+) -> None:
+    service = ReviewService(queue)
+    # Thirty days on, some items are overdue: every SLA mark is on the page.
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=30)
+    rows = service.queue_page("anna", status=qv.statuses(status), page_size=40, now=later).rows
+    shown = gr.Dataframe(interactive=False)
+    sent = shown.postprocess(qv.queue_table(rows, lang))
+    assert sent == shown.postprocess(_table_as_a_dataframe(rows, lang))
+    assert len(sent.data) == len(rows) > 0
 
 
 def test_a_refused_decision_leaves_the_header_as_it_was(queue: ReviewQueue) -> None:

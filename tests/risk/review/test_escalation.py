@@ -66,6 +66,20 @@ def test_the_russian_calendar_knows_moved_days_off_and_worked_saturdays() -> Non
     assert working_days([new_year], datetime(2026, 1, 12)).tolist() == [10]
 
 
+def test_a_calendar_counts_alike_every_time_it_is_asked() -> None:
+    # The sorted days off are built once per calendar: later counts, other calendars and
+    # equality are unaffected, and nobody can change the days a calendar counts with.
+    created = [datetime(2025, 10, 30, 9), datetime(2025, 12, 29, 9)]
+    first = RU.count(created, datetime(2026, 1, 12)).tolist()
+    assert WEEKDAYS.count(created, datetime(2026, 1, 12)).tolist() == [52, 10]
+    assert RU.count(created, datetime(2026, 1, 12)).tolist() == first == [43, 2]
+    assert RU.count(created, datetime(2025, 11, 5)).tolist() == [3, -38]
+    fresh = WorkingCalendar.for_country("RU", years=[2025, 2026])
+    assert fresh == RU and hash(fresh) == hash(RU)
+    with pytest.raises(ValueError, match="read-only"):
+        RU._off[0] = RU._off[1]
+
+
 @pytest.mark.parametrize("now", [datetime(2025, 11, 5), datetime(2026, 1, 12, 8)])
 @pytest.mark.parametrize("sla", [1, 3, 10])
 def test_the_overdue_cutoff_agrees_with_the_working_day_count(now: datetime, sla: int) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ from risk.review import (
     ReviewError,
     ReviewQueue,
 )
+from risk.review import _models as m
+from tests.risk.review.conftest import BACKENDS, store_at
 from tests.risk.review.review_fakes import FakeScreening, make_screening
 
 PASSWORD = "correct horse battery"
@@ -142,6 +145,109 @@ def test_count_and_pages_respect_district_access(q: ReviewQueue) -> None:
     assert q.count_items(user="anna", created_before=datetime(2999, 1, 1)) == q.count_items(
         user="anna"
     )
+
+
+# -- a page and its counts in one read ---------------------------------------------------------
+
+#: Enqueue days of the aged store's items (one a day back from here) and cutoffs to count with.
+AGED_FROM = datetime(2025, 6, 30, 15)
+CUTOFFS = [datetime(2000, 1, 1), datetime(2025, 6, 1), datetime(2025, 6, 20, 15), AGED_FROM]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def aged(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ReviewQueue]:
+    """Items enqueued on different days, some escalated and some decided."""
+    with store_at(request.param, Path(tmp_path_factory.mktemp("aged"))) as url:
+        queue = ReviewQueue(url)
+        queue.add_user("anna", PASSWORD, "specialist", ["north"])
+        queue.add_user("vera", PASSWORD, "supervisor", ["north", "south"])
+        queue.enqueue(mixed_screening(90, seed=3), "run-aged")
+        f = m.flags.c
+        with queue._engine.begin() as conn:
+            for k, flag_id in enumerate(sorted(int(i) for i in queue.items()["flag_id"])):
+                status = "escalated" if k % 5 == 1 else "decided" if k % 7 == 3 else "open"
+                conn.execute(
+                    sa.update(m.flags)
+                    .where(f.flag_id == flag_id)
+                    .values(created_at=AGED_FROM - timedelta(days=k), status=status)
+                )
+        yield queue
+        queue.close()
+
+
+def _overdue_the_old_way(items: pd.DataFrame, cutoff: datetime) -> int:
+    escalated = items["status"] == "escalated"
+    late_open = (items["status"] == "open") & (items["created_at"] < cutoff)
+    return int((escalated | late_open).sum())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    page=st.integers(-1, 12),
+    page_size=st.integers(1, 15),
+    status=st.sampled_from([None, "open", ("open", "escalated"), "escalated", "decided"]),
+    tier=st.sampled_from([None, "priority", ("priority", "support")]),
+    district=st.sampled_from([None, "north", "south"]),
+    cutoff=st.sampled_from(CUTOFFS),
+)
+def test_a_page_and_its_counts_agree_with_items_and_count_items(
+    aged: ReviewQueue,
+    page: int,
+    page_size: int,
+    status: str | tuple[str, ...] | None,
+    tier: str | tuple[str, ...] | None,
+    district: str | None,
+    cutoff: datetime,
+) -> None:
+    filters = {
+        "status": status,
+        "tier": tier,
+        "districts": None if district is None else [district],
+    }
+    found = aged.page("vera", **filters, page=page, page_size=page_size, overdue_before=cutoff)  # type: ignore[arg-type]
+    whole = aged.items(**filters, user="vera", order="queue")  # type: ignore[arg-type]
+    assert found.total == len(whole) == aged.count_items(**filters, user="vera")  # type: ignore[arg-type]
+    assert found.overdue == _overdue_the_old_way(whole, cutoff)
+    assert found.n_pages == max(1, -(-len(whole) // page_size))
+    assert found.page == min(max(1, page), found.n_pages)
+    start = (found.page - 1) * page_size
+    expected = aged.items(**filters, user="vera", order="queue", limit=page_size, offset=start)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(found.items, expected)
+    assert found.items["flag_id"].tolist() == whole["flag_id"].tolist()[start : start + page_size]
+
+
+def test_a_page_is_one_read_within_the_users_districts(aged: ReviewQueue) -> None:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(statement.strip().lower())
+
+    sa.event.listen(aged._engine, "before_cursor_execute", record)
+    try:
+        found = aged.page("anna", page=2, page_size=4, overdue_before=AGED_FROM)
+    finally:
+        sa.event.remove(aged._engine, "before_cursor_execute", record)
+    assert set(found.items["district"]) == {"north"}
+    assert found.total == aged.count_items(user="anna")
+    # One transaction, never SQLite's write lock: the user, the counts, the page; no payloads.
+    begins = [s for s in seen if s.startswith("begin")]
+    assert begins in ([], ["begin"])
+    assert not [s for s in seen if "payload" in s or "for update" in s]
+    assert len([s for s in seen if s.startswith("select")]) <= 4
+    with pytest.raises(AccessDenied, match="user 'anna' has no access to district 'south'"):
+        aged.page("anna", districts=["south"], overdue_before=AGED_FROM)
+    last = aged.audit_log().iloc[-1]
+    assert (last["action"], last["subject"]) == ("access_denied", "list queue")
+    with pytest.raises(AuthenticationFailed, match="unknown user 'mallory'"):
+        aged.page("mallory", overdue_before=AGED_FROM)
+    with pytest.raises(ReviewError, match="page_size must be at least 1"):
+        aged.page("anna", page_size=0, overdue_before=AGED_FROM)
+    with pytest.raises(ReviewError, match="status must be among"):
+        aged.page("anna", status="closed", overdue_before=AGED_FROM)
 
 
 def test_listing_and_counting_never_read_payloads(q: ReviewQueue) -> None:

@@ -344,6 +344,12 @@ def test_users_are_validated_and_listed_without_hashes(q: ReviewQueue) -> None:
     assert q.get_user("vera").districts == frozenset({"north", "south"})
     with pytest.raises(UnknownItem, match="unknown user 'gleb'"):
         q.get_user("gleb")
+    # A user is read with their districts in one query: one without districts is still a user.
+    q.add_user("olga", PASSWORD, "admin", [])
+    olga = q.get_user("olga")
+    assert (olga.name, olga.role, olga.districts) == ("olga", "admin", frozenset())
+    q.set_districts("olga", ["south"], actor="admin")
+    assert q.get_user("olga").districts == frozenset({"south"})
 
 
 def test_passwords_never_stored_or_logged_in_clear(q: ReviewQueue) -> None:
