@@ -147,7 +147,9 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
     shown_ids = {id(c) for c in shown}
     by_domain: Mapping[str, float] = payload.get("by_domain", {})
     order = sorted(by_domain, key=lambda d: -abs(float(by_domain[d])))
+    typical = payload.get("baseline", "average") == "typical"
     out = ["### " + t(lang, "explain_head")]
+    out.append("*" + t(lang, "explain_against" if typical else "explain_against_average") + "*")
     exact = []
     needs = [name(DOMAIN_NAMES, d, lang) for d in payload.get("needs", [])]
     if needs:
@@ -199,7 +201,7 @@ def explanation(payload: Mapping[str, Any], lang: Lang) -> str:
             base = float(payload.get("base_log_odds", float("nan")))
             totals = t(
                 lang,
-                "exact_totals",
+                "exact_totals" if typical else "exact_totals_average",
                 log_odds=format_log_odds(log_odds, lang),
                 base=format_log_odds(base, lang) if base == base else "—",
             )

@@ -18,6 +18,7 @@ from risk._render import (
     percentage_points,
     render_contribution,
 )
+from risk.messages import RISK
 
 #: Columns of :attr:`Explanation.contributions`, in order.
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
@@ -139,25 +140,13 @@ class Explanation:
             format_log_odds(self.log_odds, lang),
             format_log_odds(self.base_log_odds, lang),
         )
-        typical = self.baseline == "typical"
-        if ru:
-            who = "типичная семья" if typical else "средняя семья"
-            figures = f"{who} {base_p}"
-            if exact:
-                figures = f"логит {log_odds}; {who} {base_p}, логит {base}"
-            lines = [
-                f"Оценка {pct} ({figures}). Оценка упорядочивает очередь на рассмотрение и "
-                "ничего не решает."
-            ]
-        else:
-            who = "typical family" if typical else "average family"
-            figures = f"{who} {base_p}"
-            if exact:
-                figures = f"log-odds {log_odds}; {who} {base_p}, log-odds {base}"
-            lines = [
-                f"Estimate {pct} ({figures}). The estimate orders a review queue; it decides "
-                "nothing."
-            ]
+        who = RISK.text(
+            lang, f"text.baseline.{'typical' if self.baseline == 'typical' else 'average'}"
+        )
+        figures = RISK.text(lang, "text.figures_exact" if exact else "text.figures").format(
+            who=who, base_p=base_p, log_odds=log_odds, base=base
+        )
+        lines = [RISK.text(lang, "text.estimate").format(pct=pct, figures=figures)]
         domain_order = sorted(
             shown["domain"].unique(), key=lambda d: -abs(float(self.by_domain.get(d, 0.0)))
         )
@@ -184,8 +173,5 @@ class Explanation:
                 lines.append(f"  - {text}")
         unseen = [SOURCE_NAMES[s][0 if ru else 1] for s, seen in self.coverage.items() if not seen]
         if unseen:
-            if ru:
-                lines.append(f"Нет записей: {', '.join(unseen)} (модель их не видит).")
-            else:
-                lines.append(f"No records from: {', '.join(unseen)} (the model cannot see them).")
+            lines.append(RISK.text(lang, "text.unseen").format(sources=", ".join(unseen)))
         return "\n".join(lines)
