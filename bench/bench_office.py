@@ -104,7 +104,7 @@ class Browser:
 
 def _event_ids(app: Any) -> dict[str, int]:
     """Find the page's events by handler name (what the browser's page config tells it)."""
-    wanted = {"show_queue": 4, "open_card": 1, "save_decision": 6, "supervisor_view": 0}
+    wanted = {"show_queue": 4, "open_card": 1, "save_decision": 7, "supervisor_view": 0}
     found: dict[str, int] = {}
     for fn_id, block_fn in app.fns.items():
         name = getattr(block_fn.fn, "__name__", "")
@@ -204,7 +204,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                     "save_decision",
                     browser,
                     "save_decision",
-                    [None, "referred", [], [], RATIONALE, "agree"],
+                    [None, "referred", [], None, [], RATIONALE, "agree"],  # states: None
                 )
                 text = str(result)
                 with lock:
