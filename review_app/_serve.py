@@ -311,6 +311,7 @@ def serve(
         region=region,
     )
     app.queue(default_concurrency_limit=16)
+    quiet_analytics(app)
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")
     _, url, _ = app.launch(
@@ -342,6 +343,29 @@ def serve(
 # cover Cyrillic well.
 _FONTS = ("system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Arial", "sans-serif")
 _MONO = ("DejaVu Sans Mono", "Consolas", "monospace")
+
+
+#: Gradio's per-event analytics: recomputed once per this many events, over at most as many.
+ANALYTICS_EVERY = 1000
+
+
+def quiet_analytics(app: Any) -> None:
+    """Make Gradio's event analytics cheap: recomputed every 1,000 events, not after each.
+
+    After every event Gradio's queue rebuilds a pandas summary (per function: success rate,
+    percentiles of processing time) of up to 10,000 past events, for a monitoring page this
+    app does not offer. In a busy office that cost grew with the events served until it
+    matched the handlers' own (profiled: ``Queue.compute_analytics_summary``). The settings
+    are Gradio's ``GRADIO_ANALYTICS_CACHE_FREQUENCY`` and ``GRADIO_ANALYTICS_MAX_EVENTS``, set
+    here on this app's queue only (the environment wins where it sets them).
+    """
+    import os
+
+    queue = app._queue
+    if "GRADIO_ANALYTICS_CACHE_FREQUENCY" not in os.environ:
+        queue.ANAYLTICS_CACHE_FREQUENCY = ANALYTICS_EVERY  # sic: Gradio's spelling
+    if "GRADIO_ANALYTICS_MAX_EVENTS" not in os.environ:
+        queue.ANALYTICS_MAX_EVENTS = ANALYTICS_EVERY
 
 
 def _free_port(host: str) -> int:
