@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from review_app import _card as card
 from review_app import _followup_view as fv
@@ -480,14 +481,13 @@ class _LanguageUI:
                 services,
                 agreement == "agree",
             )
-            history = self._history(request.username, state)
+            decisions = self.service.family_decisions(request.username, state[1])
+            history = self._history(decisions, state)
         except (ReviewError, StoreUnavailable) as exc:
             return [refused(escape_text(refusal(exc, L)), L), *no_change]
-        try:
-            # The header shows the item as stored now (decided), not as it was opened.
-            head: Any = _card_head(self.service.open_family(request.username, session, flag_id), L)
-        except (ReviewError, StoreUnavailable):
-            head = gr.update()  # saved all the same; the next open shows it
+        # The header shows the item as stored now (decided), not as it was opened.
+        decided = self.service.decided_card(request.username, session, d, decisions)
+        head: Any = gr.update() if decided is None else _card_head(decided, L)
         saved = t(
             L,
             "saved",
@@ -498,11 +498,9 @@ class _LanguageUI:
         )
         return [saved, history, head]
 
-    def _history(self, username: str | None, state: tuple[int, str, str]) -> str:
-        _, family_id, district = state
-        decisions = self.service.queue.decisions(user=self.service.user(username).name)
-        mine = decisions[decisions["family_id"] == family_id].reset_index(drop=True)
-        return card.decisions_block(mine, self.lang, self.catalog.names(district, self.lang))
+    def _history(self, decisions: pd.DataFrame, state: tuple[int, str, str]) -> str:
+        district = state[2]
+        return card.decisions_block(decisions, self.lang, self.catalog.names(district, self.lang))
 
     def dispute(
         self,

@@ -8,6 +8,7 @@ changes more than one item, and nothing trusts an id or a district the client se
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -133,6 +134,7 @@ class Card:
 class _Session:
     seen: OrderedDict[int, int] = field(default_factory=OrderedDict)
     card: tuple[int, str, frozenset[str]] | None = None
+    item: ReviewItem | None = None  # the open card's item as last read
 
 
 class _Sessions:
@@ -162,6 +164,7 @@ class _Sessions:
             while len(s.seen) > self._per_session:
                 s.seen.popitem(last=False)
             s.card = (card.item.flag_id, card.item.family_id, card.event_ids())
+            s.item = card.item
             sessions[session] = s
             while len(sessions) > self._per_user:
                 sessions.popitem(last=False)
@@ -180,6 +183,13 @@ class _Sessions:
         with self._lock:
             s = self._get(key)
             return None if s is None else s.card
+
+    def item(self, key: tuple[str, str], flag_id: int) -> ReviewItem | None:
+        with self._lock:
+            s = self._get(key)
+            if s is None or s.item is None or s.item.flag_id != int(flag_id):
+                return None
+            return s.item
 
 
 def _utcnow() -> datetime:
@@ -413,11 +423,30 @@ class ReviewService:
         """Open a family card (access checked and the view audited by ``risk.review``)."""
         user = self.user(username)
         item = self.queue.item(int(flag_id), user.name, session=session)
-        decisions = self.queue.decisions(user=user.name)
-        decisions = decisions[decisions["family_id"] == item.family_id].reset_index(drop=True)
-        card = Card(item=item, decisions=decisions)
+        card = Card(item=item, decisions=self.family_decisions(user.name, item.family_id))
         self._sessions.opened((user.name, session), card)
         return card
+
+    def family_decisions(self, username: str | None, family_id: str) -> pd.DataFrame:
+        """Return the family's decisions ``username`` may see, oldest first (one query)."""
+        user = self.user(username)
+        return self.queue.decisions(user=user.name, family_id=str(family_id))
+
+    def decided_card(
+        self, username: str | None, session: str, decision: Decision, decisions: pd.DataFrame
+    ) -> Card | None:
+        """Return the card this session opened as the store holds it after ``decision``.
+
+        The decision's transaction set the item to ``decided`` at the next version, and the
+        payload never changes, so the header is exact without a second (audited) view of a
+        card the person did not open again. None if this session holds no such card.
+        """
+        user = self.user(username)
+        item = self._sessions.item((user.name, session), decision.flag_id)
+        if item is None:
+            return None
+        decided = dataclasses.replace(item, status="decided", version=item.version + 1)
+        return Card(item=decided, decisions=decisions)
 
     def record_decision(
         self,

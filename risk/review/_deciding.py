@@ -201,6 +201,7 @@ class Deciding:
         run_id: str | None,
         decided_by: str | None,
         user: User | str | None,
+        family_id: str | None = None,
     ) -> pd.DataFrame:
         """List recorded decisions (``DECISION_COLUMNS``), oldest first."""
         d, f = m.decisions.c, m.flags.c
@@ -229,6 +230,8 @@ class Deciding:
                 q = q.where(f.run_id == run_id)
             if decided_by is not None:
                 q = q.where(d.user_name == decided_by)
+            if family_id is not None:
+                q = q.where(f.family_id == str(family_id))
             return list(conn.execute(q.order_by(d.decision_id)).all())
 
         rows = self.session.read_checked(body)

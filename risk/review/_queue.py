@@ -439,13 +439,19 @@ class ReviewQueue:
         run_id: str | None = None,
         decided_by: str | None = None,
         user: User | str | None = None,
+        family_id: str | None = None,
     ) -> pd.DataFrame:
         """List recorded decisions (``DECISION_COLUMNS``), oldest first.
 
         ``user`` is the acting user, as in :meth:`items`: only their districts are listed.
+        ``family_id``: only that family's.
         """
         return self._deciding.decisions(
-            flag_id=flag_id, run_id=run_id, decided_by=decided_by, user=user
+            flag_id=flag_id,
+            run_id=run_id,
+            decided_by=decided_by,
+            user=user,
+            family_id=family_id,
         )
 
     # -- supervision and the SLA ------------------------------------------------------------
