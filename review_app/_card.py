@@ -41,7 +41,7 @@ from risk import (
 )
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    from review_app._charts import Chart
 
 #: Contributions listed as sentences; the rest are summed per domain.
 TOP_SENTENCES = 15
@@ -303,7 +303,7 @@ def timeline_rows(payload: Mapping[str, Any], lang: Lang) -> list[tuple[str, str
 # -- figures ------------------------------------------------------------------------------
 
 
-def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
+def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> Chart:
     """Draw the explanation as an interactive waterfall (see :func:`review_app._charts.waterfall`).
 
     Examples
@@ -315,7 +315,7 @@ def waterfall_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     return charts.waterfall(payload, lang)
 
 
-def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
+def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> Chart:
     """Draw the family's records by source (see :func:`review_app._charts.timeline`).
 
     Examples
@@ -326,7 +326,7 @@ def timeline_figure(payload: Mapping[str, Any], lang: Lang) -> go.Figure:
     return charts.timeline(payload, lang)
 
 
-def bar_figure(counts: Mapping[str, int], title: str, lang: Lang) -> go.Figure:
+def bar_figure(counts: Mapping[str, int], title: str, lang: Lang) -> Chart:
     """Draw a horizontal bar chart of counts (see :func:`review_app._charts.counts_bar`).
 
     Examples

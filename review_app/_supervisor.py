@@ -27,7 +27,7 @@ from review_app._service import SupervisorData
 from risk.review import GROUP_ATTRIBUTES, OUTREACH
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
+    from review_app._charts import Chart
 
 _log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def follow_up_table(late: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     >>> late = pd.DataFrame({"followup_id": [4], "flag_id": [9], "family_id": ["F1"],
     ...                      "district": ["x"], "opened_at": [datetime(2026, 1, 5, 9)]})
     >>> follow_up_table(late, "en").astype(str).iloc[0].tolist()
-    ['9', 'F1', 'x', '2026-01-05']
+    ['9', 'F1', 'x', '5 January 2026, 12:00']
     """
     cols = ("col_flag", "col_family", "col_district", "col_fu_opened")
     if late.empty:
@@ -115,7 +115,7 @@ def follow_up_table(late: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     )
 
 
-def outcome_figure(decisions: pd.DataFrame, lang: Lang) -> go.Figure:
+def outcome_figure(decisions: pd.DataFrame, lang: Lang) -> Chart:
     """Decisions by outcome as an interactive bar chart (whole-number ticks)."""
     by = decisions["decision"].value_counts() if len(decisions) else pd.Series(dtype="int64")
     data = {name(DECISION_NAMES, str(k), lang): int(v) for k, v in by.items()}
@@ -180,7 +180,7 @@ def fairness_frame(decisions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, go.Figure | None]:
+def fairness(decisions: pd.DataFrame, lang: Lang) -> tuple[str, pd.DataFrame, Chart | None]:
     """Audit the combined human and model decisions by group with ``risk.fairness``.
 
     The audit's "flag" is outreach (support offered, referred, or declined by the family) and its
