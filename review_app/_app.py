@@ -481,12 +481,13 @@ class _LanguageUI:
                 services,
                 agreement == "agree",
             )
-            decisions = self.service.family_decisions(request.username, state[1])
+            decisions, decided = self.service.after_decision(
+                request.username, session, d, str(state[1])
+            )
             history = self._history(decisions, state)
         except (ReviewError, StoreUnavailable) as exc:
             return [refused(escape_text(refusal(exc, L)), L), *no_change]
         # The header shows the item as stored now (decided), not as it was opened.
-        decided = self.service.decided_card(request.username, session, d, decisions)
         head: Any = gr.update() if decided is None else _card_head(decided, L)
         saved = t(
             L,

@@ -17,7 +17,7 @@ from typing import Any
 
 from review_app._auth import make_auth
 from review_app._service import NotSupervisor, ReviewService
-from risk.review import AddressThrottle, AuthenticationFailed, ReviewQueue, User
+from risk.review import AddressThrottle, AuthenticationFailed, ReviewQueue, UnknownItem, User
 
 #: Default maximum age of a login: one working day.
 DEFAULT_MAX_LOGIN_AGE = timedelta(hours=8)
@@ -118,9 +118,14 @@ class AgedLoginService(ReviewService):
     def user(self, username: str | None) -> User:
         """Load the user behind an authenticated name whose login is recent enough."""
         self.ages.check(username)
-        user = super().user(username)
+        if not username:
+            raise AuthenticationFailed("not logged in; log in first")
+        try:
+            user, active = self.queue.get_user_and_active(username)
+        except UnknownItem:
+            raise AuthenticationFailed(f"unknown user {username!r}; log in again") from None
         # Gradio's login cookie outlives a disable: the store is asked on every request.
-        if not self.queue.is_active(user.name):
+        if not active:
             self.queue.log_refusal(user.name, "request", "disabled")
             raise AccountDisabled(f"the account {user.name!r} is disabled")
         return user

@@ -423,30 +423,28 @@ class ReviewService:
         """Open a family card (access checked and the view audited by ``risk.review``)."""
         user = self.user(username)
         item = self.queue.item(int(flag_id), user.name, session=session)
-        card = Card(item=item, decisions=self.family_decisions(user.name, item.family_id))
+        decisions = self.queue.decisions(user=user.name, family_id=item.family_id)
+        card = Card(item=item, decisions=decisions)
         self._sessions.opened((user.name, session), card)
         return card
 
-    def family_decisions(self, username: str | None, family_id: str) -> pd.DataFrame:
-        """Return the family's decisions ``username`` may see, oldest first (one query)."""
-        user = self.user(username)
-        return self.queue.decisions(user=user.name, family_id=str(family_id))
+    def after_decision(
+        self, username: str | None, session: str, decision: Decision, family_id: str
+    ) -> tuple[pd.DataFrame, Card | None]:
+        """Return the family's decisions and the card as the store holds them after ``decision``.
 
-    def decided_card(
-        self, username: str | None, session: str, decision: Decision, decisions: pd.DataFrame
-    ) -> Card | None:
-        """Return the card this session opened as the store holds it after ``decision``.
-
-        The decision's transaction set the item to ``decided`` at the next version, and the
-        payload never changes, so the header is exact without a second (audited) view of a
-        card the person did not open again. None if this session holds no such card.
+        The decisions are read again (one query). The card is the one this session opened,
+        at the decided version the decision's own transaction set (its payload never changes):
+        exact without a second, audited view of a card the person did not open again. None if
+        this session holds no such card.
         """
         user = self.user(username)
+        decisions = self.queue.decisions(user=user.name, family_id=str(family_id))
         item = self._sessions.item((user.name, session), decision.flag_id)
         if item is None:
-            return None
+            return decisions, None
         decided = dataclasses.replace(item, status="decided", version=item.version + 1)
-        return Card(item=decided, decisions=decisions)
+        return decisions, Card(item=decided, decisions=decisions)
 
     def record_decision(
         self,

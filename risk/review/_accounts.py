@@ -120,11 +120,18 @@ class Accounts:
         UnknownItem
             No such user.
         """
+        return self.get_user_and_active(name)[0]
+
+    def get_user_and_active(self, name: str) -> tuple[User, bool]:
+        """Return the stored user ``name`` and whether it is active, in one read."""
         with self._read() as conn:
             found = self._load_user(conn, name)
+            active = conn.execute(
+                sa.select(m.users.c.active).where(m.users.c.name == name)
+            ).scalar()
         if found is None:
             raise UnknownItem(f"unknown user {name!r}", reason="no_such_user")
-        return found
+        return found, bool(active)
 
     def users(self) -> pd.DataFrame:
         """List users (never their password hashes): name, role, districts, lockout, active."""

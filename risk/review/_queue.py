@@ -708,6 +708,16 @@ class ReviewQueue:
         """
         return self._accounts.get_user(name)
 
+    def get_user_and_active(self, name: str) -> tuple[User, bool]:
+        """Return the stored user ``name`` and whether it may log in (not disabled), in one read.
+
+        Raises
+        ------
+        UnknownItem
+            No such user.
+        """
+        return self._accounts.get_user_and_active(name)
+
     def users(self) -> pd.DataFrame:
         """List users (never their password hashes): name, role, districts, lockout, active."""
         return self._accounts.users()
