@@ -126,6 +126,12 @@ class RiskModel:
                 f"the reference family's value is not a number for: {', '.join(bad[:5])}"
             )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The explainer is a cache: a pickled model (to a Spark worker, say) builds its own.
+        state = dict(self.__dict__)
+        state["_explainer"] = []
+        return state
+
     @property
     def baseline(self) -> str:
         """What contributions are measured against: ``"typical"`` or ``"average"`` family."""
@@ -213,7 +219,11 @@ class RiskModel:
             explainer = self._typical_explainer()
             values = np.asarray(explainer.shap_values(matrix, check_additivity=False))
             values = values.reshape(len(matrix), len(self.features)).astype(np.float64)
-            base_margin = np.full(len(matrix), float(np.ravel(explainer.expected_value)[-1]))
+            # The typical family's own margin, as LightGBM computes it (shap's is single precision).
+            typical = np.array([[float(self.reference[f]) for f in self.features]])
+            base_margin = np.full(
+                len(matrix), float(self.booster.predict(typical, raw_score=True)[0])
+            )
             values = _exact_sums(values, self.margin(X) - base_margin)
         contrib = pd.DataFrame(values * slope, index=X.index, columns=list(self.features))
         base = self.calibration.intercept + slope * base_margin
