@@ -151,7 +151,7 @@ def _lookback(payload: Mapping[str, Any]) -> int | None:
 
 
 def waterfall(payload: Mapping[str, Any], lang: Lang) -> Chart:
-    """Draw the explanation as a waterfall, from the regional average to the family's score.
+    """Draw the explanation as a waterfall, from the typical (or average) family to the family.
 
     The top ``TOP_FEATURES`` contributions are drawn one by one (coloured by need domain; the
     legend sits under the chart, clear of the bars), the rest as one bar. Labels wrap instead of
@@ -173,6 +173,8 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> Chart:
     top = list(contributions[:TOP_FEATURES])
     rest = contributions[TOP_FEATURES:]
     base = float(payload.get("base_log_odds", 0.0))
+    # Where the bars start: the family the contributions are measured against.
+    base_key = "plot_base" if payload.get("baseline") == "typical" else "plot_base_average"
     final = float(payload.get("log_odds", base + sum(c["contribution"] for c in contributions)))
     rows: list[dict[str, Any]] = [
         {
@@ -245,7 +247,7 @@ def waterfall(payload: Mapping[str, Any], lang: Lang) -> Chart:
         "annotations": [
             {"x": x, "y": n + 0.75, "text": t(lang, key), "showarrow": False,
              "font": {"size": 11, "weight": weight}, "yanchor": "bottom"}
-            for x, key, weight in ((base, "plot_base", "normal"), (final, "plot_final", "bold"))
+            for x, key, weight in ((base, base_key, "normal"), (final, "plot_final", "bold"))
         ],
         "xaxis": {"range": span, "title": {"text": t(lang, "plot_logit")}, "zeroline": False},
         "xaxis2": {

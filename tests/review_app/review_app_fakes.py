@@ -97,7 +97,7 @@ def make_real_screening(records: features.Records, *, capacity: int = 12) -> Any
         names,
         Calibration(float(fit.intercept_[0]), float(fit.coef_[0, 0])),
         capacity=Capacity(default=capacity),
-    )
+    ).with_reference(snaps.loc[:, list(names)])  # explained as trained models are
     return Screener(model, catalog=load_catalog()).screen(records, AS_OF)
 
 

@@ -147,3 +147,27 @@ def test_fairness_chart_and_empty_table_with_real_headers() -> None:
         "Agreement",
         "Mean score",
     ]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "lang", "label"),
+    [
+        ("typical", "ru", "Типичная семья"),
+        ("typical", "en", "Typical family"),
+        ("average", "en", "Average family"),
+    ],
+)
+def test_the_waterfall_starts_at_the_family_it_is_measured_against(
+    baseline: str, lang: str, label: str
+) -> None:
+    p = {
+        "base_log_odds": -2.0,
+        "log_odds": -1.0,
+        "baseline": baseline,
+        "contributions": [
+            {"feature": "n_children", "value": 3.0, "contribution": 1.0, "domain": "material",
+             "unit": "count", "description_ru": "Дети", "description_en": "Children"},
+        ],
+    }  # fmt: skip
+    texts = [a.text for a in charts.waterfall(p, lang).layout.annotations]  # type: ignore[arg-type]
+    assert label in texts
