@@ -145,7 +145,7 @@ _WORDS = st.lists(
 @given(
     st.one_of(st.text(max_size=40), _WORDS),
     st.sampled_from([*DECISIONS, "close", "auto"]),
-    st.lists(st.text(min_size=1, max_size=5).filter(str.strip), max_size=3),
+    st.lists(st.text(min_size=1, max_size=5).filter(lambda s: bool(normalize_text(s))), max_size=3),
     st.one_of(st.booleans(), st.none(), st.integers()),
 )
 def test_only_wellformed_decisions_pass(
