@@ -21,6 +21,7 @@ from review_app._i18n import (
     district_name,
     name,
     t,
+    when,
 )
 from review_app._refusals import refusal, refused
 from review_app._service import ReviewService
@@ -168,7 +169,8 @@ def users_table(users: pd.DataFrame, lang: Lang) -> pd.DataFrame:
             ],
             t(L, "col_active"): [t(L, "yes" if a else "no") for a in users["active"]],
             t(L, "col_locked"): [
-                "—" if pd.isna(u) else f"{u:%Y-%m-%d %H:%M} UTC" for u in users["locked_until"]
+                "—" if pd.isna(u) else when(pd.Timestamp(u).to_pydatetime(), L)
+                for u in users["locked_until"]
             ],
         }
     )

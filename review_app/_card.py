@@ -267,7 +267,7 @@ def decisions_block(decisions: pd.DataFrame, lang: Lang, service_names: Mapping[
             + t(
                 lang,
                 "decision_line",
-                at=pd.Timestamp(d["decided_at"]).strftime("%Y-%m-%d %H:%M"),
+                at=when(pd.Timestamp(d["decided_at"]).to_pydatetime(), lang),
                 user=escape_text(d["user"]),
                 decision=name(DECISION_NAMES, str(d["decision"]), lang),
                 agree=t(lang, "agree_short" if d["agrees_with_model"] else "disagree_short"),

@@ -25,6 +25,7 @@ from review_app._i18n import (
     count,
     name,
     t,
+    when,
 )
 from review_app._refusals import refusal, refused
 from review_app._service import ReviewService
@@ -41,8 +42,14 @@ from risk.review import (
 _PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
 
-def _day(value: Any) -> str:
-    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+def _day(value: Any, lang: Lang) -> str:
+    """Say a moment as a person reads it: a date alone, or with the time in the region's zone."""
+    if value is None or pd.isna(value):
+        return "—"
+    at = pd.Timestamp(value)
+    if at.hour or at.minute or at.second:
+        return when(at.to_pydatetime(), lang)
+    return when(at.date(), lang)
 
 
 def follow_up_summary(head: Mapping[str, Any] | None, due: int, lang: Lang) -> str:
@@ -53,7 +60,7 @@ def follow_up_summary(head: Mapping[str, Any] | None, due: int, lang: Lang) -> s
     >>> head = {"followup_id": 3, "status": "open", "opened_at": datetime(2026, 11, 2),
     ...         "outreach_started_at": None, "closed_at": None}
     >>> follow_up_summary(head, 3, "en")
-    'Follow-up 3: **under way**; opened 2026-11-02; outreach started: not yet; first contact due within 3 working days.'
+    'Follow-up 3: **under way**; opened 2 November 2026; outreach started: not yet; first contact due within 3 working days.'
     """  # noqa: E501
     if head is None:
         return t(lang, "fu_none")
@@ -63,15 +70,17 @@ def follow_up_summary(head: Mapping[str, Any] | None, due: int, lang: Lang) -> s
         "fu_state",
         id=int(head["followup_id"]),
         status=name(FOLLOW_UP_STATUS_NAMES, str(head["status"]), lang),
-        opened=_day(head["opened_at"]),
-        started=t(lang, "fu_not_started") if started is None or pd.isna(started) else _day(started),
+        opened=_day(head["opened_at"], lang),
+        started=t(lang, "fu_not_started")
+        if started is None or pd.isna(started)
+        else _day(started, lang),
         due=count(due, "working_days", lang),
     )
     if head.get("closed_at") is not None and not pd.isna(head["closed_at"]):
         text += "\n\n" + t(
             lang,
             "fu_closed",
-            at=_day(head["closed_at"]),
+            at=_day(head["closed_at"], lang),
             outcome=name(OUTCOME_NAMES, str(head["outcome"]), lang),
             rationale=escape_text(head["rationale"]),
         )
@@ -102,7 +111,7 @@ def steps_table(events: pd.DataFrame, services: Mapping[str, str], lang: Lang) -
             zip(
                 cols,
                 [
-                    [_day(d) for d in events["happened_on"]],
+                    [_day(d, lang) for d in events["happened_on"]],
                     [name(STEP_NAMES, str(k), lang) for k in events["kind"]],
                     details,
                     events["user"].astype(str).tolist(),
@@ -111,10 +120,6 @@ def steps_table(events: pd.DataFrame, services: Mapping[str, str], lang: Lang) -
             )
         )
     )
-
-
-def _when(value: Any) -> str:
-    return str(pd.Timestamp(value).strftime("%Y-%m-%d %H:%M"))
 
 
 def _parse_day(value: str | None, lang: Lang) -> date:
@@ -361,7 +366,7 @@ class SupervisorActions:
             text += t(L, "sup_notes_none")
         else:
             text += "\n".join(
-                f"- {_when(n.at)} **{escape_text(n.user)}**: {escape_text(n.text)}"
+                f"- {_day(n.at, self.lang)} **{escape_text(n.user)}**: {escape_text(n.text)}"
                 for n in notes.itertuples()
             )
         if not names:

@@ -89,6 +89,12 @@ def make_real_screening(records: features.Records, *, capacity: int = 12) -> Any
         "min_data_in_leaf": 20, "verbose": -1, "seed": 0, "deterministic": True,
         "num_threads": 1,
     }  # fmt: skip
+    # The model definition's monotone constraints, as trained models have them: a problem
+    # signal beyond the typical family's value never reads "lowers" on the card.
+    from training import load_config
+    from training._monotone import constraint_vector
+
+    params["monotone_constraints"] = constraint_vector(names, load_config().lightgbm)
     booster = lgb.train(params, lgb.Dataset(x, y), 40)
     margin = np.asarray(booster.predict(x, raw_score=True)).reshape(-1, 1)
     fit = LogisticRegression(C=np.inf).fit(margin, y)

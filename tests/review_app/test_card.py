@@ -178,3 +178,23 @@ def test_card_and_to_text_write_the_same_line(
     assert text_line == card_line == same
     no_record = "no record in the lookback" if lang == "en" else "нет записей за период"
     assert (no_record in card_line) == (feature.endswith("_days_since") and value > lookback)
+
+
+@pytest.mark.parametrize(
+    ("lang", "day"), [("ru", "3 мая 2026, 17:06"), ("en", "3 May 2026, 17:06")]
+)
+def test_previous_decisions_are_dated_in_the_regions_time_zone(lang: str, day: str) -> None:
+    from datetime import datetime
+
+    decisions = pd.DataFrame(
+        {
+            "decided_at": [datetime(2026, 5, 3, 14, 6)],  # UTC, as the store keeps it
+            "user": ["anna"],
+            "decision": ["referred"],
+            "agrees_with_model": [True],
+            "services_offered": [[]],
+            "rationale": ["The family agreed to meet the school psychologist."],
+        }
+    )
+    text = card.decisions_block(decisions, lang, {})  # type: ignore[arg-type]
+    assert day in text and "2026-05-03" not in text and "14:06" not in text
