@@ -554,7 +554,7 @@ class _LanguageUI:
             sup.agreement_table(data.decisions, L),
             note,
             fair_table,
-            fair_plot,
+            gr.update(value=fair_plot, visible=fair_plot is not None),
             sup.follow_up_table(data.late_follow_ups, L),
         ]
 
