@@ -68,10 +68,15 @@ def use_region(pack: RegionPack) -> None:
     Examples
     --------
     >>> from risk.regions import load_region
-    >>> use_region(load_region("novosibirsk"))
-    >>> district_name("tatarsky", "en"), district_name("shimsky", "en")
-    ('Tatarsky district', 'shimsky')
-    >>> use_region(load_region())
+    >>> pack, default = load_region("novosibirsk"), load_region()
+    >>> use_region(pack)
+    >>> first = pack.districts[0]
+    >>> district_name(first.code, "en") == first.name_en
+    True
+    >>> other = default.districts[0].code  # a district of another region: shown as its code
+    >>> district_name(other, "en") == other
+    True
+    >>> use_region(default)
     """
     names = {d.code: (d.name_ru, d.name_en) for d in pack.districts}
     DISTRICT_NAMES.clear()

@@ -216,21 +216,21 @@ class RiskModel:
             raw = np.asarray(self.booster.predict(matrix, pred_contrib=True))
             values, base_margin = raw[:, :-1], raw[:, -1]
         else:
-            explainer = self._typical_explainer()
+            explainer, typical_margin = self._typical_explainer()
             values = np.asarray(explainer.shap_values(matrix, check_additivity=False))
             values = values.reshape(len(matrix), len(self.features)).astype(np.float64)
-            # The typical family's own margin, as LightGBM computes it (shap's is single precision).
-            typical = np.array([[float(self.reference[f]) for f in self.features]])
-            base_margin = np.full(
-                len(matrix), float(self.booster.predict(typical, raw_score=True)[0])
-            )
+            base_margin = np.full(len(matrix), typical_margin)
             values = _exact_sums(values, self.margin(X) - base_margin)
         contrib = pd.DataFrame(values * slope, index=X.index, columns=list(self.features))
         base = self.calibration.intercept + slope * base_margin
         return contrib, base
 
-    def _typical_explainer(self) -> Any:
-        """Build (once per model) shap's interventional TreeSHAP against the reference row."""
+    def _typical_explainer(self) -> tuple[Any, float]:
+        """Build (once per model) shap's interventional TreeSHAP against the reference row.
+
+        With it, the typical family's own margin as LightGBM computes it (shap's is single
+        precision).
+        """
         if not self._explainer:
             import warnings
 
@@ -246,7 +246,8 @@ class RiskModel:
                     feature_perturbation="interventional",
                     model_output="raw",
                 )
-            self._explainer.append(explainer)
+            margin = float(self.booster.predict(row, raw_score=True)[0])
+            self._explainer.append((explainer, margin))
         return self._explainer[0]
 
     # ---- persistence -------------------------------------------------------------------------
