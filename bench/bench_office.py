@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shlex
 import subprocess
@@ -46,6 +47,7 @@ from bench._util import append_section, machine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "review_app"))
 
+from http_page import Browser, event_ids  # noqa: E402
 from review_app_fakes import load_sample, make_screening  # noqa: E402
 
 from review_app import serve  # noqa: E402
@@ -57,63 +59,6 @@ RATIONALE = "Called the family; they agreed to meet at the centre next week."
 #: What the page says when another decision won the item (a conflict, not a failure).
 CONFLICTS = ("already decided", "changed since", "another decision", "уже", "изменил")
 TIMED = ("queue_page", "card_open", "save_decision", "supervisor_view")
-
-
-class Browser:
-    """One logged-in browser session speaking Gradio's queue protocol over HTTP."""
-
-    def __init__(self, url: str, user: str, password: str, fns: dict[str, int]) -> None:
-        import httpx
-
-        self.url = url.rstrip("/")
-        self.fns = fns
-        self.session = uuid.uuid4().hex[:11]
-        self.http = httpx.Client(timeout=120.0)
-        r = self.http.post(f"{self.url}/login", data={"username": user, "password": password})
-        r.raise_for_status()
-
-    def call(self, fn: str, data: list[Any]) -> list[Any]:
-        """Trigger the page event ``fn`` with ``data``; return its outputs (raise on error)."""
-        body = {
-            "data": data,
-            "fn_index": self.fns[fn],
-            "session_hash": self.session,
-            "event_data": None,
-            "trigger_id": None,
-        }
-        r = self.http.post(f"{self.url}/gradio_api/queue/join", json=body)
-        r.raise_for_status()
-        event_id = r.json()["event_id"]
-        params = {"session_hash": self.session}
-        with self.http.stream("GET", f"{self.url}/gradio_api/queue/data", params=params) as s:
-            for line in s.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                msg = json.loads(line[5:])
-                if msg.get("event_id") != event_id or msg.get("msg") != "process_completed":
-                    continue
-                out = msg.get("output") or {}
-                if not msg.get("success", False):
-                    raise RuntimeError(str(out.get("error") or out))
-                return list(out.get("data", []))
-        raise RuntimeError(f"{fn}: the event stream ended without a result")
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def _event_ids(app: Any) -> dict[str, int]:
-    """Find the page's events by handler name (what the browser's page config tells it)."""
-    wanted = {"show_queue": 4, "open_card": 1, "save_decision": 7, "supervisor_view": 0}
-    found: dict[str, int] = {}
-    for fn_id, block_fn in app.fns.items():
-        name = getattr(block_fn.fn, "__name__", "")
-        if name in wanted and len(block_fn.inputs) == wanted[name] and name not in found:
-            found[name] = int(fn_id)
-    missing = set(wanted) - set(found)
-    if missing:
-        raise RuntimeError(f"page events not found: {sorted(missing)}")
-    return found
 
 
 def fill(url: str, capacity: int, specialists: int, supervisors: int) -> dict[str, str]:
@@ -138,17 +83,28 @@ def fill(url: str, capacity: int, specialists: int, supervisors: int) -> dict[st
     return users
 
 
-def _server(url: str, ready: Any, stop: Any) -> None:
+def _server(url: str, workers: int, ready: Any, stop: Any) -> None:
     """Serve the app over ``url`` in this (separate) process until ``stop`` is set."""
+    from review_app import build_app
+
     queue = ReviewQueue(url)
-    app, served = serve(queue, port=0, block=False, quiet=True)
-    started = time.process_time()
-    ready.put((served, _event_ids(app)))
+    app, served = serve(queue, port=0, block=False, quiet=True, workers=workers)
+    pids = getattr(app, "pids", [])
+    # The page's events as the served processes number them (the same app, built alike).
+    fns = event_ids(app if workers == 1 else build_app(queue))
+    started = time.process_time() + sum(map(_cpu_seconds, pids))
+    ready.put((served, fns))
     stop.wait()
-    # CPU seconds the server spent serving (all its threads): the cost of the office's actions.
-    ready.put(time.process_time() - started)
+    # CPU seconds the server spent serving (all its threads and processes): the office's cost.
+    ready.put(time.process_time() + sum(map(_cpu_seconds, pids)) - started)
     app.close(verbose=False)
     queue.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) process ``pid`` has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -162,10 +118,11 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     users = fill(url, args.capacity, args.specialists, args.supervisors)
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()
-    server = context.Process(target=_server, args=(url, ready, stop), daemon=True)
+    server = context.Process(target=_server, args=(url, args.workers, ready, stop))
     server.start()
     served, fns = ready.get(timeout=300)
     times: dict[str, list[float]] = {k: [] for k in TIMED}
+    starts: dict[str, list[float]] = {k: [] for k in TIMED}
     acknowledged: list[tuple[int, str]] = []
     refused: list[str] = []
     errors: list[str] = []
@@ -177,6 +134,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         out = browser.call(fn, data)
         with lock:
             times[key].append(time.perf_counter() - start)
+            starts[key].append(start)
         return out
 
     def think(rng: random.Random) -> None:
@@ -185,6 +143,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
     def specialist(user: str) -> None:
         rng = random.Random(user)
+        time.sleep(rng.uniform(0, args.ramp))  # people arrive over the first seconds
         browser = Browser(served, user, PASSWORD, fns)
         try:
             for _ in range(args.cycles):
@@ -221,6 +180,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
     def supervisor(user: str) -> None:
         rng = random.Random(user)
+        time.sleep(rng.uniform(0, args.ramp))  # people arrive over the first seconds
         browser = Browser(served, user, PASSWORD, fns)
         try:
             for _ in range(args.cycles):
@@ -238,12 +198,13 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         threading.Thread(target=specialist if role == "specialist" else supervisor, args=(u,))
         for u, role in users.items()
     ]
-    began = time.perf_counter()
+    began, client_began = time.perf_counter(), time.process_time()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     wall = time.perf_counter() - began
+    client_cpu = time.process_time() - client_began
     stop.set()
     server_cpu = float(ready.get(timeout=60))
     server.join(timeout=60)
@@ -253,6 +214,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "wall_s": wall,
         "server_cpu_s": server_cpu,
+        "client_cpu_s": client_cpu,
         "acknowledged": len(acknowledged),
         "refused": len(refused),
         "refused_not_conflict": sum(not any(m in r for m in CONFLICTS) for r in refused),
@@ -269,6 +231,12 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "p50": float(np.percentile(ms, 50)),
             "p95": float(np.percentile(ms, 95)),
             "max": float(np.max(ms)),
+            # When the slowest 5% started (seconds into the run): a burst, or all along.
+            "slowest_at_s": sorted(
+                round(b - began, 1)
+                for b, v in zip(starts[key], values, strict=True)
+                if 1000 * v >= np.percentile(ms, 95)
+            ),
         }
     queue.close()
     return out
@@ -294,7 +262,8 @@ def _postgres(url: str) -> tuple[str, Any]:
 def _table(label: str, r: dict[str, Any]) -> list[str]:
     lines = [
         f"**{label}**: {r['wall_s']:.0f} s wall, server CPU {r['server_cpu_s']:.0f} s "
-        f"({1000 * r['server_cpu_s'] / max(1, sum(r[k]['n'] for k in TIMED)):.0f} ms per action); "
+        f"({1000 * r['server_cpu_s'] / max(1, sum(r[k]['n'] for k in TIMED)):.0f} ms per action), "
+        f"simulated browsers' CPU {r['client_cpu_s']:.0f} s; "
         f"{r['acknowledged']} decisions saved, "
         f"{r['refused']} refused ({r['refused_not_conflict']} not a conflict), "
         f"{len(r['errors'])} errors; lost {r['lost']}, items decided twice "
@@ -316,7 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--supervisors", type=int, default=5)
     p.add_argument("--cycles", type=int, default=5, help="rounds per person")
     p.add_argument("--seconds", type=float, default=300.0, help="stop starting rounds after")
+    p.add_argument(
+        "--ramp", type=float, default=10.0, help="people log in over these first seconds"
+    )
     p.add_argument("--think", type=float, default=3.0, help="mean seconds between actions")
+    p.add_argument("--workers", type=int, default=1, help="processes serving the app")
     p.add_argument("--capacity", type=int, default=60, help="items flagged per district")
     p.add_argument("--results", type=Path, default=None)
     args = p.parse_args(argv)

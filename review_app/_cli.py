@@ -60,6 +60,14 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option("--max-login-hours", help="Refuse requests of older logins (hours)."),
         ] = 8.0,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                help="Processes serving the app, each browser kept with one (0: one per CPU "
+                "core, at most 4). One process uses one core; an office of dozens wants more.",
+            ),
+        ] = 0,
         escalate_every: Annotated[
             float,
             typer.Option(
@@ -79,6 +87,8 @@ def register(app: typer.Typer) -> None:
 
         if not max_login_hours > 0:
             raise ValueError(f"--max-login-hours must be positive; got {max_login_hours}")
+        if workers < 0:
+            raise ValueError(f"--workers must be 0 (one per core) or more; got {workers}")
         if escalate_every < 0:
             raise ValueError(f"--escalate-every must be 0 or more minutes; got {escalate_every}")
         queue = open_review_store(store)
@@ -87,7 +97,13 @@ def register(app: typer.Typer) -> None:
 
         pack = load_region(region or DEFAULT_REGION)  # read once: names, services, calendar
         deadlines = _use_region(pack)
-        typer.echo(f"review store: {queue!r}; open http://{host}:{port}/ (Ctrl+C to stop)")
+        from review_app._workers import default_workers
+
+        processes = workers or default_workers()
+        typer.echo(
+            f"review store: {queue!r}; {processes} process{'es' if processes > 1 else ''}; "
+            f"open http://{host}:{port}/ (Ctrl+C to stop)"
+        )
         from datetime import timedelta
 
         scheduler = None
@@ -105,6 +121,7 @@ def register(app: typer.Typer) -> None:
                 block=True,
                 max_login_age=timedelta(hours=max_login_hours),
                 region=pack,
+                workers=processes,
             )
         finally:
             if scheduler is not None:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from review_app._auth import LOGIN_CLIENT
 from review_app._i18n import LANGS, check_lang, t
 from review_app._login import DEFAULT_MAX_LOGIN_AGE, AgedLoginService, LoginAges, make_aged_auth
+from review_app._workers import free_port
 from risk.review import AddressThrottle, ReviewQueue, StoreUnavailable
 
 Scope = MutableMapping[str, Any]
@@ -260,6 +261,7 @@ def serve(
     login_throttle: AddressThrottle | None = None,
     notice: str | None = None,
     region: Any = None,
+    workers: int = 1,
 ) -> tuple[Any, str]:
     """Build the app over ``queue`` and serve it with login by the queue's users.
 
@@ -287,11 +289,20 @@ def serve(
         Shown at the top of every page (see :func:`review_app.build_app`).
     region : risk.regions.RegionPack, optional
         The region served (district names, default catalog); default the default pack.
+    workers : int
+        Processes serving the app (default 1). With more, each browser is kept with one
+        process by a cookie, and the app uses as many cores (see :mod:`review_app._workers`);
+        the store must be one they can share (a SQLite file or PostgreSQL).
 
     Returns
     -------
-    (gradio.Blocks, str)
+    (gradio.Blocks or review_app._workers.Workers, str)
         The running app (``close()`` it to stop a non-blocking server) and its URL.
+
+    Raises
+    ------
+    ValueError
+        ``workers`` is below 1, or above 1 over an in-memory SQLite store.
     """
     import gradio as gr
     from starlette.middleware import Middleware
@@ -299,6 +310,26 @@ def serve(
     from review_app._app import CSS, build_app
 
     first = check_lang(lang)
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more; got {workers}")
+    if workers > 1:
+        return _serve_workers(
+            queue,
+            workers,
+            host=host,
+            port=port,
+            block=block,
+            quiet=quiet,
+            login_throttle=login_throttle,
+            options={
+                "lang": first,
+                "catalog": catalog,
+                "model_uri": model_uri,
+                "max_login_age": max_login_age,
+                "notice": notice,
+                "region": region,
+            },
+        )
     ages = LoginAges(queue, max_login_age)
     service = AgedLoginService(queue, ages)
     app = build_app(
@@ -312,11 +343,12 @@ def serve(
     )
     app.queue(default_concurrency_limit=16)
     quiet_analytics(app)
+    warm_up()
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")
     _, url, _ = app.launch(
         server_name=host,
-        server_port=port or _free_port(host),
+        server_port=port or free_port(host),
         # Gradio awaits a coroutine function (routes.py, login) though its hint says sync.
         auth=threaded_auth(  # type: ignore[arg-type]
             make_aged_auth(queue, ages, throttle=login_throttle or AddressThrottle())
@@ -339,10 +371,62 @@ def serve(
     return app, url
 
 
+def _serve_workers(
+    queue: ReviewQueue,
+    n: int,
+    *,
+    host: str,
+    port: int,
+    block: bool,
+    quiet: bool,
+    login_throttle: AddressThrottle | None,
+    options: dict[str, Any],
+) -> tuple[Any, str]:
+    """``serve`` with ``n`` processes behind a sticky proxy on ``host:port``."""
+    import sqlalchemy as sa
+
+    from review_app._workers import Workers, spec_for
+
+    url = sa.make_url(queue.url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError(
+            f"workers={n} needs a store the processes can share (a SQLite file or PostgreSQL); "
+            "this one is SQLite in memory"
+        )
+    served = Workers(spec_for(queue, options, login_throttle), n, host, port, launch=serve)
+    address = served.start()
+    if not quiet:
+        print(f"* Running on local URL:  {address} ({n} processes)")
+    if block:
+        served.serve_forever()
+    return served, address
+
+
 # System fonts only: specialists' machines may have no internet (no web fonts), and these
 # cover Cyrillic well.
 _FONTS = ("system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Arial", "sans-serif")
 _MONO = ("DejaVu Sans Mono", "Consolas", "monospace")
+
+
+def warm_up() -> None:
+    """Pay a process's one-time costs before the first person would wait for them.
+
+    Profiled on the first event a fresh process serves (700 ms against 40 ms for the next):
+    Gradio enters its matplotlib backend guard on every event, and the first entry imports
+    matplotlib and pyplot; Babel reads each language's CLDR data on first use.
+    """
+    from datetime import UTC, datetime
+
+    from gradio.utils import MatplotlibBackendMananger  # sic: Gradio's spelling
+
+    from review_app._i18n import count, month_label, number, percent, when
+
+    with MatplotlibBackendMananger():
+        pass
+    now = datetime.now(UTC)
+    for lang in LANGS:
+        number(12500.5, lang, 1), percent(0.05, lang), count(3, "working_days", lang)
+        when(now, lang), month_label(now.date(), lang)
 
 
 #: Gradio's per-event analytics: recomputed once per this many events, over at most as many.
@@ -366,11 +450,3 @@ def quiet_analytics(app: Any) -> None:
         queue.ANAYLTICS_CACHE_FREQUENCY = ANALYTICS_EVERY  # sic: Gradio's spelling
     if "GRADIO_ANALYTICS_MAX_EVENTS" not in os.environ:
         queue.ANALYTICS_MAX_EVENTS = ANALYTICS_EVERY
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
