@@ -10,6 +10,7 @@ worker thread (the slow hash and its database write never hold up Gradio's event
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import threading
@@ -343,6 +344,7 @@ def serve(
     )
     app.queue(default_concurrency_limit=16)
     quiet_analytics(app)
+    cache_component_signatures()
     warm_up()
     message = "<br>".join(t(x, "banner") for x in (first, *(x for x in LANGS if x != first)))
     message = message.replace("**", "")
@@ -406,6 +408,49 @@ def _serve_workers(
 # cover Cyrillic well.
 _FONTS = ("system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "Arial", "sans-serif")
 _MONO = ("DejaVu Sans Mono", "Consolas", "monospace")
+
+
+def cache_component_signatures() -> None:
+    """Let Gradio read each component class's signature once per process, not per update.
+
+    For every output of every event, and for all 295 blocks of each new page session, Gradio
+    rebuilds the component's config, reading the signature of its class's ``__init__`` with
+    ``inspect.signature`` each time (``Block.get_config``): profiled at a third of the served
+    process's time during a burst of logins. Signatures of classes do not change while the
+    process runs, so ``gradio.blocks`` is given an ``inspect`` whose ``signature`` remembers
+    them; every other name is the standard module's. Measured one action at a time, this cuts
+    the server's CPU per action by about a tenth and per new session by about 25 ms.
+    """
+    import inspect
+    import types
+
+    import gradio.blocks as blocks
+
+    if getattr(blocks.inspect, "cached_signatures", False):
+        return
+    cached = types.ModuleType("inspect")
+    cached.__dict__.update(inspect.__dict__)
+    cached.signature = _remembered_signature  # type: ignore[attr-defined]
+    cached.cached_signatures = True  # type: ignore[attr-defined]
+    blocks.inspect = cached
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(obj: Any) -> Any:
+    import inspect
+
+    return inspect.signature(obj)
+
+
+def _remembered_signature(obj: Any, *args: Any, **kwargs: Any) -> Any:
+    import inspect
+
+    if args or kwargs:
+        return inspect.signature(obj, *args, **kwargs)
+    try:
+        return _signature(obj)
+    except TypeError:  # not hashable: nothing to remember it by
+        return inspect.signature(obj)
 
 
 def warm_up() -> None:
