@@ -10,8 +10,14 @@ browser session each):
   (the card with its charts, audited) → saves a decision in the same session;
 * a supervisor, ``--cycles`` times: opens the supervisor view.
 
-Between two actions a person reads for ``--think`` seconds on average (uniform from half to
-one and a half times it; 0: back to back, which measures the server saturated).
+People log in at random moments over the first ``--ramp`` seconds (all 55 within 10 s by
+default, a harsher morning than a real office's). Between two actions a person reads for
+``--think`` seconds on average (uniform from half to one and a half times it; 0: back to back,
+which measures the server saturated).
+
+The app is served by ``--workers`` processes (``review_app.serve(workers=N)``, what
+``risk review --workers`` runs): with more than one, the proxy in front keeps each browser with
+its process. Server CPU counts the serving process (the proxy) and every app process.
 
 Every person stops after ``--cycles`` rounds or at ``--seconds``, whichever comes first.
 Afterwards every decision the page acknowledged ("saved") must be in the store, each item
@@ -19,8 +25,9 @@ decided at most once, every refusal a conflict, and the audit log must verify.
 
 Usage::
 
-    python -m bench.bench_office --store sqlite --results bench/RESULTS.md
-    python -m bench.bench_office --store postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python -m bench.bench_office --store sqlite --workers 2 --results bench/RESULTS.md
+    python -m bench.bench_office --store postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        --workers 2 --results bench/RESULTS.md
 """
 
 from __future__ import annotations
@@ -311,13 +318,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         body = [
             f"{args.specialists} specialists and {args.supervisors} supervisors, "
-            f"{args.cycles} rounds each (at most {args.seconds:.0f} s), {args.think:g} s between "
-            "actions on average, page events over HTTP. "
+            f"{args.cycles} rounds each (at most {args.seconds:.0f} s), logging in over the first "
+            f"{args.ramp:g} s, {args.think:g} s between actions on average, page events over "
+            f"HTTP; the app served by {args.workers} process{'es' if args.workers > 1 else ''}. "
             f"`{command}`; {machine()}; `uptime` before: {load}.",
             "",
             *_table(label, result),
         ]
-        title = f"A busy office ({label}, {args.think:g} s between actions)"
+        processes = f"{args.workers} process{'es' if args.workers > 1 else ''}"
+        title = f"A busy office ({label}, {processes}, {args.think:g} s between actions)"
         append_section(args.results, title, "\n".join(body))
     bad = result["lost"] or result["duplicated_items"] or not result["audit_ok"]
     return 1 if bad or result["errors"] or result["refused_not_conflict"] else 0
