@@ -128,6 +128,10 @@ class StickyProxy:
                     await _answer(cwriter, 400, b"Bad request")
                     return
                 first_line, headers = parsed
+                length = _header(headers, b"content-length")
+                if length and not length.strip().isdigit():
+                    await _answer(cwriter, 400, b"Bad Content-Length")
+                    return
                 named = self.worker_of(_header(headers, b"cookie"))
                 worker = named if named is not None else conn.current
                 if worker is None:
@@ -149,7 +153,6 @@ class StickyProxy:
                     )
                     open_[worker] = backend
                 backend.writer.write(_rewrite(first_line, headers, client, client in self.trusted))
-                length = _header(headers, b"content-length")
                 raw = _header(headers, b"transfer-encoding") or _header(headers, b"upgrade")
                 if raw:
                     # The rest of the connection belongs to this process.
@@ -158,9 +161,6 @@ class StickyProxy:
                         await backend.task
                     return
                 if length:
-                    if not length.strip().isdigit():
-                        await _answer(cwriter, 400, b"Bad Content-Length")
-                        return
                     if not await _copy(creader, backend.writer, int(length)):
                         return
                 else:
@@ -185,7 +185,7 @@ class StickyProxy:
         try:
             while cookie is not None:
                 head = await backend.reader.readuntil(b"\r\n\r\n")
-                if head[9:10] == b"1":  # "HTTP/1.1 1xx": an interim reply, passed as it is
+                if head[9:12] in (b"100", b"102", b"103"):  # interim: passed as it is
                     cwriter.write(head)
                     continue
                 cwriter.write(head[:-2] + cookie + b"\r\n")

@@ -19,12 +19,16 @@ import pytest
 
 from review_app._proxy import COOKIE, StickyProxy
 
+#: Paths every stand-in process was asked for.
+ASKED: list[str] = []
+
 
 def _backend(number: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _answer(self) -> None:
+            ASKED.append(self.path)
             size = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(size) if size else b""
             if self.path == "/stream":
@@ -213,8 +217,9 @@ def _raw(url: str, request: bytes) -> bytes:
 def test_malformed_requests_are_refused_by_name(proxy: Running) -> None:
     assert _raw(proxy.url, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     assert _raw(proxy.url, b"GET / HTTP/1.1\r\nno colon here\r\n\r\n").startswith(b"HTTP/1.1 400 ")
-    bad_length = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
+    bad_length = b"POST /bad-length HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"
     assert b"Bad Content-Length" in _raw(proxy.url, bad_length)
+    assert "/bad-length" not in ASKED  # refused before any process saw it
     huge = b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n"
     assert _raw(proxy.url, huge).startswith(b"HTTP/1.1 431 ")
 
