@@ -96,9 +96,15 @@ class StickyProxy:
         """Return the process given to the next new browser (in turn)."""
         return next(self._turn)
 
-    async def start(self, host: str, port: int) -> asyncio.Server:
-        """Listen on ``host:port`` (0: a free port); return the server."""
-        self._server = await asyncio.start_server(self._handle, host, port, limit=HEAD_LIMIT)
+    async def start(self, host: str, port: int, *, serving: bool = True) -> asyncio.Server:
+        """Listen on ``host:port`` (0: a free port); return the server.
+
+        ``serving=False`` only takes the address: connections are accepted once the server's
+        ``serve_forever`` (or ``start_serving``) runs.
+        """
+        self._server = await asyncio.start_server(
+            self._handle, host, port, limit=HEAD_LIMIT, start_serving=serving
+        )
         return self._server
 
     async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from review_app._proxy import StickyProxy
+from risk import UnavailableError
 from risk.review import AddressThrottle, LoginPolicy, ReviewQueue
 
 #: Seconds a process may take to start (import Gradio, build the app, listen).
@@ -183,6 +184,9 @@ class Workers:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._watch: threading.Thread | None = None
+        self._proxy_error: OSError | None = None
+        self._serve = threading.Event()
+        self._stopping: asyncio.Event | None = None
         self.proxy = StickyProxy([("127.0.0.1", p) for p in self.ports])
         #: How many times a process was started again after it exited.
         self.restarts = 0
@@ -200,22 +204,34 @@ class Workers:
     def start(self) -> str:
         """Start the processes (in parallel) and the proxy in a thread; return the URL.
 
+        The address is taken first (a taken port fails at once), and served once every process
+        is ready.
+
         Raises
         ------
         RuntimeError
             A process failed to start (its error is named) or took over ``START_TIMEOUT_S``.
+        risk.UnavailableError
+            The address cannot be listened on (the port is taken, say); nothing is left running.
         """
         try:
+            bound = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run_proxy, args=(bound,), name="review-proxy", daemon=True
+            )
+            self._thread.start()
+            if not bound.wait(START_TIMEOUT_S):
+                raise RuntimeError("the review app's proxy did not start")
+            if self._proxy_error is not None:
+                raise UnavailableError(
+                    f"cannot serve the review app on {self.host}:{self.port}: "
+                    f"{self._proxy_error.strerror or self._proxy_error} (another program may "
+                    "be using the port: choose another with --port)"
+                )
             for i in range(len(self.ports)):
                 self._start_process(i)
             self._await_ready(set(range(len(self.ports))))
-            started = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run_proxy, args=(started,), name="review-proxy", daemon=True
-            )
-            self._thread.start()
-            if not started.wait(START_TIMEOUT_S):
-                raise RuntimeError("the review app's proxy did not start")
+            self._serve.set()
         except BaseException:
             self.close()
             raise
@@ -257,14 +273,30 @@ class Workers:
                 raise RuntimeError(f"review app process {index} failed to start: {error}")
             waiting.discard(index)
 
-    def _run_proxy(self, started: threading.Event) -> None:
+    def _run_proxy(self, bound: threading.Event) -> None:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             self._loop = runner.get_loop()
-            server = runner.run(self.proxy.start(self.host, self.port))
+            try:
+                server = runner.run(self.proxy.start(self.host, self.port, serving=False))
+            except OSError as exc:
+                self._proxy_error = exc
+                bound.set()
+                return
             self.port = int(server.sockets[0].getsockname()[1])
-            started.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                runner.run(server.serve_forever())
+            bound.set()
+            self._serve.wait()  # every process ready (or closing)
+            runner.run(self._serve_until_closed(server))
+
+    async def _serve_until_closed(self, server: asyncio.Server) -> None:
+        self._stopping = asyncio.Event()
+        # Set before this check by close(), or set by close() after it: never missed.
+        if self._closing.is_set():
+            server.close()
+            return
+        async with server:
+            await server.start_serving()
+            await self._stopping.wait()
+        # Connections still open are cancelled as the loop closes; each ends quietly.
 
     def _keep_alive(self) -> None:
         """Start again any process that exited while the app is up."""
@@ -304,15 +336,12 @@ class Workers:
     def close(self, verbose: bool = False) -> None:  # noqa: ARG002 - as gradio.Blocks.close
         """Stop the proxy and the processes."""
         self._closing.set()
-        loop = self._loop
-        if loop is not None and self._thread is not None and self._thread.is_alive():
-
-            def stop() -> None:
-                self.proxy.close()
-                for task in asyncio.all_tasks(loop):
-                    task.cancel()
-
-            loop.call_soon_threadsafe(stop)
+        self._serve.set()
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                loop.call_soon_threadsafe(stopping.set)
+        if self._thread is not None:
             self._thread.join(10)
         running = [p for p in self._processes if p is not None and p.is_alive()]
         for p in running:

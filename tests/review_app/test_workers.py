@@ -201,4 +201,29 @@ def test_risk_review_with_processes_stops_cleanly_on_sigterm(tmp_path: Path) -> 
     assert proc.returncode == 0, out
     assert "2 processes" in out and "stopping the review app" in out
     assert "Traceback" not in out and "starting it again" not in out
-    assert not [pid for pid in children if _alive(pid)]
+    # Its children (the app processes, multiprocessing's resource tracker) end with it.
+    deadline = time.monotonic() + 10
+    while [pid for pid in children if _alive(pid)]:
+        assert time.monotonic() < deadline, [pid for pid in children if _alive(pid)]
+        time.sleep(0.2)
+
+
+def test_a_taken_port_is_named_and_nothing_is_left_running(
+    tmp_path: Path, fake_screening: object
+) -> None:
+    import socket
+
+    from risk import UnavailableError
+
+    queue = make_queue(tmp_path / "review.db", fake_screening)  # type: ignore[arg-type]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        workers = Workers(spec_for(queue, {}, None), 2, "127.0.0.1", port, launch=serve)
+        try:
+            with pytest.raises(UnavailableError, match=rf"127\.0\.0\.1:{port}: .*--port"):
+                workers.start()
+            assert workers.pids == []  # refused before any process was started
+        finally:
+            queue.close()
