@@ -315,7 +315,8 @@ class Workers:
                 try:
                     self._await_ready({i})
                 except RuntimeError as exc:
-                    print(f"review app process {i}: {exc}", file=sys.stderr, flush=True)
+                    if not self._closing.is_set():  # stopped while starting: not a failure
+                        print(f"review app process {i}: {exc}", file=sys.stderr, flush=True)
 
     def serve_forever(self) -> None:
         """Block until interrupted (Ctrl+C or SIGTERM), then stop everything."""
