@@ -385,12 +385,9 @@ def _serve_workers(
     options: dict[str, Any],
 ) -> tuple[Any, str]:
     """``serve`` with ``n`` processes behind a sticky proxy on ``host:port``."""
-    import sqlalchemy as sa
-
     from review_app._workers import Workers, spec_for
 
-    url = sa.make_url(queue.url)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if queue.in_memory:
         raise ValueError(
             f"workers={n} needs a store the processes can share (a SQLite file or PostgreSQL); "
             "this one is SQLite in memory"

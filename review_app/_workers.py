@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from queue import Empty
 from typing import Any
 
 from review_app._proxy import StickyProxy
@@ -144,9 +145,9 @@ def _serve_one(spec: WorkerSpec, launch: Launch, index: int, port: int, ready: A
             **spec.options,
         )
     except BaseException as exc:
-        ready.put((index, None, f"{type(exc).__name__}: {exc}"))
+        ready.put((index, f"{type(exc).__name__}: {exc}"))
         raise
-    ready.put((index, os.getpid(), None))
+    ready.put((index, None))
     # Stop with the serving process, even if it was killed without a word.
     while not stop.wait(1.0) and os.getppid() == parent:
         pass
@@ -259,8 +260,8 @@ class Workers:
                     f"{START_TIMEOUT_S:.0f} s"
                 )
             try:
-                index, _pid, error = self._ready.get(timeout=min(left, 1.0))
-            except Exception:  # noqa: BLE001 - queue.Empty: check the processes are alive
+                index, error = self._ready.get(timeout=min(left, 1.0))
+            except Empty:  # none yet: check the processes are alive
                 for i in waiting:
                     p = self._processes[i]
                     if p is not None and not p.is_alive():

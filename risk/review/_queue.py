@@ -39,7 +39,7 @@ from risk.review._reading import (
 )
 from risk.review._screening import ScreeningLike
 from risk.review._session import Session
-from risk.review._store import resolve_url, safe_url
+from risk.review._store import in_memory, resolve_url, safe_url
 from risk.review._supervision import Escalated, Supervision
 from risk.review._users import AddressThrottle, LoginPolicy, User
 
@@ -127,6 +127,11 @@ class ReviewQueue:
     def url(self) -> str:
         """The store's SQLAlchemy URL (with any password; ``repr`` hides it)."""
         return self._session.url
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the store is SQLite in memory: this object's alone, not shared by processes."""
+        return in_memory(sa.make_url(self.url))
 
     @property
     def connect_timeout(self) -> float:
@@ -855,8 +860,8 @@ def verify_audit_log(
     if (
         parsed is not None
         and parsed.get_backend_name() == "sqlite"
-        and parsed.database not in (None, "", ":memory:")
-        and not Path(parsed.database).exists()
+        and not in_memory(parsed)
+        and not Path(str(parsed.database)).exists()
     ):
         # Verifying must not create an empty store and call it intact.
         raise StoreUnavailable(f"no review store at {parsed.database}")

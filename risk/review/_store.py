@@ -63,6 +63,17 @@ def safe_url(url: str) -> str:
         return "<unparsable store URL>"
 
 
+def in_memory(url: sa.URL) -> bool:
+    """Whether ``url`` is SQLite in memory (a store no other connection or process shares).
+
+    Examples
+    --------
+    >>> [in_memory(sa.make_url(u)) for u in ("sqlite://", "sqlite:///r.db", "postgresql://h/d")]
+    [True, False, False]
+    """
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def make_engine(url: str, *, connect_timeout: float, lock_timeout: float) -> sa.Engine:
     """Create an engine for ``url`` that fails fast when the store is unreachable."""
     try:
@@ -71,7 +82,7 @@ def make_engine(url: str, *, connect_timeout: float, lock_timeout: float) -> sa.
         raise StoreUnavailable(f"review store URL {url!r} is not a database URL: {exc}") from None
     backend = u.get_backend_name()
     if backend == "sqlite":
-        memory = u.database in (None, "", ":memory:")
+        memory = in_memory(u)
         kwargs: dict[str, Any] = {
             "connect_args": {"timeout": lock_timeout, "check_same_thread": False}
         }

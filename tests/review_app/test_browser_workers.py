@@ -6,7 +6,6 @@ opens a card, records a decision and sees it saved, and the other's process show
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from review_app import serve
 from review_app._proxy import COOKIE, StickyProxy
-from review_app._workers import Workers
+from review_app._workers import Workers, free_port
 from tests.review_app.review_app_fakes import USERS, Served, make_queue
 from tests.review_app.test_browser import TEXT, browser, login_as  # noqa: F401 (a fixture)
 from tests.review_app.test_proxy import Running
@@ -72,9 +71,7 @@ def test_the_page_of_a_process_that_is_down_asks_to_reload_in_both_languages(
     browser: object,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = int(s.getsockname()[1])
+    closed = free_port("127.0.0.1")  # nothing listens there
     running = Running(StickyProxy([("127.0.0.1", closed)]))
     context = browser.new_context()  # type: ignore[attr-defined]
     try:

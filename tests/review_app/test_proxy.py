@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from review_app._proxy import COOKIE, StickyProxy
+from review_app._workers import free_port
 
 #: Paths every stand-in process was asked for.
 ASKED: list[str] = []
@@ -190,9 +191,7 @@ def test_a_trusted_front_keeps_the_address_it_forwards(proxy: Running) -> None:
 
 
 def test_a_process_that_is_down_gets_a_page_asking_to_reload() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = int(s.getsockname()[1])
+    closed = free_port("127.0.0.1")  # nothing listens there
     running = Running(StickyProxy([("127.0.0.1", closed)]))
     try:
         r = httpx.get(f"{running.url}/")

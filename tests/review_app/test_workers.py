@@ -18,7 +18,7 @@ import pytest
 
 from review_app import build_app, serve
 from review_app._proxy import COOKIE
-from review_app._workers import Workers, spec_for
+from review_app._workers import Workers, free_port, spec_for
 from risk.review import ReviewQueue
 from tests.review_app.http_page import Browser, event_ids
 from tests.review_app.review_app_fakes import USERS, make_queue
@@ -166,13 +166,10 @@ def test_several_processes_need_a_store_they_can_share(tmp_path: Path) -> None:
 
 def test_risk_review_with_processes_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """What a service manager does: SIGTERM to ``risk review``; no process is left behind."""
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port("127.0.0.1")
     risk = Path(sys.executable).with_name("risk")
     store = f"sqlite:///{tmp_path / 'review.db'}"
     args = [str(risk), "review", "--store", store, "--port", str(port), "--workers", "2"]
